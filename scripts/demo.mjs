@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// The demo (see scripts/demo): local cluster + examples' dev environment + VS Code on 127.0.0.1.
+//   node scripts/demo.mjs [--port N] [--screenshot FILE [--exit]]
+// --screenshot opens headless Chromium on the workbench, saves a PNG once Reconcile is shown;
+// with --exit the demo stops right after (used to look at the demo without a browser at hand).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCluster } from '../test/harness/cluster.mjs';
+import { freePort, startVSCode } from '../test/harness/vscode.mjs';
+import { loadTools } from '../test/harness/tools.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (n) => (args.includes(n) ? args[args.indexOf(n) + 1] : undefined);
+const examples = join(root, 'examples');
+const tools = loadTools();
+const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const vsix = join(root, `${name}-${version}.vsix`);
+const say = (m) => console.log(`[demo] ${m}`);
+
+/** The dev environment of examples/: every kustomize overlay named dev, and each chart with values-dev.yaml. */
+function renderDev() {
+  const docs = [];
+  const appsDir = join(examples, 'apps');
+  for (const app of existsSync(appsDir) ? readdirSync(appsDir).sort() : []) {
+    const overlay = join(appsDir, app, 'overlays', 'dev');
+    if (!existsSync(overlay)) continue;
+    docs.push({ what: `apps/${app}/overlays/dev`, yaml: tool(tools.kubectl, ['kustomize', overlay]) });
+  }
+  const chartsDir = join(examples, 'charts');
+  for (const chart of existsSync(chartsDir) ? readdirSync(chartsDir).sort() : []) {
+    const values = join(chartsDir, chart, 'values-dev.yaml');
+    if (!existsSync(values)) continue;
+    docs.push({
+      what: `charts/${chart} (values-dev.yaml)`,
+      yaml: tool(tools.helm, ['template', chart, join(chartsDir, chart), '-f', values, '--namespace', 'shop-dev']),
+    });
+  }
+  return docs;
+}
+
+function tool(bin, argv, input) {
+  const r = spawnSync(bin, argv, { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${bin} ${argv.join(' ')} failed:\n${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+let cluster;
+let vs;
+const stopAll = async () => {
+  await vs?.stop().catch(() => {});
+  await cluster?.stop().catch(() => {});
+};
+try {
+  say('starting the local cluster (etcd + kube-apiserver + kube-controller-manager on 127.0.0.1)');
+  cluster = await startCluster({ controllerManager: true, log: (l) => say(l) });
+  const kubectl = (argv, input) => tool(tools.kubectl, ['--kubeconfig', cluster.kubeconfig, ...argv], input);
+  for (const { what, yaml } of renderDev()) {
+    say(`applying ${what} with kubectl apply --server-side`);
+    process.stdout.write(kubectl(['apply', '--server-side', '--field-manager=reconcile-demo', '-f', '-'], yaml).replace(/^/gm, '       '));
+  }
+  // One live change, as a colleague would make with `kubectl edit`: this is the drift the demo shows.
+  const deployments = JSON.parse(kubectl(['get', 'deployments', '-A', '-o', 'json'])).items;
+  const target = deployments.find((d) => d.metadata.name === 'web') ?? deployments[0];
+  if (target) {
+    const replicas = (target.spec.replicas ?? 1) + 4;
+    kubectl(['-n', target.metadata.namespace, 'patch', 'deployment', target.metadata.name, '--type=merge',
+      '-p', JSON.stringify({ spec: { replicas } }), '--field-manager=kubectl-edit']);
+    say(`drift made on purpose: deployment ${target.metadata.namespace}/${target.metadata.name} spec.replicas ${target.spec.replicas} → ${replicas} (field manager kubectl-edit)`);
+  }
+
+  const shot = opt('--screenshot');
+  const port = Number(opt('--port') ?? process.env.RECONCILE_DEMO_PORT ?? 0) || (await freePort());
+  vs = await startVSCode({
+    workspace: examples,
+    vsix,
+    port,
+    browser: Boolean(shot),
+    env: { KUBECONFIG: cluster.kubeconfig },
+    settings: { 'workbench.colorTheme': 'Default Dark Modern' },
+    log: (l) => say(l),
+  });
+  say(`KUBECONFIG=${cluster.kubeconfig}`);
+  console.log(`\n  Reconcile demo: open ${vs.url}\n  (VS Code ${'1.100'} with Reconcile ${version}, examples/ and the local cluster; Ctrl-C stops everything)\n`);
+  if (shot && vs.page) {
+    await vs.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await vs.page.waitForTimeout(4000);
+    await vs.page.keyboard.press('Escape');
+    // Open the Reconcile container through the command palette, as a user would.
+    await vs.page.keyboard.press('F1');
+    await vs.page.keyboard.type('View: Show Reconcile');
+    await vs.page.waitForTimeout(800);
+    await vs.page.keyboard.press('Enter');
+    await vs.page.waitForTimeout(3000);
+    await vs.page.screenshot({ path: resolve(shot) });
+    say(`screenshot saved to ${resolve(shot)}`);
+    if (args.includes('--exit')) {
+      await stopAll();
+      process.exit(0);
+    }
+  }
+  await new Promise((r) => {
+    process.once('SIGINT', r);
+    process.once('SIGTERM', r);
+  });
+  say('stopping…');
+  await stopAll();
+  say('stopped; nothing left running');
+  process.exit(0);
+} catch (e) {
+  console.error(`[demo] failed: ${e instanceof Error ? e.message : e}`);
+  await stopAll();
+  process.exit(1);
+}

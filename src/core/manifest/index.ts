@@ -1,0 +1,3 @@
+export * from './range';
+export * from './identity';
+export * from './parse';

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// Runs the mocha suites of test/integration inside a real VS Code (the VS Code 1.100 server from
+// code-server + headless Chromium) against a real kube-apiserver started for this run.
+//   node test/harness/run-integration.mjs [--grep PATTERN] [--keep]
+// Prints every test, then `N passed, N failed`. On failure, a screenshot and the logs go to test-results/.
+import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCluster } from './cluster.mjs';
+import { startVSCode } from './vscode.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const grep = args.includes('--grep') ? args[args.indexOf('--grep') + 1] : process.env.RECONCILE_TEST_GREP;
+const timeoutMs = Number(process.env.RECONCILE_TEST_TIMEOUT_MS ?? 15 * 60_000);
+const results = join(root, 'test-results');
+const t0 = Date.now();
+const lap = (m) => console.log(`[integration +${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+
+const index = join(root, 'out', 'test', 'integration', 'index.js');
+if (!existsSync(index)) {
+  console.error(`missing ${index}: build first (npm run test:integration builds)`);
+  process.exit(2);
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'reconcile-it-'));
+const out = join(scratch, 'out');
+const workspace = join(scratch, 'workspace');
+mkdirSync(out);
+// Tests edit files: they get a copy of examples/, never the repository's own.
+cpSync(join(root, 'examples'), workspace, { recursive: true });
+
+let cluster;
+let vs;
+let exitCode = 1;
+try {
+  lap('starting kube-apiserver');
+  cluster = await startCluster({ log: (l) => console.log(`[cluster] ${l}`) });
+  lap(`cluster ready: ${cluster.server}`);
+  vs = await startVSCode({
+    workspace,
+    extensionDevelopmentPath: root,
+    extensionTestsPath: index,
+    env: {
+      RECONCILE_TEST_OUT: out,
+      RECONCILE_TEST_KUBECONFIG: cluster.kubeconfig,
+      KUBECONFIG: cluster.kubeconfig,
+      ...(grep ? { RECONCILE_TEST_GREP: grep } : {}),
+    },
+    log: (l) => console.log(l),
+  });
+  lap(`VS Code ${vs.url.split('/?')[0]} up; tests running in the extension host`);
+  const stopShots = vs.serveScreenshots();
+  const stopTail = tail(join(out, 'progress.log'), (s) => process.stdout.write(s));
+  const code = await vs.waitForExit(timeoutMs);
+  stopShots();
+  stopTail();
+  lap(`extension host reported exit code ${code}`);
+
+  const resFile = join(out, 'results.json');
+  const r = existsSync(resFile) ? JSON.parse(readFileSync(resFile, 'utf8')) : undefined;
+  mkdirSync(join(results, 'screenshots'), { recursive: true });
+  cpSync(vs.screenshotDir, join(results, 'screenshots'), { recursive: true, filter: (p) => !p.endsWith('.req') && !p.endsWith('.tmp') });
+  if (!r) {
+    console.error(`no results: the tests did not run to the end (${code === 'timeout' ? `timed out after ${timeoutMs} ms` : `exit ${code}`})`);
+  }
+  const passed = r?.passes.length ?? 0;
+  const failed = (r?.failures.length ?? 0) + (r ? 0 : 1);
+  if (r?.pending.length) console.log(`skipped (not counted as passed): ${r.pending.join('; ')}`);
+  if (failed || code !== 0) {
+    for (const f of r?.failures ?? []) console.log(`\nFAILED: ${f.title}\n${f.error}`);
+    if (vs.page) await vs.page.screenshot({ path: join(results, 'failure.png') }).catch(() => {});
+    writeFileSync(join(results, 'vscode-server.log'), vs.serverLog());
+    writeFileSync(join(results, 'browser-console.log'), vs.consoleLog());
+    console.log(`\nlogs and a screenshot are in ${results}/`);
+  }
+  console.log(`\nintegration: ${passed} passed, ${failed} failed`);
+  exitCode = failed === 0 && code === 0 && passed > 0 ? 0 : 1;
+} catch (e) {
+  console.error(`integration harness failed: ${e instanceof Error ? e.stack : e}`);
+  exitCode = 2;
+} finally {
+  await vs?.stop().catch((e) => console.error(`stopping VS Code: ${e}`));
+  await cluster?.stop().catch((e) => console.error(`stopping the cluster: ${e}`));
+  if (!args.includes('--keep')) rmSync(scratch, { recursive: true, force: true });
+  else console.log(`kept ${scratch}`);
+  lap('done');
+}
+process.exit(exitCode);
+
+/** Streams what is appended to `file` (created later by the tests) to `write`. */
+function tail(file, write) {
+  let pos = 0;
+  let reading = false;
+  const timer = setInterval(() => {
+    if (reading || !existsSync(file)) return;
+    const size = statSync(file).size;
+    if (size <= pos) return;
+    reading = true;
+    const s = createReadStream(file, { start: pos, end: size - 1, encoding: 'utf8' });
+    s.on('data', (d) => write(d));
+    s.on('end', () => { pos = size; reading = false; });
+  }, 200);
+  return () => {
+    clearInterval(timer);
+    if (existsSync(file) && statSync(file).size > pos) write(readFileSync(file).subarray(pos).toString('utf8'));
+  };
+}
