@@ -41,6 +41,8 @@ const DEFAULT_SETTINGS = {
   'chat.commandCenter.enabled': false,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'security.workspace.trust.enabled': false,
+  'git.openRepositoryInParentFolders': 'never',
+  'extensions.ignoreRecommendations': true,
 };
 
 /**
@@ -58,7 +60,7 @@ const DEFAULT_SETTINGS = {
  * @param {(line: string) => void} [o.log]
  */
 export async function startVSCode(o) {
-  const tools = loadTools();
+  const tools = loadTools({ require: ['vscodeServerMain', 'chromium'] });
   const log = o.log ?? ((l) => console.error(l));
   const dir = mkdtempSync(join(tmpdir(), 'reconcile-vscode-'));
   const paths = {
@@ -76,7 +78,7 @@ export async function startVSCode(o) {
   writeFileSync(join(paths.user, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
 
   const port = o.port ?? (await freePort());
-  const env = { ...process.env, TMPDIR: paths.tmp, XDG_CONFIG_HOME: paths.xdg, ...(o.env ?? {}) };
+  const env = { ...process.env, TMPDIR: paths.tmp, XDG_CONFIG_HOME: paths.xdg, RECONCILE_TEST_SCREENSHOTS: paths.shots, ...(o.env ?? {}) };
   delete env.ELECTRON_RUN_AS_NODE;
   const common = ['--user-data-dir', paths.user, '--server-data-dir', paths.server, '--extensions-dir', paths.ext];
 
