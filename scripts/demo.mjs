@@ -59,7 +59,8 @@ try {
   const kubectl = (argv, input) => tool(tools.kubectl, ['--kubeconfig', cluster.kubeconfig, ...argv], input);
   for (const { what, yaml } of renderDev()) {
     say(`applying ${what} with kubectl apply --server-side`);
-    process.stdout.write(kubectl(['apply', '--server-side', '--field-manager=reconcile-demo', '-f', '-'], yaml).replace(/^/gm, '       '));
+    const applied = kubectl(['apply', '--server-side', '--field-manager=reconcile-demo', '-f', '-'], yaml);
+    console.log(applied.trimEnd().replace(/^/gm, '       '));
   }
   // One live change, as a colleague would make with `kubectl edit`: this is the drift the demo shows.
   const deployments = JSON.parse(kubectl(['get', 'deployments', '-A', '-o', 'json'])).items;

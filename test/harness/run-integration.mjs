@@ -36,7 +36,7 @@ let vs;
 let exitCode = 1;
 try {
   lap('starting kube-apiserver');
-  cluster = await startCluster({ log: (l) => console.log(`[cluster] ${l}`) });
+  cluster = await startCluster({ log: (l) => console.log(l) });
   lap(`cluster ready: ${cluster.server}`);
   vs = await startVSCode({
     workspace,
