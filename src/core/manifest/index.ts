@@ -1,3 +1,4 @@
 export * from './range';
 export * from './identity';
 export * from './parse';
+export * from './quick';

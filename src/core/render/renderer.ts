@@ -1,0 +1,434 @@
+// createRenderer(): the one Renderer the product uses. It refuses external tools in an untrusted
+// workspace, answers from the cache when no input changed, shares a render in progress between
+// callers, runs at most `maxConcurrent` renders at once, and maps objects back to their sources.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseManifests, readManifestFile } from '../manifest/parse';
+import { FILE_START, type SourceLocation } from '../manifest/range';
+import type { Application, Resource } from '../repo/model';
+import { FileTree } from '../repo/file-tree';
+import { KustomizeGraph } from '../repo/kustomize';
+import { Semaphore } from '../util/semaphore';
+import { RenderCache, renderCacheKey } from './cache';
+import { inputsOf } from './inputs';
+import { spawnRunner, type ProcessRunner, type RunResult } from './process-runner';
+import { mapHelmSources, mapKustomizeSources } from './source-map';
+import { ToolLocator, SETTING_OF, type ToolPaths } from './tools';
+import type { RenderError, RenderOptions, RenderResult, RenderSpec, RenderedDocument, Renderer, ToolInfo, ToolName } from './types';
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+export interface RendererOptions {
+  /** Explicit tool paths, from the settings reconcile.tools.kubectl|kustomize|helm. */
+  tools?: ToolPaths;
+  /** false in an untrusted workspace: kustomize and helm are not run (plain still renders). */
+  trusted: boolean;
+  /** How processes are run (tests inject one to count or fake runs). */
+  runner?: ProcessRunner;
+  /** Environment for the tools and for PATH lookup. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Renders running at once. Default 2. */
+  maxConcurrent?: number;
+  /** Results kept. Default 200. */
+  cacheEntries?: number;
+  /** Map objects back to their source documents. Default true. */
+  mapSources?: boolean;
+}
+
+export interface ReconcileRenderer extends Renderer {
+  /** Renders an application; its sourcePaths are the cache key's inputs. */
+  renderApplication(app: Application, opts?: Omit<RenderOptions, 'inputs'>): Promise<RenderResult>;
+  /** The tool that would render a spec kind, with its version (cached). */
+  toolVersion(name: ToolName | 'kustomize-or-kubectl'): Promise<ToolInfo | RenderError>;
+  /** Renders currently running, and waiting. */
+  readonly running: number;
+  readonly waiting: number;
+  clearCache(): void;
+}
+
+interface InFlight {
+  promise: Promise<RenderResult>;
+  controller: AbortController;
+  callers: number;
+}
+
+export function createRenderer(options: RendererOptions): ReconcileRenderer {
+  const runner = options.runner ?? spawnRunner;
+  const env = options.env ?? process.env;
+  const locator = new ToolLocator(options.tools ?? {}, runner, env);
+  const cache = new RenderCache(options.cacheEntries ?? 200);
+  const semaphore = new Semaphore(options.maxConcurrent ?? 2);
+  const inFlight = new Map<string, InFlight>();
+  const mapSources = options.mapSources !== false;
+
+  async function resolveTool(spec: RenderSpec): Promise<{ tool?: ToolInfo; error?: RenderError }> {
+    if (spec.kind !== 'kustomize' && spec.kind !== 'helm') return {};
+    if (!options.trusted) {
+      const name = spec.kind;
+      return {
+        error: {
+          code: 'untrusted',
+          tool: name === 'helm' ? 'helm' : 'kustomize',
+          message: `${name} is not run in an untrusted workspace: ${
+            name === 'helm' ? 'charts can run code through post-renderers and plugins' : 'kustomize exec plugins and generators run code from the repository'
+          }. Trust the workspace to render this application.`,
+        },
+      };
+    }
+    const found = spec.kind === 'helm' ? locator.find('helm') : locator.findKustomize();
+    if (!found.tool) return { error: found.error };
+    const tool = { ...found.tool, version: await locator.version(found.tool) };
+    return { tool };
+  }
+
+  async function render(spec: RenderSpec, opts: RenderOptions = {}): Promise<RenderResult> {
+    if (spec.kind === 'unsupported') return { ok: false, error: { code: 'unsupported', message: spec.reason } };
+    if (opts.signal?.aborted) return aborted(spec);
+    const { tool, error } = await resolveTool(spec);
+    if (error) return { ok: false, error };
+    const inputs = opts.inputs ? [...opts.inputs, ...(spec.kind === 'helm' ? spec.valueFiles : [])] : inputsOf(spec);
+    const key = await renderCacheKey(spec, tool, inputs);
+    const hit = cache.get(key);
+    if (hit) return hit.ok ? { ...hit, cached: true } : hit;
+    let flight = inFlight.get(key);
+    if (!flight) {
+      const controller = new AbortController();
+      const f: InFlight = {
+        controller,
+        callers: 0,
+        promise: semaphore
+          .run(() => renderNow(spec, tool, { ...opts, signal: controller.signal }), controller.signal)
+          .catch((): RenderResult => aborted(spec))
+          .then((r) => {
+            if (inFlight.get(key) === f) inFlight.delete(key);
+            if (r.ok) cache.set(key, r);
+            return r;
+          }),
+      };
+      inFlight.set(key, f);
+      flight = f;
+    }
+    return join(key, flight, spec, opts.signal);
+  }
+
+  /** One caller waiting for a shared render; the render is aborted when every caller has gone. */
+  function join(key: string, f: InFlight, spec: RenderSpec, signal: AbortSignal | undefined): Promise<RenderResult> {
+    f.callers++;
+    return new Promise<RenderResult>((resolve) => {
+      let settled = false;
+      const leave = () => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        f.callers--;
+      };
+      const onAbort = () => {
+        leave();
+        if (f.callers === 0) {
+          // Nobody waits any more: stop the run, and let the next caller start a fresh one.
+          if (inFlight.get(key) === f) inFlight.delete(key);
+          f.controller.abort();
+        }
+        resolve(aborted(spec));
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      void f.promise.then((r) => {
+        if (settled) return;
+        leave();
+        resolve(r);
+      });
+    });
+  }
+
+  async function renderNow(spec: RenderSpec, tool: ToolInfo | undefined, opts: RenderOptions): Promise<RenderResult> {
+    if (opts.signal?.aborted) return aborted(spec);
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    switch (spec.kind) {
+      case 'plain':
+        return renderPlain(spec.files, maxOutputBytes);
+      case 'kustomize': {
+        const args = tool!.name === 'kubectl' ? ['kustomize', spec.dir] : ['build', spec.dir];
+        const run = await runner.run(tool!.path, args, { cwd: spec.dir, env: { ...env, GIT_TERMINAL_PROMPT: '0' }, signal: opts.signal, timeoutMs, maxOutputBytes });
+        const failed = runFailure(run, tool!, args, timeoutMs, maxOutputBytes);
+        if (failed) {
+          failed.error.file = kustomizeErrorFile(spec.dir, run.stderr);
+          if (failed.error.file) failed.error.location = locateKustomizeError(spec.dir, failed.error.file, run.stderr);
+          return failed;
+        }
+        const r = parseOutput(run.stdout, tool!);
+        if (r.ok) {
+          const warnings = stderrWarnings(run.stderr);
+          if (warnings.length) r.warnings = warnings;
+          if (mapSources) safely(() => mapKustomizeSources(spec.dir, r.documents));
+        }
+        return r;
+      }
+      case 'helm': {
+        let tmp: string | undefined;
+        try {
+          const args = ['template', spec.releaseName, spec.chartDir];
+          if (spec.namespace) args.push('--namespace', spec.namespace);
+          for (const f of spec.valueFiles) args.push('-f', f);
+          if (spec.values && Object.keys(spec.values).length) {
+            tmp = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'reconcile-values-')), 'values.json');
+            await fs.writeFile(tmp, JSON.stringify(spec.values), { mode: 0o600 });
+            args.push('-f', tmp);
+          }
+          for (const [k, v] of Object.entries(spec.set ?? {})) args.push('--set', `${k}=${v.replace(/\\/g, '\\\\').replace(/,/g, '\\,')}`);
+          const run = await runner.run(tool!.path, args, { cwd: spec.chartDir, env, signal: opts.signal, timeoutMs, maxOutputBytes });
+          const failed = runFailure(run, tool!, args, timeoutMs, maxOutputBytes);
+          if (failed) {
+            const where = helmErrorLocation(spec, run.stderr, tmp);
+            if (where) {
+              failed.error.file = where.file;
+              failed.error.location = where;
+            }
+            return failed;
+          }
+          const r = parseOutput(run.stdout, tool!);
+          if (r.ok) {
+            const warnings = stderrWarnings(run.stderr);
+            if (warnings.length) r.warnings = warnings;
+            if (mapSources) safely(() => mapHelmSources(spec.chartDir, r.yaml, r.documents as Array<RenderedDocument & { offsets?: [number, number] }>));
+            for (const d of r.documents) delete (d as { offsets?: unknown }).offsets;
+          }
+          return r;
+        } finally {
+          if (tmp) await fs.rm(path.dirname(tmp), { recursive: true, force: true }).catch(() => undefined);
+        }
+      }
+      default:
+        return { ok: false, error: { code: 'unsupported', message: spec.kind === 'unsupported' ? spec.reason : 'unknown render spec' } };
+    }
+  }
+
+  return {
+    render,
+    renderApplication(app, opts = {}) {
+      return render(app.renderer, { ...opts, inputs: app.sourcePaths });
+    },
+    async toolVersion(name) {
+      const found = name === 'kustomize-or-kubectl' ? locator.findKustomize() : locator.find(name);
+      if (!found.tool) return found.error!;
+      return { ...found.tool, version: await locator.version(found.tool) };
+    },
+    get running() {
+      return semaphore.inUse;
+    },
+    get waiting() {
+      return semaphore.queued;
+    },
+    clearCache() {
+      cache.clear();
+    },
+  };
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* mapping back to sources is best effort: never fail a render for it */
+  }
+}
+
+function aborted(spec: RenderSpec): RenderResult {
+  const tool = spec.kind === 'helm' ? 'helm' : spec.kind === 'kustomize' ? 'kustomize' : 'plain';
+  return { ok: false, error: { code: 'aborted', tool, message: `render of ${describe(spec)} was cancelled` } };
+}
+
+function describe(spec: RenderSpec): string {
+  switch (spec.kind) {
+    case 'kustomize':
+      return spec.dir;
+    case 'helm':
+      return `${spec.releaseName} (${spec.chartDir})`;
+    case 'plain':
+      return `${spec.files.length} files`;
+    default:
+      return 'an unsupported application';
+  }
+}
+
+/** The error for a run that did not succeed, or undefined when it did. */
+function runFailure(run: RunResult, tool: ToolInfo, args: string[], timeoutMs: number, maxOutputBytes: number): { ok: false; error: RenderError } | undefined {
+  const command = [tool.path, ...args];
+  const label = tool.name === 'kubectl' ? 'kubectl kustomize' : tool.name === 'kustomize' ? 'kustomize build' : 'helm template';
+  const base = { tool: tool.name, command, stderr: run.stderr.trim() || undefined, exitCode: run.exitCode };
+  if (run.spawnError) {
+    return { ok: false, error: { ...base, code: 'tool-not-found', message: `could not run ${tool.path}: ${run.spawnError.message}. Check ${SETTING_OF[tool.name]}.` } };
+  }
+  if (run.aborted) return { ok: false, error: { ...base, code: 'aborted', message: `${label} was cancelled` } };
+  if (run.timedOut) return { ok: false, error: { ...base, code: 'timeout', message: `${label} did not finish within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`} and was stopped` } };
+  if (run.outputTooLarge) {
+    return {
+      ok: false,
+      error: { ...base, code: 'output-too-large', message: `${label} printed more than ${Math.round(maxOutputBytes / (1024 * 1024))} MB and was stopped; the render is too large to show` },
+    };
+  }
+  if (run.exitCode !== 0) {
+    const first = firstErrorLine(run.stderr);
+    return { ok: false, error: { ...base, code: 'tool-failed', message: `${label} failed${first ? `: ${first}` : ` (exit code ${run.exitCode})`}` } };
+  }
+  return undefined;
+}
+
+/** The tool's error in one line: from its first `Error:` line on, warnings and hints left out. */
+function firstErrorLine(stderr: string): string | undefined {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('# Warning') && !/^(WARNING|walk\.go)/.test(l) && !/^Use --debug flag/.test(l));
+  const start = Math.max(0, lines.findIndex((l) => /^(error|Error)\b/.test(l)));
+  const text = lines.slice(start).join(' ').replace(/^(error|Error):\s*/, '');
+  if (!text) return undefined;
+  return text.length > 600 ? `${text.slice(0, 600)}…` : text;
+}
+
+function stderrWarnings(stderr: string): string[] {
+  return stderr.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.replace(/^#\s*/, ''));
+}
+
+function parseOutput(stdout: string, tool: ToolInfo): RenderResult & { ok: true } | { ok: false; error: RenderError } {
+  const mf = parseManifests(stdout, { maxFileBytes: Number.MAX_SAFE_INTEGER });
+  const bad = mf.errors.find((e) => e.severity === 'error');
+  if (bad) {
+    return { ok: false, error: { code: 'invalid-output', tool: tool.name, message: `${tool.name} printed YAML that does not parse (line ${bad.range.start.line + 1}): ${bad.message}` } };
+  }
+  const documents: Array<RenderedDocument & { offsets?: [number, number] }> = [];
+  for (const d of mf.documents) {
+    if (d.shape !== 'resource') continue;
+    documents.push({ object: d.value as Record<string, unknown>, id: d.id, range: d.range, offsets: d.offsets });
+  }
+  return { ok: true, documents, yaml: stdout, tool };
+}
+
+async function renderPlain(files: readonly string[], maxOutputBytes: number): Promise<RenderResult> {
+  const documents: RenderedDocument[] = [];
+  const parts: string[] = [];
+  let size = 0;
+  for (const file of files) {
+    const mf = await readManifestFile(file);
+    const bad = mf.errors.find((e) => e.severity === 'error');
+    if (bad) {
+      return {
+        ok: false,
+        error: {
+          code: 'invalid-input',
+          tool: 'plain',
+          file,
+          location: { file, range: bad.range },
+          message: `${path.basename(file)}${bad.code === 'yaml-syntax' || bad.code === 'alias' ? ` line ${bad.range.start.line + 1}` : ''}: ${bad.message}`,
+        },
+      };
+    }
+    for (const d of mf.documents) {
+      if (d.shape !== 'resource') continue;
+      let text = mf.text.slice(d.offsets[0], d.offsets[1]).replace(/^---[^\n]*\n/, '');
+      if (!text.endsWith('\n')) text += '\n';
+      size += text.length;
+      if (size > maxOutputBytes) {
+        return { ok: false, error: { code: 'output-too-large', tool: 'plain', message: `the manifests are larger than ${Math.round(maxOutputBytes / (1024 * 1024))} MB; too large to show` } };
+      }
+      parts.push(text);
+      documents.push({ object: d.value as Record<string, unknown>, id: d.id, range: FILE_START, source: { file, range: d.range } });
+    }
+  }
+  const yaml = parts.join('---\n');
+  // Ranges in the concatenated YAML.
+  let line = 0;
+  documents.forEach((d, i) => {
+    const lines = parts[i].split('\n').length - 1;
+    d.range = { start: { line, character: 0 }, end: { line: line + lines, character: 0 } };
+    line += lines + 1;
+  });
+  return { ok: true, documents, yaml };
+}
+
+const ABS_PATH = /(\/[^\s'":,]+)/g;
+
+/** The file a kustomize error is about: a path it names that exists, or the kustomization that names a missing one. */
+export function kustomizeErrorFile(dir: string, stderr: string): string | undefined {
+  const tree = FileTree.scan(dir);
+  const graph = new KustomizeGraph(tree);
+  const closure = graph.closure(dir);
+  const nodes = closure?.nodes ?? [];
+  const mentioned = [...stderr.matchAll(ABS_PATH)].map((m) => m[1]);
+  // A missing path: the kustomization that refers to it.
+  for (const p of mentioned) {
+    const node = nodes.find((n) => n.refs.some((r) => r.path === p && (r.target === 'missing' || r.target === 'not-a-kustomization')));
+    if (node) return node.file;
+  }
+  // `… in File: data.yaml` (YAML errors in a resource): the input of that name.
+  const fileName = /in File: ([^\s'"]+)/.exec(stderr)?.[1];
+  if (fileName && closure) {
+    const matches = closure.files.filter((f) => f.endsWith(path.sep + fileName) || f === fileName);
+    if (matches.length >= 1) return matches[0];
+  }
+  // The deepest existing input file or kustomization folder the message names.
+  for (const p of mentioned.reverse()) {
+    if (closure?.files.includes(p)) return p;
+    const n = nodes.find((x) => x.dir === p || x.real === p);
+    if (n) return n.file;
+  }
+  return closure?.root.file;
+}
+
+function locateKustomizeError(dir: string, file: string, stderr: string): SourceLocation {
+  const tree = FileTree.scan(dir);
+  const graph = new KustomizeGraph(tree);
+  const closure = graph.closure(dir);
+  const node = closure?.nodes.find((n) => n.file === file);
+  if (node) {
+    const mentioned = new Set([...stderr.matchAll(ABS_PATH)].map((m) => m[1]));
+    const ref = node.refs.find((r) => (r.path && mentioned.has(r.path)) || stderr.includes(`'${r.entry}'`));
+    if (ref) return ref.location;
+  }
+  const line = /yaml: line (\d+)/.exec(stderr);
+  if (line) {
+    const l = Math.max(0, Number(line[1]) - 1);
+    return { file, range: { start: { line: l, character: 0 }, end: { line: l, character: 0 } } };
+  }
+  return { file, range: FILE_START };
+}
+
+/** The file (and line) a helm error is about: a template, a values file, Chart.yaml or the schema. */
+export function helmErrorLocation(spec: Extract<RenderSpec, { kind: 'helm' }>, stderr: string, inlineValuesFile?: string): SourceLocation | undefined {
+  const at = (file: string, line?: number, col?: number): SourceLocation => {
+    const l = Math.max(0, (line ?? 1) - 1);
+    const c = Math.max(0, (col ?? 1) - 1);
+    return { file, range: { start: { line: l, character: c }, end: { line: l, character: c } } };
+  };
+  // template errors: `<chart>/templates/x.yaml:7:12` (also `template: <chart>/templates/x.yaml:7:12:`)
+  const tpl = /(?:^|\s|template: )([\w.-]+\/(?:charts\/[\w.-]+\/)*templates\/[^\s:]+):(\d+)(?::(\d+))?/m.exec(stderr);
+  if (tpl) return at(path.join(spec.chartDir, tpl[1].split('/').slice(1).join('/')), Number(tpl[2]), tpl[3] ? Number(tpl[3]) : undefined);
+  // values files: `failed to parse <file>: … yaml: line 3: …`
+  const parse = /failed to parse ([^\s:]+):.*?(?:line (\d+))?/.exec(stderr);
+  if (parse) {
+    const named = parse[1];
+    const file = inlineValuesFile && named === inlineValuesFile ? inlineValuesFile : (spec.valueFiles.find((f) => f === named || f.endsWith(named)) ?? path.resolve(spec.chartDir, named));
+    const line = /line (\d+)/.exec(stderr.slice(stderr.indexOf(named)))?.[1];
+    return at(file, line ? Number(line) : undefined);
+  }
+  if (/values don't meet the specifications of the schema|values\.schema\.json/.test(stderr)) return at(path.join(spec.chartDir, 'values.schema.json'));
+  if (/Chart\.yaml|chart metadata|dependencies|Chart\.lock/i.test(stderr)) return at(path.join(spec.chartDir, 'Chart.yaml'));
+  return undefined;
+}
+
+/** The resources of a successful render, as the repository model describes them. */
+export function resourcesOf(result: RenderResult): Resource[] {
+  if (!result.ok) return [];
+  return result.documents.filter((d) => d.id).map((d) => {
+    const r: Resource = { id: d.id! };
+    if (d.source) r.source = d.source;
+    if (d.patchedBy) r.patchedBy = d.patchedBy;
+    return r;
+  });
+}

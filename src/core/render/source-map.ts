@@ -1,0 +1,197 @@
+// Rendered objects back to the documents that define them (best effort).
+//  - kustomize: walk the kustomization graph from the overlay, follow each base document through
+//    the namePrefix/nameSuffix/namespace of every level, and note the patches that target it.
+//  - helm: the `# Source: <chart>/templates/<file>` comment helm writes before each document.
+//  - plain: the file and document themselves.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseManifests } from '../manifest/parse';
+import { FILE_START, type SourceLocation } from '../manifest/range';
+import { FileTree } from '../repo/file-tree';
+import { KustomizeGraph, resolvePatches, type KustomizationNode, type KustomizePatch } from '../repo/kustomize';
+import type { RenderedDocument } from './types';
+
+/** Kinds kustomize does not put into a namespace. */
+const CLUSTER_SCOPED = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass',
+  'PriorityClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding', 'APIService', 'IngressClass',
+  'RuntimeClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'PodSecurityPolicy', 'ClusterIssuer', 'CertificateSigningRequest',
+  'FlowSchema', 'PriorityLevelConfiguration', 'ClusterRoleList',
+]);
+
+interface Origin {
+  group: string;
+  kind: string;
+  /** Every name the object had on its way up (original first, current last). */
+  names: string[];
+  namespace?: string;
+  labels: Record<string, string>;
+  source: SourceLocation;
+  patchedBy: SourceLocation[];
+  generated?: boolean;
+}
+
+const HASH_SUFFIX = /-[a-z0-9]{10}$/;
+
+/** Adds `source` and `patchedBy` to documents rendered from the kustomization in `dir`. */
+export function mapKustomizeSources(dir: string, docs: RenderedDocument[]): void {
+  const tree = FileTree.scan(dir);
+  const graph = new KustomizeGraph(tree);
+  const root = graph.load(dir);
+  if (!root) return;
+  const origins = collect(tree, graph, root, new Set());
+  const byKey = new Map<string, Origin[]>();
+  const add = (k: string, o: Origin) => {
+    const l = byKey.get(k);
+    if (l) l.push(o);
+    else byKey.set(k, [o]);
+  };
+  for (const o of origins) {
+    const name = o.names[o.names.length - 1];
+    add(`${o.kind}/${o.namespace ?? ''}/${name}`, o);
+    add(`${o.kind}//*/${name}`, o);
+  }
+  for (const d of docs) {
+    if (!d.id) continue;
+    const pick = (list: Origin[] | undefined) => (list && list.length ? (list.find((o) => o.group === d.id!.group) ?? list[0]) : undefined);
+    let o = pick(byKey.get(`${d.id.kind}/${d.id.namespace ?? ''}/${d.id.name}`)) ?? pick(byKey.get(`${d.id.kind}//*/${d.id.name}`));
+    if (!o && HASH_SUFFIX.test(d.id.name)) {
+      const bare = d.id.name.replace(HASH_SUFFIX, '');
+      o = pick(byKey.get(`${d.id.kind}/${d.id.namespace ?? ''}/${bare}`)) ?? pick(byKey.get(`${d.id.kind}//*/${bare}`));
+    }
+    if (!o) continue;
+    d.source = o.source;
+    if (o.patchedBy.length) d.patchedBy = dedupe(o.patchedBy);
+  }
+}
+
+function dedupe(locs: SourceLocation[]): SourceLocation[] {
+  const seen = new Set<string>();
+  return locs.filter((l) => {
+    const k = `${l.file}:${l.range.start.line}:${l.range.start.character}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The objects a kustomization produces, with names and namespaces as this level leaves them. */
+function collect(tree: FileTree, graph: KustomizeGraph, node: KustomizationNode, visiting: Set<string>): Origin[] {
+  if (visiting.has(node.real)) return [];
+  visiting.add(node.real);
+  const out: Origin[] = [];
+  const readDocs = (file: string) => {
+    const r = tree.read(file);
+    if (r.error) return;
+    const mf = parseManifests(r.text, { maxFileBytes: Number.MAX_SAFE_INTEGER });
+    for (const d of mf.documents) {
+      if (!d.id) continue;
+      const meta = isRecord((d.value as Record<string, unknown>).metadata) ? ((d.value as Record<string, unknown>).metadata as Record<string, unknown>) : {};
+      const labels = isRecord(meta.labels) ? (Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [k, String(v)])) as Record<string, string>) : {};
+      out.push({ group: d.id.group, kind: d.id.kind, names: [d.id.name], namespace: d.id.namespace, labels, source: { file, range: d.range }, patchedBy: [] });
+    }
+  };
+  // Resources and bases in the order listed; components after them (they patch what is there).
+  const components: KustomizationNode[] = [];
+  for (const ref of node.refs) {
+    if (ref.target === 'file' && (ref.field === 'resources' || ref.field === 'crds')) readDocs(ref.path!);
+    else if (ref.target === 'kustomization' && (ref.field === 'resources' || ref.field === 'bases' || ref.field === 'components')) {
+      const child = graph.load(ref.path!);
+      if (!child) continue;
+      if (child.kind === 'Component' || ref.field === 'components') components.push(child);
+      else out.push(...collect(tree, graph, child, visiting));
+    }
+  }
+  for (const c of components) {
+    if (visiting.has(c.real)) continue;
+    visiting.add(c.real);
+    // A component's own resources join; its patches and generators act on everything so far.
+    for (const ref of c.refs) if (ref.target === 'file' && ref.field === 'resources') readDocs(ref.path!);
+    for (const ref of c.refs) {
+      if (ref.target === 'kustomization' && ref.field === 'resources') {
+        const child = graph.load(ref.path!);
+        if (child) out.push(...collect(tree, graph, child, visiting));
+      }
+    }
+    generate(c, out);
+    applyPatches(resolvePatches(tree, c), out);
+    visiting.delete(c.real);
+  }
+  generate(node, out);
+  applyPatches(resolvePatches(tree, node), out);
+  for (const o of out) {
+    const current = o.names[o.names.length - 1];
+    const next = `${node.namePrefix ?? ''}${current}${node.nameSuffix ?? ''}`;
+    if (next !== current) o.names.push(next);
+    if (node.namespace && !CLUSTER_SCOPED.has(o.kind)) o.namespace = node.namespace;
+  }
+  visiting.delete(node.real);
+  return out;
+}
+
+function generate(node: KustomizationNode, out: Origin[]): void {
+  for (const g of node.generators) {
+    const existing = out.find((o) => o.kind === g.kind && o.group === '' && o.names.includes(g.name));
+    if (existing && (g.behavior === 'merge' || g.behavior === 'replace')) {
+      existing.patchedBy.push(g.location);
+      continue;
+    }
+    out.push({ group: '', kind: g.kind, names: [g.name], namespace: g.namespace, labels: {}, source: g.location, patchedBy: [], generated: true });
+  }
+}
+
+function applyPatches(patches: KustomizePatch[], out: Origin[]): void {
+  for (const p of patches) {
+    for (const o of out) if (patchTargets(p, o)) o.patchedBy.push(p.location);
+  }
+}
+
+function anchored(re: string, value: string): boolean {
+  try {
+    return new RegExp(`^(?:${re})$`).test(value);
+  } catch {
+    return re === value;
+  }
+}
+
+function selectorMatches(selector: string, labels: Record<string, string>): boolean {
+  for (const part of selector.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(part);
+    if (!m) return true; // set-based selectors: not evaluated, assume a match (best effort)
+    const has = labels[m[1]];
+    if (m[2] === '!=' ? has === m[3] : has !== m[3]) return false;
+  }
+  return true;
+}
+
+function patchTargets(p: KustomizePatch, o: Origin): boolean {
+  const t = p.target;
+  if (t) {
+    if (t.kind && !anchored(t.kind, o.kind)) return false;
+    if (t.group !== undefined && t.group !== o.group && !anchored(t.group, o.group)) return false;
+    if (t.name && !o.names.some((n) => anchored(t.name!, n))) return false;
+    if (t.namespace && !(o.namespace !== undefined && anchored(t.namespace, o.namespace))) return false;
+    if (t.labelSelector && !selectorMatches(t.labelSelector, o.labels)) return false;
+    return true;
+  }
+  if (p.patchId) return p.patchId.kind === o.kind && o.names.includes(p.patchId.name);
+  return false;
+}
+
+/** Adds `source` from helm's `# Source: <chart>/<path>` comments. */
+export function mapHelmSources(chartDir: string, yaml: string, docs: Array<RenderedDocument & { offsets?: [number, number] }>): void {
+  for (const d of docs) {
+    if (!d.offsets) continue;
+    const text = yaml.slice(d.offsets[0], d.offsets[1]);
+    const m = /^# Source: ([^\n\r]+)$/m.exec(text);
+    if (!m) continue;
+    const rel = m[1].trim().split('/').slice(1).join('/');
+    const file = path.join(chartDir, rel);
+    if (fs.existsSync(file)) d.source = { file, range: FILE_START };
+  }
+}

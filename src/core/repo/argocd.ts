@@ -1,0 +1,392 @@
+// Argo CD: Applications and ApplicationSets (argoproj.io). An Application's source folder
+// becomes a kustomize/helm/plain render; `list` and `git` (directories, files) generators are
+// expanded into Applications; other generators are reported as not supported.
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { SourceLocation } from '../manifest/range';
+import { matchesGlob } from '../util/glob';
+import { isYamlName } from './file-tree';
+import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definition, type DiscoveryContext } from './context';
+import { renderFolder, type HelmOptions } from './sources';
+import type { RepoError } from './model';
+
+export const ARGO_GROUP = 'argoproj.io';
+
+export function isArgoApplication(d: Definition): boolean {
+  return d.id.group === ARGO_GROUP && d.id.kind === 'Application';
+}
+
+export function isArgoApplicationSet(d: Definition): boolean {
+  return d.id.group === ARGO_GROUP && d.id.kind === 'ApplicationSet';
+}
+
+/**
+ * Drafts for every Application and every Application an ApplicationSet generates. Notices about
+ * ApplicationSets (unsupported generators…) go to `errors`, located at the ApplicationSet; a set
+ * that generates nothing also gets a placeholder draft carrying them, so it is never silent.
+ */
+export function argoDrafts(ctx: DiscoveryContext, defs: Definition[]): { drafts: AppDraft[]; errors: RepoError[] } {
+  const drafts: AppDraft[] = [];
+  const errors: RepoError[] = [];
+  for (const d of defs) {
+    if (isArgoApplication(d)) drafts.push(...applicationDrafts(ctx, d.value, d, `argocd:${d.id.namespace ?? ''}/${d.id.name}`));
+    else if (isArgoApplicationSet(d)) {
+      const r = applicationSetDrafts(ctx, d);
+      drafts.push(...r.drafts);
+      errors.push(...r.notices);
+    }
+  }
+  return { drafts, errors };
+}
+
+const locOf = locateIn;
+
+/** One draft per source of an Application (multi-source apps: one per source with a path or chart). */
+function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, def: Definition, idBase: string, specPath: Array<string | number> = ['spec']): AppDraft[] {
+  const { tree } = ctx;
+  const meta = isRecord(app.metadata) ? app.metadata : {};
+  const name = str(meta.name) ?? def.id.name;
+  const spec = isRecord(app.spec) ? app.spec : {};
+  const dest = isRecord(spec.destination) ? spec.destination : {};
+  const destination = { server: str(dest.server), name: str(dest.name), namespace: str(dest.namespace) };
+  const sources: Array<{ s: Record<string, unknown>; p: Array<string | number> }> = [];
+  if (isRecord(spec.source)) sources.push({ s: spec.source, p: [...specPath, 'source'] });
+  if (Array.isArray(spec.sources)) spec.sources.forEach((s, i) => isRecord(s) && sources.push({ s, p: [...specPath, 'sources', i] }));
+  const refs = new Map<string, Record<string, unknown>>();
+  for (const { s } of sources) if (str(s.ref)) refs.set(s.ref as string, s);
+  const base = (): AppDraft => ({
+    name,
+    sourceKind: 'argocd',
+    root: path.dirname(def.file),
+    sourcePaths: [def.file],
+    renderer: { kind: 'unsupported', reason: 'no source' },
+    errors: [],
+    remote: [],
+    idBase,
+    definedBy: def.location,
+    destination,
+    namespace: destination.namespace,
+    envPaths: [def.file],
+    clusterHint: destination.name && destination.name !== 'in-cluster' ? { name: destination.name, source: 'argocd' } : undefined,
+  });
+  const renderable = sources.filter(({ s }) => !(str(s.ref) && !str(s.path) && !str(s.chart)));
+  if (renderable.length === 0) {
+    const d = base();
+    d.errors.push({ code: 'unsupported', message: `Application ${name} has no source with a path or chart`, location: def.location });
+    d.renderer = { kind: 'unsupported', reason: 'the Application has no source' };
+    return [d];
+  }
+  return renderable.map(({ s, p }, i) => {
+    const d = base();
+    if (renderable.length > 1) d.idBase = `${idBase}#${i}`;
+    const where = `Application ${name}`;
+    const repoURL = str(s.repoURL);
+    const srcLoc = () => locOf(def, p);
+    if (str(s.chart)) {
+      const chart = `${repoURL ?? '?'} ${s.chart}${str(s.targetRevision) ? `@${s.targetRevision}` : ''}`;
+      d.remote.push(chart);
+      d.renderer = { kind: 'unsupported', reason: `${where} uses chart '${s.chart}' from the Helm repository ${repoURL}; rendering it needs network` };
+      d.errors.push({ code: 'remote', severity: 'info', message: `${where}: chart '${s.chart}' comes from ${repoURL} (not in this repository); not rendered locally`, location: srcLoc() });
+      return d;
+    }
+    const srcPath = str(s.path) ?? '.';
+    const dir = path.resolve(tree.root, srcPath);
+    const thisRepo = ctx.isThisRepo(repoURL);
+    if (thisRepo === false && !tree.isDir(dir)) {
+      d.remote.push(`${repoURL} ${srcPath}`);
+      d.renderer = { kind: 'unsupported', reason: `${where}: source ${repoURL} is another repository` };
+      d.errors.push({ code: 'remote', severity: 'info', message: `${where}: source ${repoURL} (${srcPath}) is not this repository; not rendered locally`, location: srcLoc() });
+      return d;
+    }
+    const helm = isRecord(s.helm) ? s.helm : {};
+    const helmOpts = (): HelmOptions => {
+      const valueFiles: string[] = [];
+      const ignoreMissing = helm.ignoreMissingValueFiles === true;
+      if (Array.isArray(helm.valueFiles)) {
+        for (const vf of helm.valueFiles) {
+          if (typeof vf !== 'string') continue;
+          let f: string;
+          const m = /^\$([^/]+)\/(.*)$/.exec(vf);
+          if (m) {
+            const r = refs.get(m[1]);
+            if (!r) {
+              d.errors.push({ code: 'missing-path', message: `${where}: values file '${vf}' names source ref '$${m[1]}' that the Application does not define`, location: locOf(def, [...p, 'helm', 'valueFiles']) });
+              continue;
+            }
+            f = path.resolve(tree.root, m[2]);
+          } else if (/^https?:\/\//.test(vf)) {
+            d.remote.push(vf);
+            d.errors.push({ code: 'remote', severity: 'warning', message: `${where}: remote values file ${vf} is not fetched`, location: locOf(def, [...p, 'helm', 'valueFiles']) });
+            continue;
+          } else f = path.resolve(dir, vf);
+          if (ignoreMissing && !tree.isFile(f)) continue;
+          valueFiles.push(f);
+        }
+      }
+      let values: Record<string, unknown> | undefined;
+      if (typeof helm.values === 'string') {
+        try {
+          const v = parseYaml(helm.values) as unknown;
+          if (isRecord(v)) values = v;
+        } catch (e) {
+          d.errors.push({ code: 'yaml', message: `${where}: helm.values is not valid YAML: ${(e as Error).message}`, location: locOf(def, [...p, 'helm', 'values']) });
+        }
+      } else if (isRecord(helm.values)) values = helm.values;
+      if (isRecord(helm.valuesObject)) values = deepMerge(values ?? {}, helm.valuesObject);
+      let set: Record<string, string> | undefined;
+      if (Array.isArray(helm.parameters)) {
+        set = {};
+        for (const prm of helm.parameters) if (isRecord(prm) && typeof prm.name === 'string') set[prm.name] = String(prm.value ?? '');
+      }
+      if (Array.isArray(helm.fileParameters) && helm.fileParameters.length) {
+        d.errors.push({ code: 'unsupported', severity: 'warning', message: `${where}: helm.fileParameters are not applied by the local render`, location: locOf(def, [...p, 'helm', 'fileParameters']) });
+      }
+      return { releaseName: str(helm.releaseName) ?? name, namespace: destination.namespace, valueFiles, values, set };
+    };
+    const directory = isRecord(s.directory) ? s.directory : {};
+    const r = renderFolder(ctx, dir, {
+      helm: helmOpts,
+      recurse: directory.recurse === true,
+      include: str(directory.include),
+      exclude: str(directory.exclude),
+      location: srcLoc,
+      what: where,
+    });
+    d.renderer = r.renderer;
+    d.root = r.kind === 'missing' ? path.dirname(def.file) : dir;
+    d.sourcePaths = [...new Set([def.file, ...r.sourcePaths])].sort();
+    d.errors.push(...r.errors);
+    d.remote.push(...r.remote);
+    d.claims = r.claims;
+    d.conventionDir = dir;
+    if (r.valuesEnvironment) d.env = r.valuesEnvironment;
+    d.envPaths = [dir, ...(r.renderer.kind === 'helm' ? r.renderer.valueFiles : []), def.file];
+    if (r.kind === 'kustomize' && isRecord(s.kustomize)) {
+      const opts = Object.keys(s.kustomize).filter((k) => k !== 'version');
+      if (opts.length) {
+        d.errors.push({
+          code: 'unsupported',
+          severity: 'warning',
+          message: `${where}: kustomize options (${opts.join(', ')}) are not applied by the local render`,
+          location: locOf(def, [...p, 'kustomize']),
+        });
+      }
+    }
+    if (isRecord(s.plugin)) {
+      d.renderer = { kind: 'unsupported', reason: `${where} uses a config management plugin` };
+      d.errors.push({ code: 'unsupported', message: `${where}: config management plugins are not supported`, location: locOf(def, [...p, 'plugin']) });
+    }
+    if (r.kind === 'plain' || r.kind === 'kustomize') {
+      d.childDefinitionsFrom = { files: new Set(r.sourcePaths) };
+    }
+    return d;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// ApplicationSets
+
+type Params = Record<string, unknown>;
+
+function applicationSetDrafts(ctx: DiscoveryContext, set: Definition): { drafts: AppDraft[]; notices: RepoError[] } {
+  const spec = isRecord(set.value.spec) ? set.value.spec : {};
+  const goTemplate = spec.goTemplate === true;
+  const label = definitionLabel(set);
+  const notices: RepoError[] = [];
+  const paramSets: Params[] = [];
+  const generators = Array.isArray(spec.generators) ? spec.generators : [];
+  generators.forEach((g, i) => {
+    if (!isRecord(g)) return;
+    const loc = locOf(set, ['spec', 'generators', i]);
+    const kinds = Object.keys(g).filter((k) => k !== 'selector' && k !== 'template' && k !== 'values');
+    const kind = kinds[0];
+    if (kind === 'list' && isRecord(g.list)) {
+      if (Array.isArray(g.list.elements)) {
+        for (const el of g.list.elements) if (isRecord(el)) paramSets.push(goTemplate ? { ...el } : flatten(el));
+      }
+      if (g.list.elementsYaml !== undefined) notices.push({ code: 'unsupported', severity: 'warning', message: `${label}: list generator elementsYaml is not supported; those applications are not shown`, location: loc });
+    } else if (kind === 'git' && isRecord(g.git)) {
+      paramSets.push(...gitGenerator(ctx, g.git, goTemplate, label, loc, notices));
+    } else {
+      notices.push({
+        code: 'unsupported',
+        severity: 'warning',
+        message: `${label}: generator '${kind ?? '?'}' is not supported (only list and git generators are expanded without a cluster); its applications are not shown`,
+        location: loc,
+      });
+    }
+    if (g.template !== undefined) notices.push({ code: 'unsupported', severity: 'warning', message: `${label}: per-generator templates are not applied`, location: loc });
+  });
+  if (spec.templatePatch !== undefined) {
+    notices.push({ code: 'unsupported', severity: 'info', message: `${label}: templatePatch is not applied by discovery (it changes sync options, not the rendered source, in most sets)`, location: locOf(set, ['spec', 'templatePatch']) });
+  }
+  const template = isRecord(spec.template) ? spec.template : undefined;
+  if (!template) {
+    notices.push({ code: 'unsupported', message: `${label} has no template`, location: set.location });
+  }
+  const drafts: AppDraft[] = [];
+  const unsupportedExpr = new Set<string>();
+  if (template) {
+    for (const params of paramSets) {
+      const app = substitute(template, params, goTemplate, unsupportedExpr) as Record<string, unknown>;
+      const meta = isRecord(app.metadata) ? app.metadata : {};
+      const name = str(meta.name) ?? '?';
+      for (const d of applicationDrafts(ctx, app, set, `argocd:${set.id.namespace ?? ''}/${set.id.name}/${name}`, ['spec', 'template', 'spec'])) drafts.push(d);
+    }
+  }
+  if (unsupportedExpr.size) {
+    notices.push({ code: 'unsupported', severity: 'warning', message: `${label}: template expressions not evaluated: ${[...unsupportedExpr].slice(0, 5).join(', ')}`, location: locOf(set, ['spec', 'template']) });
+  }
+  if (drafts.length === 0) {
+    // Nothing generated: the ApplicationSet itself stands in the tree with its notices.
+    drafts.push({
+      name: set.id.name,
+      sourceKind: 'argocd',
+      root: path.dirname(set.file),
+      sourcePaths: [set.file],
+      renderer: { kind: 'unsupported', reason: `${label}: an ApplicationSet is expanded into Applications; it is not rendered itself` },
+      errors: notices,
+      remote: [],
+      idBase: `argocd:${set.id.namespace ?? ''}/${set.id.name}`,
+      definedBy: set.location,
+      envPaths: [set.file],
+    });
+  }
+  return { drafts, notices };
+}
+
+function gitGenerator(ctx: DiscoveryContext, git: Record<string, unknown>, goTemplate: boolean, label: string, loc: SourceLocation, notices: RepoError[]): Params[] {
+  const { tree } = ctx;
+  const out: Params[] = [];
+  const prefix = str(git.pathParamPrefix);
+  const withPrefix = (p: Params): Params => {
+    if (!prefix) return p;
+    if (goTemplate) return { ...p, [prefix]: { path: p.path } };
+    const q: Params = {};
+    for (const [k, v] of Object.entries(p)) q[k.startsWith('path') ? `${prefix}.${k}` : k] = v;
+    return q;
+  };
+  if (ctx.isThisRepo(str(git.repoURL)) === false) {
+    notices.push({ code: 'remote', severity: 'warning', message: `${label}: git generator reads ${git.repoURL}, another repository; not expanded`, location: loc });
+    return out;
+  }
+  if (Array.isArray(git.directories)) {
+    const include = git.directories.filter((x): x is Record<string, unknown> => isRecord(x) && typeof x.path === 'string' && x.exclude !== true).map((x) => x.path as string);
+    const exclude = git.directories.filter((x): x is Record<string, unknown> => isRecord(x) && typeof x.path === 'string' && x.exclude === true).map((x) => x.path as string);
+    const dirs = tree.dirsUnder(tree.root).map((d) => tree.rel(d)).filter((r) => r !== '.').sort();
+    for (const rel of dirs) {
+      if (!include.some((g) => matchesGlob(rel, g)) || exclude.some((g) => matchesGlob(rel, g))) continue;
+      out.push(withPrefix(pathParams(rel, goTemplate)));
+    }
+  }
+  if (Array.isArray(git.files)) {
+    const globs = git.files.filter((x): x is Record<string, unknown> => isRecord(x) && typeof x.path === 'string' && x.exclude !== true).map((x) => x.path as string);
+    const excl = git.files.filter((x): x is Record<string, unknown> => isRecord(x) && typeof x.path === 'string' && x.exclude === true).map((x) => x.path as string);
+    for (const f of [...tree.files].sort()) {
+      const rel = tree.rel(f);
+      if (!globs.some((g) => matchesGlob(rel, g)) || excl.some((g) => matchesGlob(rel, g))) continue;
+      if (!isYamlName(f) && !f.endsWith('.json')) continue;
+      const r = tree.read(f);
+      if (r.error) {
+        notices.push(r.error);
+        continue;
+      }
+      let content: unknown;
+      try {
+        content = f.endsWith('.json') ? JSON.parse(r.text) : parseYaml(r.text);
+      } catch (e) {
+        notices.push({ code: 'yaml', message: `${label}: git files generator: ${rel}: ${(e as Error).message}`, location: { file: f, range: loc.range } });
+        continue;
+      }
+      const items = Array.isArray(content) ? content : [content];
+      for (const item of items) {
+        if (!isRecord(item)) continue;
+        const dirRel = path.posix.dirname(rel);
+        const pp = pathParams(dirRel === '.' ? '' : dirRel, goTemplate);
+        const base = path.posix.basename(rel);
+        if (goTemplate) {
+          (pp.path as Record<string, unknown>).filename = base;
+          (pp.path as Record<string, unknown>).filenameNormalized = normalizeName(base);
+          out.push(withPrefix({ ...item, ...pp }));
+        } else {
+          pp['path.filename'] = base;
+          pp['path.filenameNormalized'] = normalizeName(base);
+          out.push(withPrefix({ ...flatten(item), ...pp }));
+        }
+      }
+    }
+  }
+  if (!Array.isArray(git.directories) && !Array.isArray(git.files)) {
+    notices.push({ code: 'unsupported', severity: 'warning', message: `${label}: git generator without directories or files`, location: loc });
+  }
+  return out;
+}
+
+function normalizeName(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9-.]/g, '-');
+}
+
+function pathParams(rel: string, goTemplate: boolean): Params {
+  const segments = rel ? rel.split('/') : [];
+  const basename = segments[segments.length - 1] ?? '';
+  if (goTemplate) return { path: { path: rel, basename, basenameNormalized: normalizeName(basename), segments } };
+  const p: Params = { path: rel, 'path.basename': basename, 'path.basenameNormalized': normalizeName(basename) };
+  segments.forEach((s, i) => (p[`path[${i}]`] = s));
+  return p;
+}
+
+function flatten(obj: Record<string, unknown>, prefix = '', out: Params = {}): Params {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (isRecord(v)) flatten(v, key, out);
+    else out[key] = v;
+  }
+  return out;
+}
+
+const FAST_RE = /\{\{\s*([^{}]+?)\s*\}\}/g;
+const GO_RE = /\{\{-?\s*([^{}]*?)\s*-?\}\}/g;
+
+/** Substitutes `{{key}}` (fasttemplate) or `{{.a.b}}` (goTemplate) in every string of the template. */
+export function substitute(value: unknown, params: Params, goTemplate: boolean, unsupported: Set<string>): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('{{')) return value;
+    if (!goTemplate) {
+      return value.replace(FAST_RE, (m, key: string) => {
+        const v = params[key];
+        return v === undefined ? m : String(v);
+      });
+    }
+    return value.replace(GO_RE, (m, expr: string) => {
+      const fieldRef = /^\.([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)$/.exec(expr);
+      if (!fieldRef) {
+        unsupported.add(m);
+        return m;
+      }
+      let cur: unknown = params;
+      for (const k of fieldRef[1].split('.')) cur = isRecord(cur) ? cur[k] : undefined;
+      if (cur === undefined || isRecord(cur) || Array.isArray(cur)) {
+        unsupported.add(m);
+        return m;
+      }
+      return String(cur);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, params, goTemplate, unsupported));
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[substitute(k, params, goTemplate, unsupported) as string] = substitute(v, params, goTemplate, unsupported);
+    return out;
+  }
+  return value;
+}
+
+/** Helm-style deep merge: mappings merge, everything else (lists included) is replaced. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isRecord(v) && isRecord(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
+}
+

@@ -1,0 +1,163 @@
+// The repository model: environments → applications → (rendered) resources, discovered from a
+// folder with no cluster. Produced by discover() (./discover.ts), read by the tree, the renderer,
+// drift and sync.
+import type { ResourceId } from '../manifest/identity';
+import type { SourceLocation, SourcePosition, SourceRange } from '../manifest/range';
+
+export type { ResourceId, SourceLocation, SourcePosition, SourceRange };
+
+export type SourceKind = 'kustomize' | 'helm' | 'argocd' | 'flux' | 'plain';
+
+export type ContextSource = 'reconcile.yaml' | 'argocd' | 'flux' | 'kubeconfig';
+
+export interface Environment {
+  name: string;
+  /** The kubeconfig context this environment maps to, when one could be told. */
+  context?: string;
+  contextSource?: ContextSource;
+  namespaces: string[];
+  /** Protected environments ask for their name before a sync. */
+  protected: boolean;
+  applications: Application[];
+  errors: RepoError[];
+}
+
+export interface Application {
+  /** Unique in the model and stable across runs, e.g. `kustomize:apps/web/overlays/dev`. */
+  id: string;
+  name: string;
+  environment: string;
+  sourceKind: SourceKind;
+  /** The folder the application is rendered from (absolute). */
+  root: string;
+  /** Every input file that feeds it (absolute, sorted): its render cache key is made of them. */
+  sourcePaths: string[];
+  renderer: RenderSpec;
+  errors: RepoError[];
+  /** Remote inputs that were recorded but not followed (remote bases, chart repositories…). */
+  remote?: string[];
+  /** Where the application is declared: the Argo CD Application/ApplicationSet or Flux object. */
+  definedBy?: SourceLocation;
+  /** Namespace the application deploys into, when the source says (destination, targetNamespace…). */
+  namespace?: string;
+  /** Argo CD destination, as written. */
+  destination?: { server?: string; name?: string; namespace?: string };
+  /** Other definitions of exactly the same render in the same environment (e.g. the same overlay
+   *  described for Flux and for Argo CD); `definedBy` is the first of them (Flux before Argo CD). */
+  alsoDefinedBy?: SourceLocation[];
+  /** The id of the application (app of apps, Flux Kustomization) whose source holds this one's definition. */
+  parent?: string;
+}
+
+export type RepoErrorCode =
+  | 'missing-path' // a referenced file or folder does not exist
+  | 'not-a-kustomization' // a folder referenced as a base holds no kustomization file
+  | 'cycle' // kustomizations include each other
+  | 'invalid-kustomization'
+  | 'invalid-chart'
+  | 'yaml' // a YAML error in an input file
+  | 'too-large'
+  | 'binary'
+  | 'unreadable'
+  | 'unsupported' // something recorded but not supported (generator, option, remote chart…)
+  | 'remote' // a remote input that is not followed
+  | 'config' // .reconcile.yaml does not have the expected shape
+  | 'ambiguous-context'
+  | 'depth-limit';
+
+export interface RepoError {
+  message: string;
+  location?: SourceLocation;
+  code: RepoErrorCode | string;
+  /** 'error' unless said otherwise; notices (unsupported options…) are 'warning' or 'info'. */
+  severity?: 'error' | 'warning' | 'info';
+}
+
+export interface Resource {
+  id: ResourceId;
+  /** The document that defines it. */
+  source?: SourceLocation;
+  /** Overlays' patches that changed it (best effort). */
+  patchedBy?: SourceLocation[];
+}
+
+export type RenderSpec =
+  | { kind: 'kustomize'; dir: string }
+  | {
+      kind: 'helm';
+      chartDir: string;
+      releaseName: string;
+      namespace?: string;
+      valueFiles: string[];
+      values?: Record<string, unknown>;
+      set?: Record<string, string>;
+    }
+  | { kind: 'plain'; files: string[] }
+  | { kind: 'unsupported'; reason: string };
+
+/** `.reconcile.yaml`, validated. See reconcile-config.schema.json for the file's shape. */
+export interface RepoConfig {
+  /** The file it was read from (absolute). */
+  file: string;
+  environments: EnvironmentConfig[];
+  ignore: IgnoreRule[];
+  policy: PolicyConfig;
+}
+
+export interface EnvironmentConfig {
+  name: string;
+  /** Globs relative to the repository root: applications whose folder or files match belong here. */
+  paths: string[];
+  context?: string;
+  namespaces: string[];
+  protected?: boolean;
+  location?: SourceLocation;
+}
+
+/** Fields that drift must not report, like Argo CD's ignoreDifferences. */
+export interface IgnoreRule {
+  group?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+  jsonPointers: string[];
+  jqPathExpressions: string[];
+  managedFieldsManagers: string[];
+  /** Environments it applies to; all when absent. */
+  environments?: string[];
+  location?: SourceLocation;
+}
+
+export type PolicySeverity = 'error' | 'warning' | 'info' | 'hint';
+
+export interface PolicyRuleConfig {
+  disable?: boolean;
+  severity?: PolicySeverity;
+  /** Per-environment overrides of disable/severity. */
+  environments?: Record<string, { disable?: boolean; severity?: PolicySeverity }>;
+}
+
+export interface PolicyConfig {
+  /** Rule id → its settings. */
+  rules: Record<string, PolicyRuleConfig>;
+  /** Folders/files (relative to the root) holding the repository's own policies (e.g. ValidatingAdmissionPolicies). */
+  policyPaths: string[];
+}
+
+export interface RepoModel {
+  root: string;
+  environments: Environment[];
+  /** Errors that belong to no application: .reconcile.yaml, unreadable files, stray YAML errors. */
+  errors: RepoError[];
+  config?: RepoConfig;
+}
+
+export interface DiscoverOptions {
+  /** Context names from the kubeconfig, to map environments without another hint. */
+  kubeContexts?: string[];
+  /** Files larger than this are reported and not read. Default 5 MB. */
+  maxFileBytes?: number;
+}
+
+/** Name of the environment that collects applications whose environment cannot be told. */
+export const DEFAULT_ENVIRONMENT = 'default';
