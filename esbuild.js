@@ -51,6 +51,8 @@ async function main() {
     return;
   }
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  // The JSON schema of .reconcile.yaml, contributed in package.json (yamlValidation).
+  fs.copyFileSync(path.join(__dirname, 'src/core/repo/reconcile-config.schema.json'), path.join(__dirname, 'dist/reconcile-config.schema.json'));
   fs.chmodSync(path.join(__dirname, 'dist', 'cli.js'), 0o755);
   console.log(`[esbuild] built ${production ? 'production' : 'development'} bundles in ${Date.now() - t0} ms`);
 }

@@ -1,30 +1,45 @@
 // Wiring only: build the services, register views, commands and providers. No domain logic here;
-// everything heavy is created lazily so that activation stays far below 50 ms.
+// everything heavy (discovery, renders, kubeconfig) starts after activate() returns, so activation
+// stays far below 50 ms.
 import * as vscode from 'vscode';
 import { OutputLog } from './vscode/log';
-import { EnvironmentsView } from './vscode/environmentsView';
+import { EnvironmentsView, type EnvironmentsNode } from './vscode/environmentsView';
 import { registerCommands } from './vscode/commands';
+import { WorkspaceRepo } from './vscode/workspaceRepo';
+import { RENDERED_SCHEME, RenderedDocuments } from './vscode/renderedDocuments';
+import { ContextStatus } from './vscode/contextStatus';
 
 /** What the extension returns from activate(): a small, stable surface used by the integration tests and benches. */
 export interface ReconcileApi {
   /** Milliseconds from the entry of activate() to its return, measured with performance.now(). */
   readonly activationMs: number;
   readonly environments: EnvironmentsView;
+  readonly repo: WorkspaceRepo;
+  readonly contextStatus: ContextStatus;
+  readonly tree: vscode.TreeView<EnvironmentsNode>;
 }
 
 export function activate(context: vscode.ExtensionContext): ReconcileApi {
   const t0 = performance.now();
   const log = new OutputLog();
-  const environments = new EnvironmentsView(log);
+  const repo = new WorkspaceRepo(log);
+  const environments = new EnvironmentsView(log, repo);
+  const rendered = new RenderedDocuments(repo);
+  const contextStatus = new ContextStatus();
+  const tree = vscode.window.createTreeView('reconcile.environments', { treeDataProvider: environments, showCollapseAll: true });
   context.subscriptions.push(
     log,
+    repo,
     environments,
-    vscode.window.registerTreeDataProvider('reconcile.environments', environments),
-    ...registerCommands({ log, environments, extensionUri: context.extensionUri }),
+    rendered,
+    contextStatus,
+    tree,
+    vscode.workspace.registerTextDocumentContentProvider(RENDERED_SCHEME, rendered),
+    ...registerCommands({ log, environments, repo, contextStatus, extensionUri: context.extensionUri }),
   );
   const activationMs = performance.now() - t0;
   log.info(`Reconcile ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, environments };
+  return { activationMs, environments, repo, contextStatus, tree };
 }
 
 export function deactivate(): void {

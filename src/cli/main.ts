@@ -1,47 +1,169 @@
-// `reconcile`: the command-line front end over src/core, for CI and pre-commit.
+// `reconcile`: the command-line front end over src/core, for CI and pre-commit. One code path with
+// the extension: the same discovery, the same renderers, the same cache rules.
 // Exit codes: 0 ok, 1 findings, 2 usage or tool error.
+import * as path from 'node:path';
 import { version } from '../../package.json';
+import { discover, type Application, type RepoModel } from '../core/repo';
+import { createRenderer, type RenderResult, type ToolPaths } from '../core/render';
+import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
+import { oneOf, parseArgs, UsageError } from './args';
 
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
 
 const USAGE = `reconcile ${version}: GitOps checks for Kubernetes repositories
 
 Usage:
-  reconcile <command> [options]
+  reconcile envs   [path] [--format text|json]
+  reconcile render [path] --env E [--app A]
+  reconcile help | version
 
 Commands:
-  help              Show this help
-  version           Print the version
+  envs      List the environments and applications found in path (default: .), with their
+            cluster context and any problem found. No tool is run.
+  render    Render the applications of environment E (or only A) with kustomize/helm and print
+            the manifests as one YAML stream.
 
-Exit codes: 0 ok, 1 findings, 2 usage or tool error.
+Options:
+  --format text|json   output format of envs (default text)
+  --env E              environment name (render)
+  --app A              application name or id (render)
+  --kubectl P, --kustomize P, --helm P
+                       tool paths (default: $RECONCILE_KUBECTL, … then PATH)
+  --kubeconfig P       kubeconfig used to map environments to contexts (default: $KUBECONFIG, ~/.kube/config)
+
+Exit codes: 0 ok, 1 findings (problems in the repository, failed renders), 2 usage or tool error.
 `;
 
-export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+interface Io {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const TOOL_OPTS = { kubectl: 'value', kustomize: 'value', helm: 'value', kubeconfig: 'value' } as const;
+
+export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
+  const { out = process.stdout, err = process.stderr, env = process.env, cwd = process.cwd() } = io;
   const [command, ...rest] = argv;
-  switch (command) {
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      out.write(USAGE);
-      return EXIT.ok;
-    case 'version':
-    case '--version':
-    case '-v':
-      out.write(`${version}\n`);
-      return EXIT.ok;
-    default:
-      err.write(`reconcile: unknown command '${command}'${rest.length ? '' : ''}\n\n${USAGE}`);
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out.write(USAGE);
+        return EXIT.ok;
+      case 'version':
+      case '--version':
+      case '-v':
+        out.write(`${version}\n`);
+        return EXIT.ok;
+      case 'envs':
+        return await envsCommand(rest, { out, err, env, cwd });
+      case 'render':
+        return await renderCommand(rest, { out, err, env, cwd });
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err.write(`reconcile: ${e.message}\n\n${USAGE}`);
       return EXIT.error;
+    }
+    throw e;
   }
+}
+
+async function loadModel(args: ReturnType<typeof parseArgs>, io: Io): Promise<RepoModel> {
+  if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
+  const root = path.resolve(io.cwd, args.positionals[0] ?? '.');
+  const kube = await readKubeconfig(kubeconfigPaths(args.options.get('kubeconfig')?.at(-1), io.env));
+  return discover(root, { kubeContexts: kube.contexts.map((c) => c.name) });
+}
+
+async function envsCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, { format: 'value', ...TOOL_OPTS });
+  const format = oneOf(args, 'format', ['text', 'json'] as const, 'text');
+  const model = await loadModel(args, io);
+  const problems = countProblems(model);
+  if (format === 'json') {
+    io.out.write(`${JSON.stringify(model, null, 2)}\n`);
+  } else {
+    const rel = (p: string) => path.relative(model.root, p) || '.';
+    for (const e of model.errors) io.out.write(`${severityWord(e.severity)}: ${e.message}${e.location ? ` (${rel(e.location.file)}:${e.location.range.start.line + 1})` : ''}\n`);
+    if (model.environments.length === 0) io.out.write(`No environments found in ${model.root}\n`);
+    for (const env of model.environments) {
+      const ctx = env.context ? `context ${env.context}${env.contextSource ? ` (from ${env.contextSource})` : ''}` : 'no context';
+      io.out.write(`${env.name}  ${ctx}${env.namespaces.length ? `  namespaces ${env.namespaces.join(',')}` : ''}${env.protected ? '  protected' : ''}\n`);
+      for (const e of env.errors) io.out.write(`  ${severityWord(e.severity)}: ${e.message}\n`);
+      for (const app of env.applications) {
+        io.out.write(`  ${app.name.padEnd(24)} ${app.sourceKind.padEnd(9)} ${app.renderer.kind.padEnd(11)} ${rel(app.root)}\n`);
+        for (const e of app.errors) io.out.write(`    ${severityWord(e.severity)}: ${e.message}${e.location ? ` (${rel(e.location.file)}:${e.location.range.start.line + 1})` : ''}\n`);
+        for (const r of app.remote ?? []) io.out.write(`    remote (not followed): ${r}\n`);
+      }
+    }
+  }
+  return problems > 0 ? EXIT.findings : EXIT.ok;
+}
+
+async function renderCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, { env: 'value', app: 'value', timeout: 'value', ...TOOL_OPTS });
+  const envName = args.options.get('env')?.at(-1);
+  if (!envName) throw new UsageError('render needs --env E');
+  const appName = args.options.get('app')?.at(-1);
+  const model = await loadModel(args, io);
+  const env = model.environments.find((e) => e.name === envName);
+  if (!env) throw new UsageError(`no environment '${envName}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
+  let apps: Application[] = env.applications;
+  if (appName) {
+    apps = apps.filter((a) => a.name === appName || a.id === appName);
+    if (apps.length === 0) throw new UsageError(`no application '${appName}' in ${envName} (found: ${env.applications.map((a) => a.name).join(', ')})`);
+  }
+  const tools: ToolPaths = {
+    kubectl: args.options.get('kubectl')?.at(-1) ?? io.env.RECONCILE_KUBECTL,
+    kustomize: args.options.get('kustomize')?.at(-1) ?? io.env.RECONCILE_KUSTOMIZE,
+    helm: args.options.get('helm')?.at(-1) ?? io.env.RECONCILE_HELM,
+  };
+  const renderer = createRenderer({ tools, trusted: true, env: io.env });
+  const results: [Application, RenderResult][] = await Promise.all(apps.map(async (a) => [a, await renderer.renderApplication(a)] as [Application, RenderResult]));
+  let failed = 0;
+  let toolMissing = false;
+  const chunks: string[] = [];
+  for (const [app, r] of results) {
+    if (r.ok) {
+      chunks.push(`# ${env.name}/${app.name} (${app.renderer.kind})\n${r.yaml.trimEnd()}\n`);
+    } else {
+      failed++;
+      if (r.error.code === 'tool-not-found') toolMissing = true;
+      io.err.write(`reconcile: ${env.name}/${app.name}: ${r.error.message}\n${r.error.stderr ? `${r.error.stderr.trimEnd()}\n` : ''}`);
+    }
+  }
+  io.out.write(chunks.join('---\n'));
+  if (toolMissing) return EXIT.error;
+  return failed > 0 ? EXIT.findings : EXIT.ok;
+}
+
+function severityWord(s: string | undefined): string {
+  return s === 'info' ? 'note' : s === 'warning' ? 'warning' : 'error';
+}
+
+function countProblems(model: RepoModel): number {
+  const bad = (e: { severity?: string }) => (e.severity ?? 'error') === 'error';
+  return (
+    model.errors.filter(bad).length +
+    model.environments.reduce((n, env) => n + env.errors.filter(bad).length + env.applications.reduce((m, a) => m + a.errors.filter(bad).length, 0), 0)
+  );
 }
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+      process.exitCode = code;
+    },
     (e: unknown) => {
       process.stderr.write(`reconcile: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(EXIT.error);
+      process.exitCode = EXIT.error;
     },
   );
 }

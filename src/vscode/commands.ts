@@ -1,10 +1,16 @@
 import * as vscode from 'vscode';
+import type { SourceLocation } from '../core/repo';
 import type { OutputLog } from './log';
-import type { EnvironmentsView } from './environmentsView';
+import type { EnvironmentsNode, EnvironmentsView } from './environmentsView';
+import type { WorkspaceRepo } from './workspaceRepo';
+import type { ContextStatus } from './contextStatus';
+import { renderedUri } from './renderedDocuments';
 
 export interface CommandDeps {
   log: OutputLog;
   environments: EnvironmentsView;
+  repo: WorkspaceRepo;
+  contextStatus: ContextStatus;
   extensionUri: vscode.Uri;
 }
 
@@ -24,13 +30,53 @@ environments:
 `;
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { log, environments, extensionUri } = deps;
+  const { log, environments, repo, contextStatus, extensionUri } = deps;
   return [
-    vscode.commands.registerCommand('reconcile.refresh', () => environments.refresh()),
+    vscode.commands.registerCommand('reconcile.refresh', async () => {
+      await environments.refresh();
+      await contextStatus.update();
+    }),
     vscode.commands.registerCommand('reconcile.showOutput', () => log.show()),
     vscode.commands.registerCommand('reconcile.openDocs', async () => {
       const readme = vscode.Uri.joinPath(extensionUri, 'README.md');
       await vscode.commands.executeCommand('markdown.showPreview', readme);
+    }),
+    vscode.commands.registerCommand('reconcile.openSource', async (loc: SourceLocation) => {
+      const r = loc.range;
+      const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+      const editor = await vscode.window.showTextDocument(vscode.Uri.file(loc.file), {
+        selection: new vscode.Range(range.start, range.start),
+        preview: true,
+      });
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+      return editor;
+    }),
+    vscode.commands.registerCommand('reconcile.openRendered', async (node?: EnvironmentsNode | { type: 'application'; app: { id: string } }) => {
+      await repo.models();
+      let uri: vscode.Uri | undefined;
+      if (node?.type === 'application') {
+        const app = repo.findApplication(node.app.id);
+        if (app) uri = renderedUri({ app });
+      } else if (node?.type === 'environment') {
+        uri = renderedUri({ env: node.env });
+      } else {
+        // From the command palette: pick an environment or an application.
+        const picks = repo.current.flatMap((f) =>
+          f.model.environments.flatMap((env) => [
+            { label: `$(server-environment) ${env.name}`, description: 'whole environment', uri: renderedUri({ env }) },
+            ...env.applications.map((app) => ({ label: `    ${app.name}`, description: `${env.name} · ${app.sourceKind}`, uri: renderedUri({ app }) })),
+          ]),
+        );
+        if (picks.length === 0) {
+          void vscode.window.showInformationMessage('Reconcile: no environments were found in this workspace.');
+          return undefined;
+        }
+        uri = (await vscode.window.showQuickPick(picks, { placeHolder: 'Open the rendered manifests of…' }))?.uri;
+      }
+      if (!uri) return undefined;
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.languages.setTextDocumentLanguage(doc, 'yaml');
+      return vscode.window.showTextDocument(doc, { preview: false });
     }),
     vscode.commands.registerCommand('reconcile.createConfig', async () => {
       const folder = vscode.workspace.workspaceFolders?.[0];

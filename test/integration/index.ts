@@ -15,7 +15,11 @@ export function run(): Promise<void> {
   if (!out) return Promise.reject(new Error('RECONCILE_TEST_OUT is not set: run the suites through test/harness/run-integration.mjs'));
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec' });
   if (process.env.RECONCILE_TEST_GREP) mocha.grep(process.env.RECONCILE_TEST_GREP);
-  for (const f of fs.readdirSync(__dirname).filter((n) => n.endsWith('.test.js')).sort()) mocha.addFile(path.join(__dirname, f));
+  // Suites named *.untrusted.test.js run in a session whose workspace is not trusted; the others in a trusted one.
+  const untrusted = process.env.RECONCILE_TEST_SESSION === 'untrusted';
+  for (const f of fs.readdirSync(__dirname).filter((n) => n.endsWith('.test.js')).sort()) {
+    if (f.endsWith('.untrusted.test.js') === untrusted) mocha.addFile(path.join(__dirname, f));
+  }
   const results: Results = { passes: [], failures: [], pending: [] };
   const progress = fs.createWriteStream(path.join(out, 'progress.log'), { flags: 'a' });
   return new Promise((resolve, reject) => {

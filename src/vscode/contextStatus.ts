@@ -1,0 +1,39 @@
+// Status bar item with the current kube context (from the kubeconfig in effect, read without a cluster).
+import * as vscode from 'vscode';
+import { kubeconfigPaths, readKubeconfig, type KubeconfigSummary } from '../core/cluster/kubeconfig';
+import { kubeconfigSetting } from './settings';
+
+export class ContextStatus implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('reconcile.context', vscode.StatusBarAlignment.Left, 50);
+  private readonly disposables: vscode.Disposable[] = [];
+  summary: KubeconfigSummary | undefined;
+
+  constructor() {
+    this.item.name = 'Reconcile: Kubernetes Context';
+    this.disposables.push(
+      this.item,
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('reconcile.kubeconfig') && void this.update()),
+      vscode.window.onDidChangeWindowState((s) => s.focused && void this.update()),
+    );
+    void this.update();
+  }
+
+  async update(): Promise<void> {
+    const s = await readKubeconfig(kubeconfigPaths(kubeconfigSetting()));
+    this.summary = s;
+    const ctx = s.contexts.find((c) => c.name === s.currentContext);
+    this.item.text = `$(cloud) ${s.currentContext ?? 'no kube context'}`;
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**Kubernetes context:** \`${s.currentContext ?? 'none'}\`\n\n`);
+    if (ctx?.namespace) md.appendMarkdown(`namespace \`${ctx.namespace}\` · `);
+    if (ctx?.cluster) md.appendMarkdown(`cluster \`${ctx.cluster}\`\n\n`);
+    md.appendMarkdown(`kubeconfig: ${s.files.map((f) => `\`${f}\``).join(', ')}\n\n`);
+    for (const p of s.problems) md.appendMarkdown(`⚠ \`${p.file}\`: ${p.message}\n\n`);
+    this.item.tooltip = md;
+    this.item.show();
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,271 @@
+// The repository model of the open workspace, kept current: discovery (cheap, no tools) on open
+// and on file changes (debounced), renders on demand (per application, when its tree node is
+// expanded or its rendered document is opened), render errors as diagnostics. All domain logic
+// lives in src/core; this class only schedules it and adapts it to VS Code.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { discover, type Application, type Environment, type RepoError, type RepoModel } from '../core/repo';
+import { createRenderer, spawnRunner, type ProcessRunner, type ReconcileRenderer, type RenderResult } from '../core/render';
+import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
+import type { OutputLog } from './log';
+import { kubeconfigSetting, toolPaths } from './settings';
+
+export interface FolderModel {
+  folder: vscode.WorkspaceFolder;
+  model: RepoModel;
+}
+
+const WATCH_GLOB = '**/{*.yaml,*.yml,Kustomization,*.tpl,*.json,.helmignore}';
+const DEBOUNCE_MS = 300;
+
+export class WorkspaceRepo implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when the model or a render result changed. */
+  readonly onDidChange = this.changed.event;
+  private readonly renderedChanged = new vscode.EventEmitter<Application>();
+  /** Fires when the render result of an application changed. */
+  readonly onDidChangeRender = this.renderedChanged.event;
+
+  private folders: FolderModel[] = [];
+  private loading: Promise<void> | undefined;
+  private renderer: ReconcileRenderer;
+  private readonly results = new Map<string, RenderResult>();
+  /** Applications somebody asked to render (expanded, opened): they are re-rendered on change. */
+  private readonly wanted = new Set<string>();
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('reconcile-render');
+  private readonly disposables: vscode.Disposable[] = [];
+  private pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private toolsLogged = false;
+  /** Processes started by renders (a cheap observable for tests and benches). */
+  spawnCount = 0;
+  discoveries = 0;
+
+  constructor(private readonly log: OutputLog) {
+    this.renderer = this.makeRenderer();
+    const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
+    this.disposables.push(
+      watcher,
+      watcher.onDidChange((u) => this.fileChanged(u)),
+      watcher.onDidCreate((u) => this.fileChanged(u)),
+      watcher.onDidDelete((u) => this.fileChanged(u)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reload()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.log.info('Workspace trusted: tools may run now; re-rendering');
+        this.renderer = this.makeRenderer();
+        void this.reload();
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('reconcile.tools')) {
+          this.log.info('Tool settings changed: locating the tools again');
+          this.renderer = this.makeRenderer();
+          this.toolsLogged = false;
+          void this.reload();
+        }
+      }),
+      this.diagnostics,
+      this.changed,
+      this.renderedChanged,
+    );
+  }
+
+  get trusted(): boolean {
+    return vscode.workspace.isTrusted;
+  }
+
+  private makeRenderer(): ReconcileRenderer {
+    const counting: ProcessRunner = {
+      run: (cmd, args, opts) => {
+        this.spawnCount++;
+        return spawnRunner.run(cmd, args, opts);
+      },
+    };
+    return createRenderer({ tools: toolPaths(), trusted: vscode.workspace.isTrusted, runner: counting, maxConcurrent: 2 });
+  }
+
+  /** The models, discovering them first if needed. Never throws: problems become model errors. */
+  async models(): Promise<FolderModel[]> {
+    if (!this.loading) this.loading = this.load();
+    await this.loading;
+    return this.folders;
+  }
+
+  /** Models as they are now, without waiting. */
+  get current(): FolderModel[] {
+    return this.folders;
+  }
+
+  async reload(): Promise<void> {
+    this.loading = this.load();
+    await this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const t0 = performance.now();
+    const kube = await readKubeconfig(kubeconfigPaths(kubeconfigSetting()));
+    const contexts = kube.contexts.map((c) => c.name);
+    const folders: FolderModel[] = [];
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      if (folder.uri.scheme !== 'file') continue;
+      try {
+        folders.push({ folder, model: await discover(folder.uri.fsPath, { kubeContexts: contexts }) });
+      } catch (e) {
+        const message = `Discovery failed in ${folder.uri.fsPath}: ${(e as Error).message}`;
+        this.log.error(message);
+        folders.push({ folder, model: { root: folder.uri.fsPath, environments: [], errors: [{ code: 'discovery', message }] } });
+      }
+    }
+    this.discoveries++;
+    this.folders = folders;
+    const envs = folders.flatMap((f) => f.model.environments);
+    this.log.info(
+      `Discovered ${envs.length} environment(s), ${envs.reduce((n, e) => n + e.applications.length, 0)} application(s) in ${(performance.now() - t0).toFixed(0)} ms`,
+    );
+    // Forget results of applications that no longer exist; re-render the wanted ones that do
+    // (the render cache answers unchanged ones without running a tool).
+    const ids = new Set(this.applications().map((a) => a.id));
+    for (const id of [...this.results.keys()]) if (!ids.has(id)) this.results.delete(id);
+    for (const id of [...this.wanted]) if (!ids.has(id)) this.wanted.delete(id);
+    this.publishDiagnostics();
+    this.changed.fire();
+    await Promise.all(this.applications().filter((a) => this.wanted.has(a.id)).map((a) => this.render(a)));
+  }
+
+  applications(): Application[] {
+    return this.folders.flatMap((f) => f.model.environments.flatMap((e) => e.applications));
+  }
+
+  findApplication(id: string): Application | undefined {
+    return this.applications().find((a) => a.id === id);
+  }
+
+  findEnvironment(name: string): Environment | undefined {
+    return this.folders.flatMap((f) => f.model.environments).find((e) => e.name === name);
+  }
+
+  /** The last render of an application, if any. */
+  result(app: Application): RenderResult | undefined {
+    return this.results.get(app.id);
+  }
+
+  /** Renders (or answers from the cache) and remembers that the application is wanted. */
+  async render(app: Application, token?: vscode.CancellationToken): Promise<RenderResult> {
+    this.wanted.add(app.id);
+    await this.logTools();
+    const controller = new AbortController();
+    const sub = token?.onCancellationRequested(() => controller.abort());
+    try {
+      const before = this.results.get(app.id);
+      const r = await this.renderer.renderApplication(app, { signal: controller.signal });
+      if (!r.ok && r.error.code === 'aborted') return r;
+      this.results.set(app.id, r);
+      if (!r.ok) {
+        this.log.warn(`Render of ${app.environment}/${app.name} failed: ${r.error.message}${r.error.stderr ? `\n${r.error.stderr.trim()}` : ''}`);
+        if (r.error.code === 'tool-not-found') this.notifyMissingTool(r.error.tool ?? 'kubectl', r.error.message);
+      }
+      if (before !== r && !(before?.ok && r.ok && before.yaml === r.yaml)) {
+        this.publishDiagnostics();
+        this.renderedChanged.fire(app);
+        this.changed.fire();
+      }
+      return r;
+    } finally {
+      sub?.dispose();
+    }
+  }
+
+  private readonly notifiedTools = new Set<string>();
+
+  /** Once per tool and session: a missing tool says which, where we looked, and offers the setting. */
+  private notifyMissingTool(tool: string, message: string): void {
+    if (this.notifiedTools.has(tool)) return;
+    this.notifiedTools.add(tool);
+    const setting = tool === 'plain' ? 'reconcile.tools' : `reconcile.tools.${tool}`;
+    void vscode.window.showWarningMessage(`Reconcile: ${message}`, 'Open Settings', 'Show Output').then((choice) => {
+      if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', setting);
+      if (choice === 'Show Output') this.log.show();
+    });
+  }
+
+  private async logTools(): Promise<void> {
+    if (this.toolsLogged) return;
+    this.toolsLogged = true;
+    if (!this.trusted) {
+      this.log.info('Restricted mode: kustomize and helm are not run in an untrusted workspace');
+      return;
+    }
+    for (const name of ['kustomize-or-kubectl', 'helm'] as const) {
+      const t = await this.renderer.toolVersion(name);
+      if ('code' in t) this.log.warn(t.message);
+      else this.log.info(`Using ${t.name} ${t.version ?? '(version unknown)'} at ${t.path} (from ${t.source === 'setting' ? 'settings' : 'PATH'})`);
+    }
+  }
+
+  private fileChanged(uri: vscode.Uri): void {
+    if (uri.scheme !== 'file') return;
+    if (uri.fsPath.split(path.sep).some((s) => s === 'node_modules' || s === '.git')) return;
+    this.pending.add(uri.fsPath);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      const files = [...this.pending];
+      this.pending.clear();
+      const affected = this.applications().filter((a) => files.some((f) => a.sourcePaths.includes(f)));
+      this.log.info(`${files.length} file(s) changed; affected application(s): ${affected.map((a) => `${a.environment}/${a.name}`).join(', ') || 'none'}`);
+      void this.reload();
+    }, DEBOUNCE_MS);
+  }
+
+  /** Render and discovery errors as Problems, on the file they concern (kustomization, Chart, values). */
+  private publishDiagnostics(): void {
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    const add = (file: string | undefined, d: vscode.Diagnostic) => {
+      if (!file) return;
+      byFile.set(file, [...(byFile.get(file) ?? []), d]);
+    };
+    const fromRepoError = (e: RepoError, where: string) => {
+      const r = e.location?.range;
+      const range = r ? new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character) : new vscode.Range(0, 0, 0, 0);
+      const sev = e.severity === 'info' ? vscode.DiagnosticSeverity.Information : e.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error;
+      const d = new vscode.Diagnostic(range, `${where}${e.message}`, sev);
+      d.source = 'reconcile';
+      d.code = e.code;
+      add(e.location?.file, d);
+    };
+    for (const { model } of this.folders) {
+      for (const e of model.errors) fromRepoError(e, '');
+      for (const env of model.environments) {
+        for (const e of env.errors) fromRepoError(e, `[${env.name}] `);
+        for (const app of env.applications) {
+          for (const e of app.errors) fromRepoError(e, `[${env.name}/${app.name}] `);
+          const r = this.results.get(app.id);
+          if (r && !r.ok && r.error.code !== 'untrusted') {
+            const file = r.error.location?.file ?? r.error.file ?? primaryFile(app);
+            const rr = r.error.location?.range;
+            const range = rr ? new vscode.Range(rr.start.line, rr.start.character, rr.end.line, rr.end.character) : new vscode.Range(0, 0, 0, 0);
+            const tool = r.error.stderr?.trim();
+            const d = new vscode.Diagnostic(range, `[${env.name}/${app.name}] ${r.error.message}${tool ? `\n${tool}` : ''}`, vscode.DiagnosticSeverity.Error);
+            d.source = 'reconcile';
+            d.code = `render:${r.error.code}`;
+            add(file, d);
+          }
+        }
+      }
+    }
+    this.diagnostics.clear();
+    for (const [file, ds] of byFile) this.diagnostics.set(vscode.Uri.file(file), ds);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** The file that best stands for an application: its kustomization, Chart.yaml, or first file. */
+export function primaryFile(app: Application): string | undefined {
+  const s = app.renderer;
+  if (s.kind === 'kustomize') return app.sourcePaths.find((p) => /^(kustomization\.ya?ml|Kustomization)$/.test(path.basename(p)) && path.dirname(p) === s.dir);
+  if (s.kind === 'helm') return path.join(s.chartDir, 'Chart.yaml');
+  if (s.kind === 'plain') return s.files[0];
+  return app.definedBy?.file;
+}
