@@ -38,8 +38,18 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
     vscode.commands.registerCommand('reconcile.showOutput', () => log.show()),
     vscode.commands.registerCommand('reconcile.openDocs', async () => {
-      const readme = vscode.Uri.joinPath(extensionUri, 'README.md');
-      await vscode.commands.executeCommand('markdown.showPreview', readme);
+      // The VSIX stores README.md as readme.md (vsce); a development checkout has README.md.
+      for (const name of ['README.md', 'readme.md']) {
+        const readme = vscode.Uri.joinPath(extensionUri, name);
+        try {
+          await vscode.workspace.fs.stat(readme);
+        } catch {
+          continue;
+        }
+        await vscode.commands.executeCommand('markdown.showPreview', readme);
+        return readme;
+      }
+      return undefined;
     }),
     vscode.commands.registerCommand('reconcile.openSource', async (loc: SourceLocation) => {
       const r = loc.range;

@@ -33,6 +33,12 @@ describe('Foundation', () => {
     assert.equal(api.environments.refreshes, before + 1);
   });
 
+  it('opens its documentation', async () => {
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('reconcile.openDocs');
+    assert.match(uri?.path ?? '', /\/readme\.md$/i);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('creates .reconcile.yaml without ever overwriting one', async () => {
     const folder = vscode.workspace.workspaceFolders![0].uri;
     const target = vscode.Uri.joinPath(folder, '.reconcile.yaml');
