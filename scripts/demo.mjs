@@ -80,7 +80,8 @@ try {
     port,
     browser: Boolean(shot),
     env: { KUBECONFIG: cluster.kubeconfig },
-    settings: { 'workbench.colorTheme': 'Default Dark Modern' },
+    // The demo machine may have no kubectl/helm of its own: point Reconcile at the ones setup installed.
+    settings: { 'workbench.colorTheme': 'Default Dark Modern', 'reconcile.tools.kubectl': tools.kubectl, 'reconcile.tools.helm': tools.helm },
     log: (l) => say(l),
   });
   say(`KUBECONFIG=${cluster.kubeconfig}`);
@@ -95,6 +96,13 @@ try {
     await vs.page.waitForTimeout(800);
     await vs.page.keyboard.press('Enter');
     await vs.page.waitForTimeout(3000);
+    // Expand two applications of dev and open one resource's source, as a user would.
+    for (const app of ['shop-web', 'cache']) {
+      await vs.page.locator('.monaco-list-row', { hasText: app }).first().click().catch(() => {});
+      await vs.page.waitForTimeout(1500);
+    }
+    await vs.page.locator('.monaco-list-row', { hasText: 'Deployment/web' }).first().click().catch(() => {});
+    await vs.page.waitForTimeout(2000);
     await vs.page.screenshot({ path: resolve(shot) });
     say(`screenshot saved to ${resolve(shot)}`);
     if (args.includes('--exit')) {
