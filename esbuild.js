@@ -31,6 +31,8 @@ function listSuites() {
 
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  // The language server runs in its own Node process (vscode-languageserver); no vscode import.
+  { ...common, entryPoints: { server: 'src/server/server.ts' }, outdir: 'dist', external: [] },
   {
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },

@@ -8,6 +8,7 @@ import { registerCommands } from './vscode/commands';
 import { WorkspaceRepo } from './vscode/workspaceRepo';
 import { RENDERED_SCHEME, RenderedDocuments } from './vscode/renderedDocuments';
 import { ContextStatus } from './vscode/contextStatus';
+import { ReconcileLanguageClient } from './vscode/languageClient';
 
 /** What the extension returns from activate(): a small, stable surface used by the integration tests and benches. */
 export interface ReconcileApi {
@@ -17,6 +18,7 @@ export interface ReconcileApi {
   readonly repo: WorkspaceRepo;
   readonly contextStatus: ContextStatus;
   readonly tree: vscode.TreeView<EnvironmentsNode>;
+  readonly languageClient: ReconcileLanguageClient;
 }
 
 export function activate(context: vscode.ExtensionContext): ReconcileApi {
@@ -26,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   const environments = new EnvironmentsView(log, repo);
   const rendered = new RenderedDocuments(repo);
   const contextStatus = new ContextStatus();
+  const languageClient = new ReconcileLanguageClient(context.extensionUri, log);
   const tree = vscode.window.createTreeView('reconcile.environments', { treeDataProvider: environments, showCollapseAll: true });
   context.subscriptions.push(
     log,
@@ -34,12 +37,16 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     rendered,
     contextStatus,
     tree,
+    languageClient,
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('reconcile.kubernetesVersion') && void languageClient.settingsChanged()),
     vscode.workspace.registerTextDocumentContentProvider(RENDERED_SCHEME, rendered),
     ...registerCommands({ log, environments, repo, contextStatus, extensionUri: context.extensionUri }),
   );
+  // The language server starts right after activation returns, in its own process.
+  setTimeout(() => void languageClient.start().catch((e: Error) => log.error(`The language server did not start: ${e.message}`)), 0);
   const activationMs = performance.now() - t0;
   log.info(`Reconcile ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, environments, repo, contextStatus, tree };
+  return { activationMs, environments, repo, contextStatus, tree, languageClient };
 }
 
 export function deactivate(): void {

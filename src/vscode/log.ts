@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 
 /** The "Reconcile" Output channel. Everything the extension does that a user may want to audit goes here. */
 export class OutputLog implements vscode.Disposable {
-  private readonly channel = vscode.window.createOutputChannel('Reconcile', { log: true });
+  /** The underlying channel, shared with the language client. */
+  readonly channel = vscode.window.createOutputChannel('Reconcile', { log: true });
 
   info(message: string): void {
     this.channel.info(message);

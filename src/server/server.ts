@@ -1,0 +1,111 @@
+// The Reconcile language server: validation runs here, off the extension host. A keystroke
+// re-validates after a short debounce; a run whose document changed meanwhile is dropped.
+import {
+  CodeAction,
+  CodeActionKind,
+  createConnection,
+  DiagnosticSeverity,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Diagnostic,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { URI } from './uri';
+import type { Finding, Fix } from '../core/findings';
+import { yamlChecker, type CheckSettings, type FileChecker } from './checks';
+
+const DEBOUNCE_MS = 250;
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+const checkers: FileChecker[] = [yamlChecker];
+let settings: CheckSettings = {};
+const timers = new Map<string, NodeJS.Timeout>();
+/** Fixes of the diagnostics last published, per document, to answer code actions. */
+const fixes = new Map<string, { diagnostic: Diagnostic; fixes: Fix[] }[]>();
+
+connection.onInitialize((params) => {
+  settings = { ...(params.initializationOptions as CheckSettings | undefined) };
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+    },
+    serverInfo: { name: 'reconcile-language-server' },
+  };
+});
+
+connection.onNotification('reconcile/settings', (s: CheckSettings) => {
+  settings = { ...settings, ...s };
+  for (const d of documents.all()) schedule(d);
+});
+
+function severity(s: Finding['severity']): DiagnosticSeverity {
+  return s === 'error' ? DiagnosticSeverity.Error : s === 'warning' ? DiagnosticSeverity.Warning : s === 'info' ? DiagnosticSeverity.Information : DiagnosticSeverity.Hint;
+}
+
+function validate(doc: TextDocument): void {
+  const version = doc.version;
+  const file = URI.toPath(doc.uri);
+  const text = doc.getText();
+  const findings: Finding[] = [];
+  for (const c of checkers) {
+    try {
+      findings.push(...c.check(file, text, settings));
+    } catch (e) {
+      connection.console.error(`check failed on ${file}: ${(e as Error).stack ?? e}`);
+    }
+  }
+  // A newer version arrived while we worked: its own run will publish.
+  if (documents.get(doc.uri)?.version !== version) return;
+  const published: { diagnostic: Diagnostic; fixes: Fix[] }[] = [];
+  const diagnostics = findings.map((f) => {
+    const d: Diagnostic = {
+      range: f.range,
+      severity: severity(f.severity),
+      message: f.message,
+      source: 'reconcile',
+      code: f.code,
+      ...(f.docs ? { codeDescription: { href: f.docs } } : {}),
+    };
+    if (f.fixes?.length) published.push({ diagnostic: d, fixes: f.fixes });
+    return d;
+  });
+  fixes.set(doc.uri, published);
+  void connection.sendDiagnostics({ uri: doc.uri, version, diagnostics });
+}
+
+function schedule(doc: TextDocument): void {
+  clearTimeout(timers.get(doc.uri));
+  timers.set(doc.uri, setTimeout(() => {
+    timers.delete(doc.uri);
+    const current = documents.get(doc.uri);
+    if (current) validate(current);
+  }, DEBOUNCE_MS));
+}
+
+documents.onDidOpen((e) => validate(e.document));
+documents.onDidChangeContent((e) => schedule(e.document));
+documents.onDidClose((e) => {
+  clearTimeout(timers.get(e.document.uri));
+  fixes.delete(e.document.uri);
+  void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+});
+
+connection.onCodeAction((params) => {
+  const entries = fixes.get(params.textDocument.uri) ?? [];
+  const actions: CodeAction[] = [];
+  for (const { diagnostic, fixes: fs } of entries) {
+    const overlaps = params.context.diagnostics.some((d) => d.code === diagnostic.code && d.range.start.line === diagnostic.range.start.line && d.message === diagnostic.message);
+    if (!overlaps) continue;
+    for (const fix of fs) {
+      const changes: Record<string, { range: Fix['edits'][number]['range']; newText: string }[]> = {};
+      for (const e of fix.edits) (changes[URI.fromPath(e.file)] ??= []).push({ range: e.range, newText: e.newText });
+      actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.isPreferred, edit: { changes } });
+    }
+  }
+  return actions;
+});
+
+documents.listen(connection);
+connection.listen();

@@ -1,0 +1,77 @@
+// Starts the Reconcile language server (dist/server.js) in its own process and keeps it alive:
+// if it dies it restarts, and says so once in the Output channel, never in a loop of popups.
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  TransportKind,
+  type CloseHandlerResult,
+  type ErrorHandlerResult,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import type { OutputLog } from './log';
+
+const MAX_RESTARTS = 5;
+
+export class ReconcileLanguageClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private restarts = 0;
+  private toldRestart = false;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: OutputLog,
+  ) {}
+
+  /** The running client (tests read its state). */
+  get languageClient(): LanguageClient | undefined {
+    return this.client;
+  }
+
+  async start(): Promise<void> {
+    if (this.client) return;
+    const module = vscode.Uri.joinPath(this.extensionUri, 'dist', 'server.js').fsPath;
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file', language: 'yaml' }],
+      outputChannel: this.log.channel,
+      initializationOptions: settingsForServer(),
+      errorHandler: {
+        error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue, handled: true }),
+        closed: (): CloseHandlerResult => {
+          this.restarts++;
+          if (this.restarts > MAX_RESTARTS) {
+            this.log.error(`The Reconcile language server stopped ${this.restarts} times; it is not restarted again. Reload the window to try again.`);
+            return { action: CloseAction.DoNotRestart, handled: true };
+          }
+          if (!this.toldRestart) {
+            this.toldRestart = true;
+            this.log.warn('The Reconcile language server stopped unexpectedly and was restarted.');
+          }
+          return { action: CloseAction.Restart, handled: true };
+        },
+      },
+    };
+    this.client = new LanguageClient('reconcile', 'Reconcile Language Server', serverOptions, clientOptions);
+    await this.client.start();
+    this.log.info('Reconcile language server started');
+  }
+
+  async settingsChanged(): Promise<void> {
+    await this.client?.sendNotification('reconcile/settings', settingsForServer());
+  }
+
+  async dispose(): Promise<void> {
+    await this.client?.stop().catch(() => {});
+  }
+}
+
+function settingsForServer(): Record<string, unknown> {
+  const c = vscode.workspace.getConfiguration('reconcile');
+  return { kubernetesVersion: c.get<string>('kubernetesVersion') };
+}
