@@ -1,0 +1,458 @@
+#!/usr/bin/env node
+// Generates the bundled JSON schemas of src/core/schema/bundled/ from npm packages, offline and
+// reproducibly (same packages → byte-identical output):
+//
+//   node scripts/build-schemas.mjs [--check]
+//
+// No npm package ships raw Kubernetes JSON schemas. kubernetes-models (Kubernetes 1.36) and
+// @kubernetes-models/{argo-cd,flux-cd,cert-manager} ship, per OpenAPI definition, a `.d.ts`
+// (property names, required vs optional, string enums, descriptions) and an ajv-compiled validator
+// (`_schemas/<Definition>.js`: integer vs number, formats, patterns, bounds). The `.d.ts` files are
+// read with the TypeScript parser; the validators are *probed*: each property is given values that
+// break a rule, and the errors the validator reports say which rule (type integer, format int32,
+// pattern …, minLength n, enum […]). Objects are then closed (additionalProperties: false) unless
+// the type is free-form (RawExtension, JSON, FieldsV1: x-kubernetes-preserve-unknown-fields).
+//
+// Kubernetes versions: 1.36 is kubernetes-models itself. 1.34 is 1.36 restricted to the kinds and
+// fields that @kubernetes/client-node (generated from the 1.34 OpenAPI) knows. 1.35 has no package
+// of its own: it has the fields of 1.36 (lenient: a field added in 1.36 is accepted for 1.35) and
+// the kinds of 1.34 plus those listed in ADDED_AFTER_134 for 1.35.
+// The deprecated/removed apiVersions are a table in src/core/schema/deprecations.ts.
+//
+// Output (descriptions are kept out of what validation loads):
+//   bundled/kubernetes.json    definitions + kinds, with per-version kind sets and field omissions
+//   bundled/crds.json          Argo CD, Flux, cert-manager custom resources (definitions + kinds)
+//   bundled/descriptions.json  descriptions per definition and property (for hover, loaded lazily)
+//   bundled/manifest.json      versions, package versions, sizes and sha256 of the files above
+import ts from 'typescript';
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const nm = path.join(root, 'node_modules');
+const outDir = path.join(root, 'src', 'core', 'schema', 'bundled');
+const check = process.argv.includes('--check');
+
+const LATEST = '1.36';
+const VERSIONS = ['1.34', '1.35', '1.36'];
+/**
+ * kubernetes-models also keeps API versions that Kubernetes removed long ago (extensions/v1beta1 …).
+ * A kind is bundled when client-node (1.34) serves it, or when it is listed here with the minor
+ * version that added it (from the Kubernetes release notes); every other kind is left out, and the
+ * removed-API table (src/core/schema/deprecations.ts) says what replaced it.
+ */
+const ADDED_AFTER_134 = {
+  'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy': '1.36', // GA in 1.36
+  'admissionregistration.k8s.io/v1/MutatingAdmissionPolicyBinding': '1.36',
+};
+
+const K8S_PACKAGES = ['kubernetes-models', '@kubernetes-models/apimachinery'];
+const CRD_PACKAGES = ['@kubernetes-models/argo-cd', '@kubernetes-models/flux-cd', '@kubernetes-models/cert-manager'];
+/** Read only for the definitions the packages above reference (cert-manager → Gateway API). */
+const REFERENCED_PACKAGES = ['@kubernetes-models/gateway-api'];
+/** Formats the runtime validator implements (others are dropped: the apiserver ignores most). */
+const KEPT_FORMATS = new Set(['int32', 'int64', 'quantity', 'byte', 'date-time']);
+
+// ---------------------------------------------------------------------------------------------
+// 1. Read the .d.ts files.
+
+/** @typedef {{ name: string, pkg: string, file: string, node: ts.InterfaceDeclaration | ts.TypeAliasDeclaration, sf: ts.SourceFile, locals: Map<string,string> }} Decl */
+/** @type {Map<string, Decl>} canonical definition name → declaration */
+const decls = new Map();
+
+function walk(dir, out = []) {
+  for (const n of fs.readdirSync(dir).sort()) {
+    const p = path.join(dir, n);
+    if (fs.statSync(p).isDirectory()) {
+      if (n !== '_schemas' && n !== 'node_modules') walk(p, out);
+    } else if (n.endsWith('.d.ts') && n !== 'index.d.ts') out.push(p);
+  }
+  return out;
+}
+
+function readPackage(pkg) {
+  const dir = path.join(nm, pkg);
+  for (const file of walk(dir)) {
+    const sf = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    // `export type { IDeploymentSpec as IIoK8sApiAppsV1DeploymentSpec, … }` names the definition.
+    const locals = new Map();
+    for (const st of sf.statements) {
+      if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause)) {
+        for (const el of st.exportClause.elements) {
+          if (el.propertyName && el.name.text.startsWith('I') && el.propertyName.text.startsWith('I')) locals.set(el.propertyName.text, el.name.text.slice(1));
+        }
+      }
+    }
+    for (const st of sf.statements) {
+      if ((ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st)) && locals.has(st.name.text)) {
+        const name = locals.get(st.name.text);
+        if (!decls.has(name)) decls.set(name, { name, pkg, file, node: st, sf, locals });
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Probe the compiled validators.
+
+const validators = new Map();
+async function validatorOf(decl) {
+  if (validators.has(decl.name)) return validators.get(decl.name);
+  const file = path.join(nm, decl.pkg, '_schemas', `${decl.name}.js`);
+  let fn = null;
+  if (fs.existsSync(file)) fn = (await import(pathToFileURL(file).href)).validate;
+  validators.set(decl.name, fn);
+  return fn;
+}
+
+function pointer(segs) {
+  return segs.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+/** Builds a value with `leaf` at `segs` ('[]' = array item, '{}' = map value). */
+function place(segs, leaf) {
+  let v = leaf;
+  for (let i = segs.length - 1; i >= 0; i--) {
+    const s = segs[i];
+    v = s === '[]' ? [v] : s === '{}' ? { k: v } : { [s]: v };
+  }
+  return v;
+}
+function errorsAt(fn, segs, leaf) {
+  const ptr = pointer(segs.map((s) => (s === '[]' ? 0 : s === '{}' ? 'k' : s)));
+  fn(place(segs, leaf));
+  return (fn.errors ?? []).filter((e) => e.instancePath === ptr);
+}
+
+/** Facts about a scalar at `segs` under validator `fn`: type, format, pattern, bounds, enum. */
+function probeScalar(fn, segs, tsType) {
+  const out = {};
+  if (!fn) return out;
+  const all = [];
+  if (tsType === 'number') {
+    for (const v of [1.5, 2 ** 40, 2 ** 70, -1e18, 1e18]) all.push(...errorsAt(fn, segs, v));
+  } else if (tsType === 'string') {
+    for (const v of ['', '\u0000 %', 'a'.repeat(70000)]) all.push(...errorsAt(fn, segs, v));
+  }
+  for (const e of all) {
+    if (e.keyword === 'type' && e.params.type === 'integer') out.type = 'integer';
+    else if (e.keyword === 'format' && KEPT_FORMATS.has(e.params.format)) out.format = e.params.format;
+    else if (e.keyword === 'pattern') out.pattern = e.params.pattern;
+    else if (e.keyword === 'minLength') out.minLength = e.params.limit;
+    else if (e.keyword === 'maxLength') out.maxLength = e.params.limit;
+    else if (e.keyword === 'minimum' || e.keyword === 'exclusiveMinimum') {
+      if (e.params.comparison === '>') out.exclusiveMinimum = e.params.limit;
+      else out.minimum = e.params.limit;
+    } else if (e.keyword === 'maximum' || e.keyword === 'exclusiveMaximum') {
+      if (e.params.comparison === '<') out.exclusiveMaximum = e.params.limit;
+      else out.maximum = e.params.limit;
+    }
+  }
+  // int64 on a JS number: ajv's int64 check fails only beyond 2^63, which no probe reached
+  // reliably; format int32 is what matters for the apiserver.
+  if (out.format === 'int64' && out.type !== 'integer') delete out.format;
+  return out;
+}
+function probeArray(fn, segs) {
+  if (!fn) return {};
+  const out = {};
+  for (const e of errorsAt(fn, segs, [])) if (e.keyword === 'minItems') out.minItems = e.params.limit;
+  return out;
+}
+function probeObject(fn, segs) {
+  // A validator that accepts a string where the .d.ts says "object" has no type check (free-form).
+  if (!fn) return { typed: true };
+  return { typed: errorsAt(fn, segs, 'x').some((e) => e.keyword === 'type') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Convert .d.ts types to JSON schemas.
+
+const definitions = {};
+const descriptions = {};
+const kinds = []; // { group, version, kind, def }
+
+function jsDocOf(node) {
+  const docs = node.jsDoc;
+  if (!docs || !docs.length) return undefined;
+  const c = ts.getTextOfJSDocComment(docs[docs.length - 1].comment);
+  return c ? c.trim() : undefined;
+}
+
+function refName(decl, name) {
+  if (decl.locals.has(name)) return decl.locals.get(name);
+  return name.startsWith('I') ? name.slice(1) : name;
+}
+
+const INT_OR_STRING = 'IoK8sApimachineryPkgUtilIntstrIntOrString';
+const QUANTITY = 'IoK8sApimachineryPkgApiResourceQuantity';
+
+/** JSON schema of a type node; `segs` is its path under the declaration's validator. */
+async function typeSchema(decl, t, fn, segs, descOut) {
+  if (ts.isParenthesizedTypeNode(t)) return typeSchema(decl, t.type, fn, segs, descOut);
+  switch (t.kind) {
+    case ts.SyntaxKind.StringKeyword:
+      return { type: 'string', ...probeScalar(fn, segs, 'string') };
+    case ts.SyntaxKind.NumberKeyword: {
+      const p = probeScalar(fn, segs, 'number');
+      return { type: p.type ?? 'number', ...p };
+    }
+    case ts.SyntaxKind.BooleanKeyword:
+      return { type: 'boolean' };
+    case ts.SyntaxKind.AnyKeyword:
+    case ts.SyntaxKind.UnknownKeyword:
+      return {};
+  }
+  if (ts.isLiteralTypeNode(t)) return literalSchema([t]);
+  if (ts.isUnionTypeNode(t)) {
+    if (t.types.every((x) => ts.isLiteralTypeNode(x))) return literalSchema(t.types);
+    const kws = new Set(t.types.map((x) => x.kind));
+    if (kws.size === 2 && kws.has(ts.SyntaxKind.StringKeyword) && kws.has(ts.SyntaxKind.NumberKeyword)) {
+      return decl.name === QUANTITY ? { type: ['string', 'number'], format: 'quantity' } : { type: ['integer', 'string'], 'x-kubernetes-int-or-string': true };
+    }
+    throw new Error(`${decl.name}: unsupported union ${t.getText()}`);
+  }
+  if (ts.isArrayTypeNode(t)) {
+    return { type: 'array', items: await typeSchema(decl, t.elementType, fn, [...segs, '[]'], descOut), ...probeArray(fn, segs) };
+  }
+  if (ts.isTypeReferenceNode(t)) {
+    const name = t.typeName.getText();
+    if (name === 'Array') {
+      return { type: 'array', items: await typeSchema(decl, t.typeArguments[0], fn, [...segs, '[]'], descOut), ...probeArray(fn, segs) };
+    }
+    if (name === 'Record') return { type: 'object', additionalProperties: await typeSchema(decl, t.typeArguments[1], fn, [...segs, '{}'], descOut) };
+    const target = refName(decl, name);
+    if (!decls.has(target)) throw new Error(`${decl.name}: unknown reference ${name} → ${target}`);
+    await defineDecl(decls.get(target));
+    return { $ref: target };
+  }
+  if (ts.isTypeLiteralNode(t)) {
+    const idx = t.members.find((m) => ts.isIndexSignatureDeclaration(m));
+    if (idx) return { type: 'object', additionalProperties: await typeSchema(decl, idx.type, fn, [...segs, '{}'], descOut) };
+    return objectSchema(decl, t.members, fn, segs, descOut);
+  }
+  throw new Error(`${decl.name}: unsupported type ${ts.SyntaxKind[t.kind]} ${t.getText()}`);
+}
+
+function literalSchema(types) {
+  const values = types.map((x) => {
+    const l = x.literal;
+    if (ts.isStringLiteral(l)) return l.text;
+    if (ts.isNumericLiteral(l)) return Number(l.text);
+    if (l.kind === ts.SyntaxKind.TrueKeyword) return true;
+    if (l.kind === ts.SyntaxKind.FalseKeyword) return false;
+    throw new Error(`unsupported literal ${x.getText()}`);
+  });
+  const type = [...new Set(values.map((v) => (typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v)))];
+  return { type: type.length === 1 ? type[0] : type, enum: [...new Set(values)].sort() };
+}
+
+async function objectSchema(decl, members, fn, segs, descOut) {
+  const properties = {};
+  const required = [];
+  const props = members.filter((m) => ts.isPropertySignature(m) && m.type);
+  if (props.length === 0) {
+    // An empty interface: RawExtension, JSON, FieldsV1 … (free-form); typed when the validator checks
+    // that it is an object.
+    const { typed } = probeObject(fn, segs);
+    return typed ? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } : { 'x-kubernetes-preserve-unknown-fields': true };
+  }
+  for (const m of props) {
+    const key = ts.isStringLiteral(m.name) || ts.isIdentifier(m.name) ? m.name.text : m.name.getText();
+    const sub = {};
+    properties[key] = await typeSchema(decl, m.type, fn, [...segs, key], sub);
+    if (!m.questionToken) required.push(key);
+    const d = jsDocOf(m);
+    if (d) descOut[key] = d;
+    if (Object.keys(sub).length) descOut[`${key}.`] = sub; // inline object: nested descriptions
+  }
+  const s = { type: 'object', properties, additionalProperties: false };
+  if (required.length) s.required = required.sort();
+  return s;
+}
+
+async function defineDecl(decl) {
+  if (decl.name in definitions) return;
+  definitions[decl.name] = null; // placeholder against recursion
+  const fn = await validatorOf(decl);
+  const desc = {};
+  let schema;
+  if (ts.isInterfaceDeclaration(decl.node)) {
+    schema = await objectSchema(decl, decl.node.members, fn, [], desc);
+    const gv = decl.node.members.find((m) => ts.isPropertySignature(m) && m.name.getText() === '"apiVersion"');
+    const kd = decl.node.members.find((m) => ts.isPropertySignature(m) && m.name.getText() === '"kind"');
+    if (gv && kd && ts.isLiteralTypeNode(gv.type) && ts.isLiteralTypeNode(kd.type)) {
+      const apiVersion = gv.type.literal.text;
+      const slash = apiVersion.lastIndexOf('/');
+      kinds.push({ group: slash < 0 ? '' : apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), kind: kd.type.literal.text, def: decl.name });
+    }
+  } else {
+    schema = await typeSchema(decl, decl.node.type, fn, [], desc);
+  }
+  const own = jsDocOf(decl.node);
+  if (own) desc[''] = own;
+  if (Object.keys(desc).length) descriptions[decl.name] = desc;
+  definitions[decl.name] = schema;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Kubernetes 1.34 from @kubernetes/client-node (generated from the 1.34 OpenAPI).
+
+const clientGen = path.join(nm, '@kubernetes', 'client-node', 'dist', 'gen');
+function clientModelFields(defName) {
+  const m = /^(?:IoK8sApi|IoK8sApimachineryPkgApis|IoK8sApiextensionsApiserverPkgApis|IoK8sKubeAggregatorPkgApis|IoK8sApimachineryPkg)?([A-Z][a-z0-9]*?)?(V\d+(?:alpha\d+|beta\d+)?)([A-Z]\w*)$/.exec(defName);
+  if (!m) return undefined;
+  const [, group = '', ver, kind] = m;
+  for (const candidate of [`${group}${ver}${kind}`, `${ver}${kind}`]) {
+    const f = path.join(clientGen, 'models', `${candidate}.js`);
+    if (!fs.existsSync(f)) continue;
+    const text = fs.readFileSync(f, 'utf8');
+    const names = [...text.matchAll(/"baseName": "([^"]+)"/g)].map((x) => x[1]);
+    return { model: candidate, fields: new Set(names), text };
+  }
+  return undefined;
+}
+function apiClassOf(group, version) {
+  const g = group === '' ? 'core' : group.replace(/\.k8s\.io$/, '');
+  const camel = g.split('.').map((s) => s[0].toUpperCase() + s.slice(1)).join('');
+  return `${camel}${version[0].toUpperCase()}${version.slice(1)}Api`;
+}
+const apiTexts = new Map();
+function servedIn134(k) {
+  const cls = apiClassOf(k.group, k.version);
+  if (!apiTexts.has(cls)) {
+    const f = path.join(clientGen, 'apis', `${cls}.d.ts`);
+    apiTexts.set(cls, fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '');
+  }
+  const text = apiTexts.get(cls);
+  const kind = k.kind.endsWith('List') ? k.kind.slice(0, -4) : k.kind;
+  return new RegExp(`\\b(?:create|read|list)(?:Namespaced)?${kind}\\(`).test(text) || new RegExp(`\\blist${kind}ForAllNamespaces\\(`).test(text);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function cmpVersion(a, b) {
+  const [a1, a2] = a.split('.').map(Number);
+  const [b1, b2] = b.split('.').map(Number);
+  return a1 - b1 || a2 - b2;
+}
+/** Names of the definitions reachable (through $ref) from the given names or schemas. */
+function reachable(starts, defs) {
+  const seen = new Set();
+  const visit = (s) => {
+    if (typeof s === 'string') {
+      if (seen.has(s)) return;
+      seen.add(s);
+      return visit(defs[s]);
+    }
+    if (Array.isArray(s)) return s.forEach(visit);
+    if (s && typeof s === 'object') {
+      if (typeof s.$ref === 'string') visit(s.$ref);
+      for (const [k, v] of Object.entries(s)) if (k !== '$ref' && k !== 'enum') visit(v);
+    }
+  };
+  starts.forEach(visit);
+  return seen;
+}
+
+function stableStringify(value) {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+/** One definition per line: small diffs when a package is updated. */
+function writeLines(obj) {
+  const keys = Object.keys(obj).sort();
+  return `{\n${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(obj[k])}`).join(',\n')}\n}\n`;
+}
+
+async function main() {
+  const t0 = Date.now();
+  for (const p of [...K8S_PACKAGES, ...CRD_PACKAGES, ...REFERENCED_PACKAGES]) readPackage(p);
+  const k8sNames = [...decls.values()].filter((d) => K8S_PACKAGES.includes(d.pkg)).map((d) => d.name).sort();
+  for (const n of k8sNames) await defineDecl(decls.get(n));
+  const k8sDefs = { ...definitions };
+  const k8sKinds = kinds.splice(0);
+  const k8sDesc = { ...descriptions };
+  for (const n of [...decls.values()].filter((d) => CRD_PACKAGES.includes(d.pkg)).map((d) => d.name).sort()) await defineDecl(decls.get(n));
+  const crdDefs = Object.fromEntries(Object.entries(definitions).filter(([k]) => !(k in k8sDefs)));
+  const crdKinds = kinds.splice(0);
+
+  // Versions: which kinds are served, which fields are absent.
+  const omit = { '1.34': {}, '1.35': {} };
+  for (const name of Object.keys(k8sDefs)) {
+    const s = k8sDefs[name];
+    if (!s || s.type !== 'object' || !s.properties) continue;
+    const cm = clientModelFields(name);
+    if (!cm) continue;
+    const missing = Object.keys(s.properties).filter((p) => !cm.fields.has(p) && p !== 'apiVersion' && p !== 'kind');
+    if (missing.length && missing.length < Object.keys(s.properties).length) omit['1.34'][name] = missing.sort();
+  }
+  const dropped = [];
+  const kindList = k8sKinds
+    .filter((k) => !k.kind.endsWith('List') || k.kind === 'List')
+    .map((k) => {
+      const gvk = `${k.group}/${k.version}/${k.kind}`;
+      const added = ADDED_AFTER_134[gvk];
+      const versions = servedIn134(k) ? VERSIONS : added ? VERSIONS.filter((v) => cmpVersion(v, added) >= 0) : [];
+      if (!versions.length) dropped.push(gvk);
+      return { ...k, versions };
+    })
+    .filter((k) => k.versions.length)
+    .sort((a, b) => `${a.group}/${a.version}/${a.kind}`.localeCompare(`${b.group}/${b.version}/${b.kind}`));
+  if (process.env.VERBOSE) console.log(`not served by 1.34 and not listed as added later (left out): ${dropped.join(' ')}`);
+  // Only what the served kinds reach (and the CRD definitions reference).
+  const reach = reachable([...kindList.map((k) => k.def), ...Object.values(crdDefs)], definitions);
+  for (const n of Object.keys(k8sDefs)) if (!reach.has(n)) delete k8sDefs[n];
+  for (const n of Object.keys(k8sDesc)) if (!reach.has(n)) delete k8sDesc[n];
+  for (const v of Object.keys(omit)) for (const n of Object.keys(omit[v])) if (!reach.has(n)) delete omit[v][n];
+
+  const kubernetes = {
+    versions: VERSIONS,
+    latest: LATEST,
+    kinds: Object.fromEntries(kindList.map((k) => [`${k.group}/${k.version}/${k.kind}`, k.versions.length === VERSIONS.length ? k.def : { def: k.def, versions: k.versions }])),
+    omit,
+    definitions: k8sDefs,
+  };
+  const crds = {
+    kinds: Object.fromEntries(crdKinds.filter((k) => !k.kind.endsWith('List')).sort((a, b) => `${a.group}/${a.version}/${a.kind}`.localeCompare(`${b.group}/${b.version}/${b.kind}`)).map((k) => [`${k.group}/${k.version}/${k.kind}`, k.def])),
+    definitions: crdDefs,
+  };
+  const files = {
+    'kubernetes.json': `{"versions":${JSON.stringify(kubernetes.versions)},"latest":${JSON.stringify(LATEST)},\n"kinds":${writeLines(kubernetes.kinds).trimEnd()},\n"omit":${stableStringify(omit)},\n"definitions":${writeLines(k8sDefs).trimEnd()}}\n`,
+    'crds.json': `{"kinds":${writeLines(crds.kinds).trimEnd()},\n"definitions":${writeLines(crdDefs).trimEnd()}}\n`,
+    'descriptions.json': writeLines({ ...k8sDesc, ...Object.fromEntries(Object.entries(descriptions).filter(([k]) => k in crdDefs)) }),
+  };
+  const pkgVersion = (p) => JSON.parse(fs.readFileSync(path.join(nm, p, 'package.json'), 'utf8')).version;
+  const manifest = {
+    generatedBy: 'scripts/build-schemas.mjs',
+    kubernetesVersions: VERSIONS,
+    sources: Object.fromEntries([...K8S_PACKAGES, ...CRD_PACKAGES, ...REFERENCED_PACKAGES, '@kubernetes/client-node', 'typescript'].map((p) => [p, pkgVersion(p)])),
+    counts: { kubernetesDefinitions: Object.keys(k8sDefs).length, kubernetesKinds: kindList.length, crdDefinitions: Object.keys(crdDefs).length, crdKinds: Object.keys(crds.kinds).length },
+    files: Object.fromEntries(Object.entries(files).map(([f, text]) => [f, { bytes: Buffer.byteLength(text), sha256: crypto.createHash('sha256').update(text).digest('hex') }])),
+  };
+  files['manifest.json'] = JSON.stringify(manifest, null, 2) + '\n';
+
+  if (check) {
+    let stale = 0;
+    for (const [f, text] of Object.entries(files)) {
+      const p = path.join(outDir, f);
+      if (!fs.existsSync(p) || fs.readFileSync(p, 'utf8') !== text) {
+        console.error(`stale: ${path.relative(root, p)}`);
+        stale++;
+      }
+    }
+    process.exit(stale ? 1 : 0);
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(outDir, f), text);
+  console.log(JSON.stringify(manifest.counts), JSON.stringify(Object.fromEntries(Object.entries(manifest.files).map(([f, v]) => [f, v.bytes]))), `${Date.now() - t0} ms`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

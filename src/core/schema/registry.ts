@@ -1,0 +1,263 @@
+// Which schema validates which apiVersion/kind, best source first: a live cluster, a CRD in the
+// repository, the bundled CRDs (Argo CD, Flux, cert-manager), the bundled built-in kinds of the
+// selected Kubernetes version. Validators are compiled lazily per kind and cached.
+import type Ajv from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { parseManifests } from '../manifest/parse';
+import { loadBundledSchemas, bundledDescription, type BundledSchemas } from './bundle';
+import { addDefinitions, compileSchema, createAjv } from './compile';
+import { closeSchema, isCrd, schemasFromCrd } from './crd';
+import { gvkKey, type CelRuleSet, type GroupVersionKind, type JsonSchema, type SchemaSource } from './types';
+
+export interface RegisteredSchema extends GroupVersionKind {
+  source: SchemaSource;
+  /** Who registered it, e.g. the CRD's file, or `cluster:<context>`; used to replace or remove. */
+  origin: string;
+  schema: JsonSchema;
+  celRules: CelRuleSet[];
+}
+
+export interface ResolvedSchema extends RegisteredSchema {
+  /** The compiled validator; undefined when the schema could not be compiled (see compileError). */
+  validate?: ValidateFunction;
+  compileError?: string;
+}
+
+export interface RegisterSchemaOptions {
+  /** Default 'cluster'. */
+  source?: Extract<SchemaSource, 'cluster' | 'repo'>;
+  /** Default `${source}`. Registering again with the same origin and kind replaces the schema. */
+  origin?: string;
+  /** Close objects that have properties but no additionalProperties (default true). */
+  close?: boolean;
+  celRules?: CelRuleSet[];
+}
+
+export interface SchemaRegistryOptions {
+  /** Kubernetes minor version of the bundled built-in schemas, e.g. "1.35"; default the newest bundled. */
+  kubernetesVersion?: string;
+  /** Use the bundled schemas (default true). */
+  bundled?: boolean;
+}
+
+const COMMON_KINDS = ['apps/v1/Deployment', '/v1/Service', '/v1/ConfigMap', '/v1/Secret', 'networking.k8s.io/v1/Ingress', 'apps/v1/StatefulSet', 'batch/v1/CronJob'];
+
+const SOURCE_RANK: Record<SchemaSource, number> = { cluster: 0, repo: 1, 'bundled-crd': 2, bundled: 3 };
+
+export class SchemaRegistry {
+  readonly kubernetesVersion: string;
+  /** Bumped whenever what `resolve` answers may have changed (validators cache on it). */
+  generation = 0;
+  private readonly bundle?: BundledSchemas;
+  private ajv?: Ajv;
+  private readonly registered = new Map<string, RegisteredSchema[]>(); // gvk → by origin
+  private readonly compiled = new Map<string, ResolvedSchema>();
+  private readonly builtinGroups = new Set<string>();
+
+  constructor(opts: SchemaRegistryOptions = {}) {
+    if (opts.bundled !== false) {
+      this.bundle = loadBundledSchemas();
+      const v = opts.kubernetesVersion ?? this.bundle.latest;
+      this.kubernetesVersion = this.bundle.versions.includes(v) ? v : nearestVersion(v, this.bundle.versions);
+      for (const gvk of this.bundle.builtinKinds(this.kubernetesVersion)) this.builtinGroups.add(gvk.split('/')[0]);
+    } else {
+      this.kubernetesVersion = opts.kubernetesVersion ?? '1.36';
+    }
+  }
+
+  /** Minor versions the bundle has schemas for, oldest first. */
+  static bundledVersions(): string[] {
+    return [...loadBundledSchemas().versions];
+  }
+
+  /** Whether the requested version was not bundled and a neighbour is used instead. */
+  static resolveVersion(requested: string): string {
+    const b = loadBundledSchemas();
+    return b.versions.includes(requested) ? requested : nearestVersion(requested, b.versions);
+  }
+
+  private getAjv(): Ajv {
+    if (!this.ajv) {
+      this.ajv = createAjv();
+      if (this.bundle) addDefinitions(this.ajv, this.bundle.definitionsFor(this.kubernetesVersion));
+    }
+    return this.ajv;
+  }
+
+  /**
+   * Registers the schema of one kind (e.g. from a live cluster's OpenAPI). The schema must be
+   * self-contained (internal `$ref`s only, or names of bundled definitions).
+   */
+  registerSchema(group: string, version: string, kind: string, schema: JsonSchema, opts: RegisterSchemaOptions = {}): void {
+    const source = opts.source ?? 'cluster';
+    const entry: RegisteredSchema = {
+      group,
+      version,
+      kind,
+      source,
+      origin: opts.origin ?? source,
+      schema: opts.close === false ? schema : closeSchema(schema),
+      celRules: opts.celRules ?? [],
+    };
+    const key = gvkKey(entry);
+    const list = (this.registered.get(key) ?? []).filter((e) => e.origin !== entry.origin);
+    list.push(entry);
+    list.sort((a, b) => SOURCE_RANK[a.source] - SOURCE_RANK[b.source]);
+    this.registered.set(key, list);
+    this.compiled.delete(key);
+    this.generation++;
+  }
+
+  /** Registers every served version of a CustomResourceDefinition value; returns the kinds. */
+  registerCrd(crd: unknown, origin = 'repo'): GroupVersionKind[] {
+    const out: GroupVersionKind[] = [];
+    for (const s of schemasFromCrd(crd)) {
+      this.registerSchema(s.group, s.version, s.kind, s.schema, { source: 'repo', origin, close: false, celRules: s.celRules });
+      out.push({ group: s.group, version: s.version, kind: s.kind });
+    }
+    return out;
+  }
+
+  /** Registers the CRDs found in a YAML text (replacing what the same origin registered before). */
+  registerCrdsFromText(text: string, origin: string): GroupVersionKind[] {
+    this.removeOrigin(origin);
+    if (!text.includes('CustomResourceDefinition')) return [];
+    const out: GroupVersionKind[] = [];
+    for (const d of parseManifests(text).documents) if (isCrd(d.value)) out.push(...this.registerCrd(d.value, origin));
+    return out;
+  }
+
+  /** Forgets everything registered by `origin` (a deleted CRD file, a disconnected cluster). */
+  removeOrigin(origin: string): void {
+    let changed = false;
+    for (const [key, list] of this.registered) {
+      const kept = list.filter((e) => e.origin !== origin);
+      if (kept.length === list.length) continue;
+      changed = true;
+      this.compiled.delete(key);
+      if (kept.length) this.registered.set(key, kept);
+      else this.registered.delete(key);
+    }
+    if (changed) this.generation++;
+  }
+
+  /** The schema for an apiVersion/kind, compiled; undefined when no source knows the kind. */
+  resolve(group: string, version: string, kind: string): ResolvedSchema | undefined {
+    const key = `${group}/${version}/${kind}`;
+    const hit = this.compiled.get(key);
+    if (hit) return hit;
+    const entry = this.lookup(key, group, version, kind);
+    if (!entry) return undefined;
+    const resolved: ResolvedSchema = { ...entry };
+    try {
+      resolved.validate = compileSchema(this.getAjv(), entry.schema);
+    } catch (e) {
+      resolved.compileError = e instanceof Error ? e.message : String(e);
+    }
+    this.compiled.set(key, resolved);
+    return resolved;
+  }
+
+  /**
+   * Compiles the validators of the given kinds (`group/version/Kind`; default the common workload
+   * kinds) ahead of use, e.g. when the language server is idle after start: a first compile of a
+   * kind with a pod template costs ≈200 ms.
+   */
+  precompile(keys: readonly string[] = COMMON_KINDS): void {
+    for (const key of keys) {
+      const [group, version, kind] = key.split('/');
+      this.resolve(group, version, kind);
+    }
+  }
+
+  /** Like resolve, without compiling. */
+  lookup(key: string, group: string, version: string, kind: string): RegisteredSchema | undefined {
+    const reg = this.registered.get(key);
+    if (reg?.length) return reg[0];
+    if (!this.bundle) return undefined;
+    const crdDef = this.bundle.crdKind(key);
+    if (crdDef) return { group, version, kind, source: 'bundled-crd', origin: 'bundled', schema: { $ref: crdDef }, celRules: [] };
+    const def = this.bundle.builtinKind(this.kubernetesVersion, key);
+    if (def) return { group, version, kind, source: 'bundled', origin: 'bundled', schema: { $ref: def }, celRules: [] };
+    return undefined;
+  }
+
+  /** True when the group belongs to Kubernetes itself in the selected version (apps, batch, '' …). */
+  isBuiltinGroup(group: string): boolean {
+    return this.builtinGroups.has(group);
+  }
+
+  /** apiVersions that serve `kind` in `group` (any source), e.g. for "did you mean apps/v1". */
+  versionsOf(group: string, kind: string): string[] {
+    const out = new Set<string>();
+    for (const [key, list] of this.registered) if (list.length && key.startsWith(`${group}/`) && key.endsWith(`/${kind}`)) out.add(key.split('/')[1]);
+    if (this.bundle) {
+      for (const gvk of [...this.bundle.builtinKinds(this.kubernetesVersion), ...this.bundle.crdKinds()]) {
+        const [g, v, k] = gvk.split('/');
+        if (g === group && k === kind) out.add(v);
+      }
+    }
+    return [...out].sort();
+  }
+
+  /**
+   * A self-contained JSON schema for a kind (definitions inlined under `definitions`), with
+   * descriptions when asked: for completion and hover through yaml-language-server, or for export.
+   */
+  jsonSchemaFor(group: string, version: string, kind: string, opts: { descriptions?: boolean } = {}): JsonSchema | undefined {
+    const entry = this.lookup(`${group}/${version}/${kind}`, group, version, kind);
+    if (!entry) return undefined;
+    const defs = this.bundle?.definitionsFor(this.kubernetesVersion) ?? {};
+    const used: Record<string, JsonSchema> = {};
+    const rewrite = (n: unknown, owner?: string): unknown => {
+      if (Array.isArray(n)) return n.map((x) => rewrite(x, owner));
+      if (!n || typeof n !== 'object') return n;
+      const o = n as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(o)) {
+        if (k === '$ref' && typeof v === 'string' && !v.startsWith('#')) {
+          out.$ref = `#/definitions/${v}`;
+          if (!(v in used) && defs[v]) {
+            used[v] = {};
+            used[v] = rewrite(defs[v], v) as JsonSchema;
+          }
+        } else if (k === 'properties' && v && typeof v === 'object' && !Array.isArray(v)) {
+          out.properties = Object.fromEntries(
+            Object.entries(v as Record<string, unknown>).map(([pk, pv]) => {
+              const ps = rewrite(pv) as Record<string, unknown>;
+              const d = opts.descriptions && owner ? bundledDescription(owner, pk) : undefined;
+              return [pk, d ? { ...ps, description: d } : ps];
+            }),
+          );
+        } else if (k === 'enum' || k === 'required') out[k] = v;
+        else out[k] = rewrite(v, owner);
+      }
+      if (opts.descriptions && owner && o.properties === undefined && n === defs[owner]) {
+        const d = bundledDescription(owner);
+        if (d) out.description = d;
+      }
+      return out;
+    };
+    const root = rewrite(entry.schema) as JsonSchema;
+    return { ...root, definitions: used };
+  }
+
+  /** Every kind the registry can validate: registered first, then bundled CRDs and built-ins. */
+  knownKinds(): { key: string; source: SchemaSource }[] {
+    const out: { key: string; source: SchemaSource }[] = [];
+    for (const [key, list] of this.registered) if (list.length) out.push({ key, source: list[0].source });
+    if (this.bundle) {
+      for (const key of this.bundle.crdKinds()) out.push({ key, source: 'bundled-crd' });
+      for (const key of this.bundle.builtinKinds(this.kubernetesVersion)) out.push({ key, source: 'bundled' });
+    }
+    return out;
+  }
+}
+
+function nearestVersion(v: string, versions: string[]): string {
+  const minor = Number(v.split('.')[1] ?? NaN);
+  if (!Number.isFinite(minor)) return versions[versions.length - 1];
+  let best = versions[0];
+  for (const x of versions) if (Number(x.split('.')[1]) <= minor) best = x;
+  return best;
+}

@@ -1,0 +1,594 @@
+// Validates the Kubernetes objects of a YAML file against the registry's schemas, one document at a
+// time: parse (js-yaml for speed, `yaml` with source ranges when a finding needs a range or js-yaml
+// refuses the text), check apiVersion/kind against the removed/deprecated API table, pick the
+// schema, validate with ajv, evaluate CRD CEL rules, map every error to the exact range.
+// SchemaValidator.validateFile caches each document's findings by the hash of its text, so an edit
+// re-validates only the document it touched.
+import { load as loadYaml } from 'js-yaml';
+import { isMap, isSeq, isScalar, type Node } from 'yaml';
+import type { Finding, FindingSeverity, Fix } from '../findings';
+import { DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_FILE_BYTES, formatBytes, parseManifests, rangeOfPath, type ManifestDocument, type ManifestFile } from '../manifest/parse';
+import { splitApiVersion } from '../manifest/identity';
+import { FILE_START, rangeAt, type SourceRange } from '../manifest/range';
+import { evaluateCel } from './cel';
+import { SCHEMA_CODES, docsFor, type SchemaCode } from './codes';
+import { isCrd } from './crd';
+import { apiStatus, lifecycleMessage } from './deprecations';
+import { isHelmTemplate } from './helm';
+import { closestName, formatPath, mapAjvErrors, type PathSegment } from './messages';
+import { SchemaRegistry } from './registry';
+import { hashText, splitDocuments, tooDeepAt } from './split';
+import { apiVersionOf } from './types';
+import { KUBECTL_SCHEMA, applyYaml11Booleans } from './yaml11';
+
+export interface SchemaValidatorOptions {
+  /** Shared registry (bundled + repo CRDs + cluster schemas); default a new one for kubernetesVersion. */
+  registry?: SchemaRegistry;
+  /** Used only when no registry is given. */
+  kubernetesVersion?: string;
+  /** Larger files get one size-limit finding and are not parsed. Default 5 MB. */
+  maxFileBytes?: number;
+  /** Alias expansion cap (billion laughs). Default 100. */
+  maxAliasCount?: number;
+  /** Flow-collection nesting beyond this is refused before parsing (stack safety). Default 512. */
+  maxDepth?: number;
+  /** Time budget for the CEL rules of one document, in ms. Default 50. */
+  celBudgetMs?: number;
+  /** Register the CustomResourceDefinitions of validated files in the registry. Default true. */
+  learnCrds?: boolean;
+  /** Return nothing for Helm templates (see isHelmTemplate). Default true. */
+  skipHelmTemplates?: boolean;
+}
+
+export interface ValidationStats {
+  documents: number;
+  /** Documents whose findings came from the cache. */
+  reused: number;
+  validated: number;
+  ms: number;
+}
+
+/** What one document produced, with ranges relative to its chunk's first line. */
+interface DocResult {
+  findings: Finding[];
+  /** Info finding for a kind without schema; the file keeps one per kind. */
+  unknownKind?: { key: string; finding: Finding };
+  /** A list or scalar document: reported only in files that hold Kubernetes objects. */
+  notAnObject?: Finding;
+  isResource: boolean;
+}
+
+interface Ctx {
+  registry: SchemaRegistry;
+  /** The file is a patch (kustomize strategic merge): partial objects, no required fields, no CEL. */
+  partial?: boolean;
+  maxAliasCount: number;
+  maxDepth: number;
+  celBudgetMs: number;
+}
+
+const ANCHOR_OR_ALIAS = /(?:^|[\s[{,])[&*][^\s,\]}]/;
+
+function finding(code: SchemaCode, severity: FindingSeverity, message: string, range: SourceRange, fixes?: Fix[]): Finding {
+  const f: Finding = { code, severity, message, range, source: 'schema', docs: docsFor(code) };
+  if (fixes?.length) f.fixes = fixes;
+  return f;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Removes null-valued keys in place (the API server treats them as absent). Iterative: no recursion. */
+function stripNulls(root: unknown): void {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (const x of v) if (x !== null && typeof x === 'object') stack.push(x);
+    } else if (isRecord(v)) {
+      for (const k of Object.keys(v)) {
+        const x = v[k];
+        if (x === null) delete v[k];
+        else if (typeof x === 'object') stack.push(x);
+      }
+    }
+  }
+}
+
+/** The source of one document: its text (fast path) and, lazily, its `yaml` AST with ranges. */
+class DocSource {
+  private parsed?: { file: ManifestFile; doc?: ManifestDocument };
+  constructor(
+    readonly text: string | undefined,
+    private readonly given?: { file: ManifestFile; doc: ManifestDocument },
+    private readonly maxAliasCount = DEFAULT_MAX_ALIAS_COUNT,
+  ) {}
+
+  get ownsAst(): boolean {
+    return !this.given;
+  }
+
+  ast(): { file: ManifestFile; doc?: ManifestDocument } {
+    if (this.given) return this.given;
+    if (!this.parsed) {
+      const file = parseManifests(this.text ?? '', { maxFileBytes: Number.MAX_SAFE_INTEGER, maxAliasCount: this.maxAliasCount });
+      this.parsed = { file, doc: file.documents[0] };
+    }
+    return this.parsed;
+  }
+
+  /** Range of the node at `path` (its key when `key`), falling back to the document. */
+  range(path: readonly PathSegment[], key: boolean): SourceRange {
+    const { file, doc } = this.ast();
+    if (!doc) return FILE_START;
+    if (key && path.length && typeof path[path.length - 1] === 'number') {
+      // An item of a list: its first key, or the item itself.
+      const r = firstKeyRange(file, doc, path);
+      if (r) return r;
+    }
+    if (key && path.length === 0) return rangeOfPath(file, doc, ['kind'], { key: true }) ?? doc.contentRange;
+    // The deepest part of the path that exists (a missing parent of a missing field, …).
+    for (let n = path.length; n >= 0; n--) {
+      const r = rangeOfPath(file, doc, path.slice(0, n), { key: key || n < path.length });
+      if (r) return r;
+    }
+    return doc.contentRange;
+  }
+
+  /** Range of a top-level key's value (`kind: Foo` → `Foo`) without building the AST when possible. */
+  topLevelValueRange(key: string): SourceRange {
+    if (this.text !== undefined) {
+      const m = new RegExp(`^${key}:[ \\t]*([^\\s#][^\\r\\n#]*?)[ \\t]*(?:#.*)?\\r?$`, 'm').exec(this.text);
+      if (m) {
+        const line = countLines(this.text, m.index);
+        const start = m[0].indexOf(m[1]);
+        return { start: { line, character: start }, end: { line, character: start + m[1].length } };
+      }
+    }
+    return this.range([key], false);
+  }
+}
+
+/** The range of a whole line (without its line break). */
+function lineRange(text: string, line: number): SourceRange {
+  let off = 0;
+  for (let i = 0; i < line && off >= 0; i++) off = text.indexOf('\n', off) + 1 || -1;
+  if (off < 0) return FILE_START;
+  const nl = text.indexOf('\n', off);
+  const l = text.slice(off, nl < 0 ? text.length : nl).replace(/\r$/, '');
+  return { start: { line, character: 0 }, end: { line, character: l.length } };
+}
+
+/** The key that starts at a range's start (the parser marks only its first character). */
+function keyAt(text: string, r: SourceRange): { key: string; range: SourceRange } | undefined {
+  let off = 0;
+  for (let i = 0; i < r.start.line; i++) {
+    off = text.indexOf('\n', off) + 1;
+    if (off === 0) return undefined;
+  }
+  const nl = text.indexOf('\n', off);
+  const rest = text.slice(off + r.start.character, nl < 0 ? text.length : nl);
+  const m = /^(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^:#\s](?:[^:#\r]|:(?!\s|$))*?)(?=\s*:(?:\s|$))/.exec(rest);
+  if (!m || m[0].length > 200) return undefined;
+  const key = m[0].trimEnd();
+  return { key, range: { start: r.start, end: { line: r.start.line, character: r.start.character + key.length } } };
+}
+
+function countLines(text: string, end: number): number {
+  let n = 0;
+  for (let p = text.indexOf('\n'); p >= 0 && p < end; p = text.indexOf('\n', p + 1)) n++;
+  return n;
+}
+
+function firstKeyRange(file: ManifestFile, doc: ManifestDocument, path: readonly PathSegment[]): SourceRange | undefined {
+  let node: unknown = doc.yaml.contents;
+  for (const seg of path) {
+    if (isMap(node)) node = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg))?.value;
+    else if (isSeq(node) && typeof seg === 'number') node = node.items[seg];
+    else return undefined;
+  }
+  if (isMap(node) && node.items.length) {
+    const k = node.items[0].key as Node | null;
+    if (k?.range) return rangeAt(file.lineCounter, k.range[0], k.range[1]);
+  }
+  const n = node as Node | undefined;
+  return n?.range ? rangeAt(file.lineCounter, n.range[0], n.range[1]) : undefined;
+}
+
+/** Validates one document. Ranges are relative to the source's text (or absolute for a given AST). */
+function validateOne(src: DocSource, ctx: Ctx, filePath: string | undefined): DocResult {
+  const res = validateUnsorted(src, ctx, filePath);
+  res.findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return res;
+}
+
+function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined): DocResult {
+  const res: DocResult = { findings: [], isResource: false };
+  const text = src.text;
+  const deep = text !== undefined ? tooDeepAt(text, ctx.maxDepth) : -1;
+  if (deep >= 0) {
+    const line = countLines(text!, deep);
+    const character = deep - (text!.lastIndexOf('\n', deep - 1) + 1);
+    res.findings.push(finding(SCHEMA_CODES.yamlTooDeep, 'error', `document nests more than ${ctx.maxDepth} levels deep; not parsed`, { start: { line, character }, end: { line, character: character + 1 } }));
+    return res;
+  }
+  let value: unknown;
+  let haveValue = false;
+  if (text !== undefined && !ANCHOR_OR_ALIAS.test(text)) {
+    try {
+      value = loadYaml(text, { schema: KUBECTL_SCHEMA });
+      haveValue = true;
+    } catch {
+      haveValue = false; // the `yaml` parser says why, with a range
+    }
+  }
+  if (!haveValue) {
+    const { doc } = src.ast();
+    if (!doc) return res;
+    let fatal = false;
+    for (const e of doc.errors) {
+      if (e.code === 'yaml-syntax' && e.detail === 'DUPLICATE_KEY') {
+        const k = keyAt(src.ast().file.text, e.range);
+        res.findings.push(finding(SCHEMA_CODES.yamlDuplicateKey, 'error', `duplicate key${k ? ` ${k.key.startsWith('"') || k.key.startsWith("'") ? k.key : `"${k.key}"`}` : ''}: a mapping may hold each key once`, k?.range ?? e.range));
+      } else if (e.code === 'alias') {
+        const first = e.range.start.line === e.range.end.line ? e.range : lineRange(src.ast().file.text, e.range.start.line);
+        res.findings.push(finding(SCHEMA_CODES.yamlAlias, 'error', `${e.message.replace(/\.$/, '')}: more alias expansions than allowed; not validated`, first));
+        fatal = true;
+      } else if (/call stack/i.test(e.message)) {
+        res.findings.push(finding(SCHEMA_CODES.yamlTooDeep, 'error', 'document nests too deeply to parse; not validated', e.range));
+        fatal = true;
+      } else {
+        res.findings.push(finding(SCHEMA_CODES.yamlSyntax, e.severity === 'warning' ? 'warning' : 'error', e.message.split('\n')[0], e.range));
+        if (e.severity === 'error') fatal = true;
+      }
+    }
+    if (fatal) return res;
+    value = doc.value;
+    // YAML 1.1 booleans as kubectl reads them (on a copy when the AST is the caller's).
+    const ast = src.ownsAst ? doc.yaml : doc.yaml.clone();
+    if (applyYaml11Booleans(ast)) {
+      try {
+        value = ast.toJS({ maxAliasCount: ctx.maxAliasCount });
+      } catch {
+        /* keep the value parseManifests built */
+      }
+    }
+  }
+  if (value === null || value === undefined) return res;
+  if (!isRecord(value)) {
+    const what = Array.isArray(value) ? 'a list' : `a ${typeof value === 'string' ? 'string' : 'scalar'}`;
+    const range = text !== undefined ? firstContentRange(text) : src.range([], false);
+    res.notAnObject = finding(SCHEMA_CODES.yamlNotAnObject, 'warning', `this document is ${what}, not a Kubernetes object (a mapping with apiVersion and kind)`, range);
+    return res;
+  }
+  const { apiVersion, kind } = value;
+  if (kind === undefined && apiVersion === undefined) return res; // plain YAML (values.yaml, …)
+  if (typeof kind === 'string' && kind !== '' && apiVersion === undefined) {
+    const hint = suggestApiVersion(ctx.registry, kind);
+    res.findings.push(finding(SCHEMA_CODES.missingApiVersion, 'error', `kind ${kind} without apiVersion${hint ? ` (${kind} is served by ${hint})` : ''}`, src.range(['kind'], true)));
+    return res;
+  }
+  if (typeof apiVersion === 'string' && kind === undefined) {
+    const { group } = splitApiVersion(apiVersion);
+    if (group && ctx.registry.isBuiltinGroup(group)) res.findings.push(finding(SCHEMA_CODES.missingApiVersion, 'error', `apiVersion ${apiVersion} without kind`, src.range(['apiVersion'], true)));
+    return res; // Chart.yaml (apiVersion: v2) and other non-Kubernetes files
+  }
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !kind) {
+    const bad = typeof apiVersion !== 'string' ? 'apiVersion' : 'kind';
+    res.findings.push(finding(SCHEMA_CODES.type, 'error', `${bad}: expected a non-empty string`, src.range([bad], false)));
+    return res;
+  }
+  res.isResource = true;
+  const { group, version } = splitApiVersion(apiVersion);
+  const target = ctx.registry.kubernetesVersion;
+  const life = apiStatus(group, version, kind, target);
+  if (life.status !== 'ok') {
+    const range = src.topLevelValueRange('apiVersion');
+    const fixes: Fix[] = [];
+    if (filePath && life.entry.replacement && life.entry.renameOnly) {
+      fixes.push({ title: `Change apiVersion to ${life.entry.replacement}`, edits: [{ file: filePath, range, newText: life.entry.replacement }], isPreferred: true });
+    }
+    const removed = life.status === 'removed';
+    res.findings.push(finding(removed ? SCHEMA_CODES.removedApi : SCHEMA_CODES.deprecatedApi, removed ? 'error' : 'warning', lifecycleMessage(life, kind, target), range, fixes));
+    if (removed) return res;
+  }
+  const resolved = ctx.registry.resolve(group, version, kind);
+  if (!resolved) {
+    const others = ctx.registry.versionsOf(group, kind).filter((v) => v !== version);
+    const key = `${apiVersion} ${kind}`;
+    if (others.length && ctx.registry.isBuiltinGroup(group)) {
+      res.findings.push(finding(SCHEMA_CODES.unknownKind, 'error', `${apiVersion} does not serve ${kind} in Kubernetes ${target}; use ${others.map((v) => apiVersionOf(group, v)).join(' or ')}`, src.topLevelValueRange('apiVersion')));
+    } else if (ctx.registry.isBuiltinGroup(group) && !kind.endsWith('List') && closestKind(ctx.registry, group, version, kind)) {
+      const near = closestKind(ctx.registry, group, version, kind)!;
+      res.findings.push(finding(SCHEMA_CODES.unknownKind, 'warning', `${apiVersion} has no kind ${kind} in Kubernetes ${target} (did you mean ${near}?)`, src.topLevelValueRange('kind')));
+    } else if (!(group === '' && life.status !== 'ok')) {
+      const how = others.length ? `known versions: ${others.map((v) => apiVersionOf(group, v)).join(', ')}; ` : '';
+      res.unknownKind = {
+        key,
+        finding: finding(SCHEMA_CODES.unknownKind, 'info', `no schema is known for ${kind} (${apiVersion}), so its fields are not checked; ${how}add its CustomResourceDefinition to the repository or connect a cluster that serves it`, src.topLevelValueRange('kind')),
+      };
+    }
+    return res;
+  }
+  if (!resolved.validate) {
+    res.findings.push(finding(SCHEMA_CODES.unknownKind, 'info', `the schema of ${kind} (${apiVersion}, from ${resolved.source}) could not be compiled, so its fields are not checked: ${resolved.compileError}`, src.topLevelValueRange('kind')));
+    return res;
+  }
+  stripNulls(value);
+  let ok: boolean;
+  try {
+    ok = resolved.validate(value) as boolean;
+  } catch (e) {
+    if (e instanceof RangeError) {
+      res.findings.push(finding(SCHEMA_CODES.yamlTooDeep, 'error', 'document nests too deeply to validate', src.range([], false)));
+      return res;
+    }
+    throw e;
+  }
+  if (!ok && resolved.validate.errors) {
+    for (const m of mapAjvErrors(resolved.validate.errors, value, kind)) {
+      if (ctx.partial && m.code === SCHEMA_CODES.required) continue;
+      res.findings.push(finding(m.code, 'error', m.message, src.range(m.path, m.key)));
+    }
+  }
+  if (resolved.celRules.length && !ctx.partial) {
+    const cel = evaluateCel(value, resolved.celRules, ctx.celBudgetMs);
+    for (const v of cel.violations) {
+      const where = formatPath(v.path) || kind;
+      res.findings.push(finding(SCHEMA_CODES.cel, 'error', `${where}: ${v.message}`, src.range(v.path, !v.fromFieldPath)));
+    }
+    if (cel.skippedForBudget) {
+      res.findings.push(finding(SCHEMA_CODES.cel, 'info', `${cel.skippedForBudget} CEL rule evaluation(s) skipped: the time budget of ${ctx.celBudgetMs} ms ran out`, src.topLevelValueRange('kind')));
+    }
+  }
+  return res;
+}
+
+/** A kind of the same group/version whose name is close to `kind` (a typo), if any. */
+function closestKind(registry: SchemaRegistry, group: string, version: string, kind: string): string | undefined {
+  const prefix = `${group}/${version}/`;
+  const kinds = registry.knownKinds().filter((k) => k.key.startsWith(prefix)).map((k) => k.key.slice(prefix.length));
+  return closestName(kind, kinds, 2);
+}
+
+function suggestApiVersion(registry: SchemaRegistry, kind: string): string | undefined {
+  const hits = registry.knownKinds().filter((k) => k.key.endsWith(`/${kind}`)).map((k) => {
+    const [g, v] = k.key.split('/');
+    return apiVersionOf(g, v);
+  });
+  return hits.length ? [...new Set(hits)].slice(0, 3).join(', ') : undefined;
+}
+
+/** The first line that is not blank, a comment or a `---` marker. */
+function firstContentRange(text: string): SourceRange {
+  const lines = text.split('\n', 2000);
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i].replace(/\r$/, '');
+    if (/^\s*(#.*)?$/.test(l) || /^---\s*(#.*)?$/.test(l)) continue;
+    const start = l.length - l.trimStart().length;
+    const line = l.startsWith('---') ? l.slice(3) : l;
+    return { start: { line: i, character: start }, end: { line: i, character: Math.max(start, Math.min(line === l ? l.length : l.length, 200)) } };
+  }
+  return FILE_START;
+}
+
+function shift(f: Finding, lines: number, file: string | undefined): Finding {
+  const mv = (r: SourceRange): SourceRange =>
+    lines ? { start: { line: r.start.line + lines, character: r.start.character }, end: { line: r.end.line + lines, character: r.end.character } } : r;
+  const out: Finding = { ...f, range: mv(f.range) };
+  if (file) out.file = file;
+  if (f.fixes) out.fixes = f.fixes.map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, range: mv(e.range) })) }));
+  return out;
+}
+
+function pathOf(uri: string): string | undefined {
+  if (uri.startsWith('file://')) {
+    try {
+      return decodeURIComponent(new URL(uri).pathname);
+    } catch {
+      return undefined;
+    }
+  }
+  return /^[a-z][a-z0-9+.-]*:/i.test(uri) && !/^[a-z]:[\\/]/i.test(uri) ? undefined : uri;
+}
+
+export interface ValidateFileOptions {
+  /**
+   * The file is a patch that kustomize merges into an object (`patches:` / `patchesStrategicMerge:`
+   * of a kustomization): its objects are partial, so missing required fields and CEL rules are not
+   * reported; unknown fields, types and enums still are.
+   */
+  partial?: boolean;
+}
+
+interface FileCache {
+  generation: number;
+  partial: boolean;
+  byHash: Map<string, DocResult>;
+  crdHash?: string;
+}
+
+const CRD_KIND = /^kind:[ \t]*CustomResourceDefinition\b/m;
+
+/**
+ * The engine: one per language server or CLI run. Holds the registry and, per file, the findings of
+ * each document by the hash of its text.
+ */
+export class SchemaValidator {
+  readonly registry: SchemaRegistry;
+  private readonly ctx: Ctx;
+  private readonly maxFileBytes: number;
+  private readonly learnCrds: boolean;
+  private readonly skipHelm: boolean;
+  private readonly cache = new Map<string, FileCache>();
+  /** Counters of the last validateFile call. */
+  lastStats: ValidationStats = { documents: 0, reused: 0, validated: 0, ms: 0 };
+
+  constructor(opts: SchemaValidatorOptions = {}) {
+    this.registry = opts.registry ?? new SchemaRegistry({ kubernetesVersion: opts.kubernetesVersion });
+    this.ctx = {
+      registry: this.registry,
+      maxAliasCount: opts.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT,
+      maxDepth: opts.maxDepth ?? 512,
+      celBudgetMs: opts.celBudgetMs ?? 50,
+    };
+    this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.learnCrds = opts.learnCrds ?? true;
+    this.skipHelm = opts.skipHelmTemplates ?? true;
+  }
+
+  /**
+   * Findings for a file's text (`uri`: a path or a URI; findings carry `file` when it is a path).
+   * Documents whose text did not change since the last call for the same uri are not re-validated.
+   */
+  validateFile(uri: string, text: string, opts: ValidateFileOptions = {}): Finding[] {
+    const t0 = performance.now();
+    const filePath = pathOf(uri);
+    const stats: ValidationStats = { documents: 0, reused: 0, validated: 0, ms: 0 };
+    const out = this.run(uri, filePath, text, stats, !!opts.partial);
+    stats.ms = performance.now() - t0;
+    this.lastStats = stats;
+    return out;
+  }
+
+  /** Drops what is cached for a file (closed or deleted); also forgets the CRDs it registered. */
+  forget(uri: string): void {
+    if (this.cache.get(uri)?.crdHash) this.registry.removeOrigin(uri);
+    this.cache.delete(uri);
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private run(uri: string, filePath: string | undefined, text: string, stats: ValidationStats, partial: boolean): Finding[] {
+    const bytes = text.length * 3 > this.maxFileBytes ? Buffer.byteLength(text) : text.length;
+    if (bytes > this.maxFileBytes) {
+      this.cache.delete(uri);
+      return [withFile(finding(SCHEMA_CODES.yamlTooLarge, 'warning', `file is ${formatBytes(bytes)}, larger than the limit of ${formatBytes(this.maxFileBytes)}; not validated`, FILE_START), filePath)];
+    }
+    if (text.includes('\u0000')) {
+      this.cache.delete(uri);
+      return [withFile(finding(SCHEMA_CODES.yamlBinary, 'warning', 'file contains NUL bytes: binary data, not YAML; not validated', FILE_START), filePath)];
+    }
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (this.skipHelm && isHelmTemplate(filePath, text)) return [];
+
+    let fc = this.cache.get(uri);
+    if (this.learnCrds) {
+      this.learnFrom(uri, text, fc);
+      fc = this.cache.get(uri);
+    }
+    if (!fc || fc.generation !== this.registry.generation || fc.partial !== partial) {
+      fc = { generation: this.registry.generation, partial, byHash: new Map(), crdHash: fc?.crdHash };
+      this.cache.set(uri, fc);
+    }
+    const ctx: Ctx = partial ? { ...this.ctx, partial } : this.ctx;
+    const chunks = splitDocuments(text);
+    const results: { startLine: number; r: DocResult }[] = [];
+    if (!chunks) {
+      // Directives or `...`: parse the whole text (no per-document cache).
+      const file = parseManifests(text, { maxFileBytes: Number.MAX_SAFE_INTEGER, maxAliasCount: this.ctx.maxAliasCount });
+      for (const doc of file.documents) {
+        stats.documents++;
+        stats.validated++;
+        results.push({ startLine: 0, r: safeValidate(new DocSource(undefined, { file, doc }, this.ctx.maxAliasCount), ctx, filePath) });
+      }
+      fc.byHash.clear();
+    } else {
+      const next = new Map<string, DocResult>();
+      for (const c of chunks) {
+        stats.documents++;
+        const h = hashText(c.text);
+        let r = fc.byHash.get(h) ?? next.get(h);
+        if (r) stats.reused++;
+        else {
+          stats.validated++;
+          r = safeValidate(new DocSource(c.text, undefined, this.ctx.maxAliasCount), ctx, filePath);
+        }
+        next.set(h, r);
+        results.push({ startLine: c.startLine, r });
+      }
+      fc.byHash = next;
+    }
+    return assemble(results, filePath);
+  }
+
+  private learnFrom(uri: string, text: string, fc: FileCache | undefined): void {
+    const has = CRD_KIND.test(text);
+    if (!has) {
+      if (fc?.crdHash) {
+        this.registry.removeOrigin(uri);
+        fc.crdHash = undefined;
+      }
+      return;
+    }
+    const h = hashText(text);
+    if (fc?.crdHash === h) return;
+    this.registry.registerCrdsFromText(text, uri);
+    if (fc) fc.crdHash = h;
+    else this.cache.set(uri, { generation: -1, partial: false, byHash: new Map(), crdHash: h });
+  }
+}
+
+function withFile(f: Finding, file: string | undefined): Finding {
+  return file ? { ...f, file } : f;
+}
+
+function safeValidate(src: DocSource, ctx: Ctx, filePath: string | undefined): DocResult {
+  try {
+    return validateOne(src, ctx, filePath);
+  } catch (e) {
+    if (e instanceof RangeError) {
+      const range = src.text !== undefined ? firstContentRange(src.text) : FILE_START;
+      return { findings: [finding(SCHEMA_CODES.yamlTooDeep, 'error', `document nests too deeply to parse (${e.message})`, range)], isResource: false };
+    }
+    throw e;
+  }
+}
+
+function assemble(results: { startLine: number; r: DocResult }[], filePath: string | undefined): Finding[] {
+  const out: Finding[] = [];
+  const unknownSeen = new Set<string>();
+  const hasResources = results.some((x) => x.r.isResource);
+  for (const { startLine, r } of results) {
+    for (const f of r.findings) out.push(shift(f, startLine, filePath));
+    if (r.unknownKind && !unknownSeen.has(r.unknownKind.key)) {
+      unknownSeen.add(r.unknownKind.key);
+      out.push(shift(r.unknownKind.finding, startLine, filePath));
+    }
+    if (r.notAnObject && hasResources) out.push(shift(r.notAnObject, startLine, filePath));
+  }
+  return out;
+}
+
+/**
+ * Validates the documents of an already parsed file (e.g. rendered output), with the same rules as
+ * SchemaValidator.validateFile but no cache. Ranges are those of `file`.
+ */
+export function validateManifestFile(file: ManifestFile, registry: SchemaRegistry, opts: { filePath?: string; celBudgetMs?: number; maxDepth?: number; partial?: boolean } = {}): Finding[] {
+  const ctx: Ctx = { registry, maxAliasCount: DEFAULT_MAX_ALIAS_COUNT, maxDepth: opts.maxDepth ?? 512, celBudgetMs: opts.celBudgetMs ?? 50, partial: opts.partial };
+  const fileErrors: Finding[] = [];
+  if (file.tooLarge) fileErrors.push(finding(SCHEMA_CODES.yamlTooLarge, 'warning', file.errors[0]?.message ?? 'file too large; not validated', FILE_START));
+  if (file.binary) fileErrors.push(finding(SCHEMA_CODES.yamlBinary, 'warning', file.errors[0]?.message ?? 'binary file; not validated', FILE_START));
+  const results = file.documents.map((doc) => ({ startLine: 0, r: safeValidate(new DocSource(undefined, { file, doc }), ctx, opts.filePath) }));
+  return [...fileErrors.map((f) => withFile(f, opts.filePath)), ...assemble(results, opts.filePath)];
+}
+
+/** Validates one parsed document (no per-file de-duplication of unknown-kind hints). */
+export function validateDocument(doc: ManifestDocument, file: ManifestFile, registry: SchemaRegistry, opts: { filePath?: string; celBudgetMs?: number; partial?: boolean } = {}): Finding[] {
+  const ctx: Ctx = { registry, maxAliasCount: DEFAULT_MAX_ALIAS_COUNT, maxDepth: 512, celBudgetMs: opts.celBudgetMs ?? 50, partial: opts.partial };
+  const r = safeValidate(new DocSource(undefined, { file, doc }), ctx, opts.filePath);
+  const out = r.findings.map((f) => withFile(f, opts.filePath));
+  if (r.unknownKind) out.push(withFile(r.unknownKind.finding, opts.filePath));
+  if (r.notAnObject) out.push(withFile(r.notAnObject, opts.filePath));
+  return out;
+}
+
+/** True when a text holds at least one CustomResourceDefinition (cheap check). */
+export function mentionsCrd(text: string): boolean {
+  return CRD_KIND.test(text);
+}
+
+export { isCrd };
