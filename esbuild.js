@@ -32,7 +32,8 @@ function listSuites() {
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   // The language server runs in its own Node process (vscode-languageserver); no vscode import.
-  { ...common, entryPoints: { server: 'src/server/server.ts' }, outdir: 'dist', external: [] },
+  // mainFields: jsonc-parser's UMD build (used by yaml-language-server) does not bundle; its ESM build does.
+  { ...common, entryPoints: { server: 'src/server/server.ts' }, outdir: 'dist', external: [], mainFields: ['module', 'main'] },
   {
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
@@ -53,6 +54,11 @@ async function main() {
     return;
   }
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  // The bundled Kubernetes and CRD schemas, read by the language server and the CLI (see src/core/schema/README.md).
+  fs.mkdirSync(path.join(__dirname, 'dist/schemas'), { recursive: true });
+  for (const f of fs.readdirSync(path.join(__dirname, 'src/core/schema/bundled'))) {
+    fs.copyFileSync(path.join(__dirname, 'src/core/schema/bundled', f), path.join(__dirname, 'dist/schemas', f));
+  }
   // The JSON schema of .reconcile.yaml, contributed in package.json (yamlValidation).
   fs.copyFileSync(path.join(__dirname, 'src/core/repo/reconcile-config.schema.json'), path.join(__dirname, 'dist/reconcile-config.schema.json'));
   fs.chmodSync(path.join(__dirname, 'dist', 'cli.js'), 0o755);

@@ -38,7 +38,10 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     contextStatus,
     tree,
     languageClient,
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('reconcile.kubernetesVersion') && void languageClient.settingsChanged()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (['reconcile.kubernetesVersion', 'reconcile.schema', 'yaml.schemas'].some((k) => e.affectsConfiguration(k))) void languageClient.settingsChanged();
+    }),
+    vscode.extensions.onDidChange(() => void languageClient.settingsChanged()),
     vscode.workspace.registerTextDocumentContentProvider(RENDERED_SCHEME, rendered),
     ...registerCommands({ log, environments, repo, contextStatus, extensionUri: context.extensionUri }),
   );

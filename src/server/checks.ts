@@ -1,28 +1,133 @@
 // What the language server runs on a file: the core engines, composed. Each returns Findings
 // (src/core/findings.ts); the server turns them into LSP diagnostics and code actions.
-import { parseManifests } from '../core/manifest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
 import type { Finding } from '../core/findings';
+import { SchemaRegistry, SchemaValidator } from '../core/schema';
 
 export interface CheckSettings {
-  /** Kubernetes minor version whose schemas apply, e.g. "1.33". */
+  /** Kubernetes minor version whose bundled schemas apply, e.g. "1.35"; empty: the newest bundled. */
   kubernetesVersion?: string;
+  /** Files (globs) whose schema validation is left to another extension (Red Hat YAML); see schemaDeferral. */
+  deferSchemaGlobs?: string[];
 }
 
-export interface FileChecker {
-  check(file: string, text: string, settings: CheckSettings): Finding[];
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+
+/**
+ * Schema and YAML checks for files being edited. Keeps one validator (and its per-document cache)
+ * per Kubernetes version; the registry learns the repository's CRDs.
+ */
+export class SchemaChecks {
+  private validator: SchemaValidator;
+  private version: string | undefined;
+  private readonly patchSets = new Map<string, { mtimeMs: number; patches: Set<string>; json6902: Set<string> }>();
+
+  constructor(settings: CheckSettings) {
+    this.version = settings.kubernetesVersion || undefined;
+    this.validator = new SchemaValidator({ kubernetesVersion: this.version });
+  }
+
+  get registry(): SchemaRegistry {
+    return this.validator.registry;
+  }
+
+  configure(settings: CheckSettings): boolean {
+    const v = settings.kubernetesVersion || undefined;
+    if (v === this.version) return false;
+    this.version = v;
+    this.validator = new SchemaValidator({ kubernetesVersion: v });
+    return true;
+  }
+
+  /** Learns CustomResourceDefinitions from files of the workspace that are not open. */
+  learnCrds(files: string[]): number {
+    let n = 0;
+    for (const f of files) {
+      try {
+        const text = fs.readFileSync(f, 'utf8');
+        if (!text.includes('CustomResourceDefinition')) continue;
+        this.validator.registry.registerCrdsFromText(text, f);
+        n++;
+      } catch {
+        // unreadable files are someone else's problem (discovery reports them)
+      }
+    }
+    return n;
+  }
+
+  check(file: string, text: string): Finding[] {
+    const kind = this.patchKind(file);
+    // JSON 6902 patches are lists of operations, not objects: nothing to validate as a resource.
+    if (kind === 'json6902') return [];
+    return this.validator.validateFile(file, text, { partial: kind === 'strategic-merge' });
+  }
+
+  forget(file: string): void {
+    this.validator.forget(file);
+  }
+
+  /** Whether a kustomization next to the file (or up to three folders above) uses it as a patch. */
+  private patchKind(file: string): 'strategic-merge' | 'json6902' | undefined {
+    let dir = path.dirname(file);
+    for (let i = 0; i < 4; i++) {
+      for (const name of KUSTOMIZATION_FILES) {
+        const k = path.join(dir, name);
+        const sets = this.patchesOf(k);
+        if (!sets) continue;
+        if (sets.json6902.has(file)) return 'json6902';
+        if (sets.patches.has(file)) return 'strategic-merge';
+      }
+      const parent = path.dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+    return undefined;
+  }
+
+  private patchesOf(kustomization: string): { patches: Set<string>; json6902: Set<string> } | undefined {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(kustomization);
+    } catch {
+      return undefined;
+    }
+    const cached = this.patchSets.get(kustomization);
+    if (cached && cached.mtimeMs === st.mtimeMs) return cached;
+    const patches = new Set<string>();
+    const json6902 = new Set<string>();
+    try {
+      const k = parse(fs.readFileSync(kustomization, 'utf8'), { maxAliasCount: 100 }) as Record<string, unknown> | null;
+      const dir = path.dirname(kustomization);
+      const abs = (p: unknown) => (typeof p === 'string' ? path.resolve(dir, p) : undefined);
+      for (const p of asArray(k?.patchesStrategicMerge)) {
+        const f = abs(p);
+        if (f) patches.add(f);
+      }
+      for (const p of asArray(k?.patchesJson6902)) {
+        const f = abs((p as { path?: unknown })?.path);
+        if (f) json6902.add(f);
+      }
+      for (const p of asArray(k?.patches)) {
+        const f = abs((p as { path?: unknown })?.path);
+        if (!f) continue;
+        // A file of operations (JSON 6902) starts with a list; a strategic-merge patch is an object.
+        let first = '';
+        try {
+          first = fs.readFileSync(f, 'utf8').replace(/^(\s*#.*\n|\s*\n|---\s*\n)*/, '');
+        } catch {}
+        (first.startsWith('-') || first.startsWith('[') ? json6902 : patches).add(f);
+      }
+    } catch {
+      // A broken kustomization is reported by discovery and render; here it only means "no patches".
+    }
+    const entry = { mtimeMs: st.mtimeMs, patches, json6902 };
+    this.patchSets.set(kustomization, entry);
+    return entry;
+  }
 }
 
-/** YAML-level checks: syntax errors, duplicate keys, aliases, binary or too-large input. */
-export const yamlChecker: FileChecker = {
-  check(file, text) {
-    const parsed = parseManifests(text);
-    return parsed.errors.map((e) => ({
-      code: e.code === 'yaml-syntax' && e.detail === 'DUPLICATE_KEY' ? 'yaml/duplicate-key' : `yaml/${e.code.replace(/^yaml-/, '')}`,
-      severity: e.severity,
-      message: e.message,
-      file,
-      range: e.range,
-      source: 'schema' as const,
-    }));
-  },
-};
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}

@@ -13,32 +13,61 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from './uri';
 import type { Finding, Fix } from '../core/findings';
-import { yamlChecker, type CheckSettings, type FileChecker } from './checks';
+import { SchemaChecks, type CheckSettings } from './checks';
+import { SchemaAssist } from './assist';
+import { schemaDeferred } from '../core/schema/deferral';
+import { findYamlFiles } from './workspace-files';
 
 const DEBOUNCE_MS = 250;
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
-const checkers: FileChecker[] = [yamlChecker];
 let settings: CheckSettings = {};
+let schema: SchemaChecks;
+const assist = new SchemaAssist(() => schema.registry);
+let workspaceRoots: string[] = [];
+let registryGeneration = -1;
 const timers = new Map<string, NodeJS.Timeout>();
 /** Fixes of the diagnostics last published, per document, to answer code actions. */
 const fixes = new Map<string, { diagnostic: Diagnostic; fixes: Fix[] }[]>();
 
 connection.onInitialize((params) => {
   settings = { ...(params.initializationOptions as CheckSettings | undefined) };
+  schema = new SchemaChecks(settings);
+  workspaceRoots = (params.workspaceFolders ?? []).filter((f) => f.uri.startsWith('file:')).map((f) => URI.toPath(f.uri));
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      completionProvider: { triggerCharacters: [':', ' ', '-'] },
+      hoverProvider: true,
     },
     serverInfo: { name: 'reconcile-language-server' },
   };
 });
 
+connection.onInitialized(() => {
+  // The repository's CustomResourceDefinitions, so that its custom resources validate before their CRD is opened.
+  setTimeout(() => {
+    const t0 = Date.now();
+    const files = findYamlFiles(workspaceRoots, 20_000);
+    const n = schema.learnCrds(files);
+    connection.console.info(`Learned CRDs from ${n} file(s) of ${files.length} YAML files in ${Date.now() - t0} ms`);
+    revalidateAllIfSchemasChanged();
+  }, 0);
+});
+
 connection.onNotification('reconcile/settings', (s: CheckSettings) => {
   settings = { ...settings, ...s };
+  if (schema.configure(settings)) assist.reset();
   for (const d of documents.all()) schedule(d);
 });
+
+function revalidateAllIfSchemasChanged(): void {
+  if (schema.registry.generation === registryGeneration) return;
+  registryGeneration = schema.registry.generation;
+  assist.reset();
+  for (const d of documents.all()) schedule(d);
+}
 
 function severity(s: Finding['severity']): DiagnosticSeverity {
   return s === 'error' ? DiagnosticSeverity.Error : s === 'warning' ? DiagnosticSeverity.Warning : s === 'info' ? DiagnosticSeverity.Information : DiagnosticSeverity.Hint;
@@ -49,12 +78,11 @@ function validate(doc: TextDocument): void {
   const file = URI.toPath(doc.uri);
   const text = doc.getText();
   const findings: Finding[] = [];
-  for (const c of checkers) {
-    try {
-      findings.push(...c.check(file, text, settings));
-    } catch (e) {
-      connection.console.error(`check failed on ${file}: ${(e as Error).stack ?? e}`);
-    }
+  const deferred = schemaDeferred(file, workspaceRoots, settings.deferSchemaGlobs ?? []);
+  try {
+    if (!deferred) findings.push(...schema.check(file, text));
+  } catch (e) {
+    connection.console.error(`schema check failed on ${file}: ${(e as Error).stack ?? e}`);
   }
   // A newer version arrived while we worked: its own run will publish.
   if (documents.get(doc.uri)?.version !== version) return;
@@ -73,6 +101,8 @@ function validate(doc: TextDocument): void {
   });
   fixes.set(doc.uri, published);
   void connection.sendDiagnostics({ uri: doc.uri, version, diagnostics });
+  // Editing a CRD changes what other files mean.
+  if (registryGeneration !== -1 && schema.registry.generation !== registryGeneration) revalidateAllIfSchemasChanged();
 }
 
 function schedule(doc: TextDocument): void {
@@ -88,6 +118,7 @@ documents.onDidOpen((e) => validate(e.document));
 documents.onDidChangeContent((e) => schedule(e.document));
 documents.onDidClose((e) => {
   clearTimeout(timers.get(e.document.uri));
+  schema.forget(URI.toPath(e.document.uri));
   fixes.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
@@ -105,6 +136,28 @@ connection.onCodeAction((params) => {
     }
   }
   return actions;
+});
+
+connection.onCompletion(async (params) => {
+  const doc = documents.get(params.textDocument.uri);
+  if (!doc) return null;
+  try {
+    return (await assist.complete(doc, params.position)) ?? null;
+  } catch (e) {
+    connection.console.error(`completion failed: ${(e as Error).stack ?? e}`);
+    return null;
+  }
+});
+
+connection.onHover(async (params) => {
+  const doc = documents.get(params.textDocument.uri);
+  if (!doc) return null;
+  try {
+    return (await assist.hover(doc, params.position)) ?? null;
+  } catch (e) {
+    connection.console.error(`hover failed: ${(e as Error).stack ?? e}`);
+    return null;
+  }
 });
 
 documents.listen(connection);

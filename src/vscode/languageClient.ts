@@ -12,6 +12,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import type { OutputLog } from './log';
+import { redHatKubernetesGlobs } from '../core/schema/deferral';
 
 const MAX_RESTARTS = 5;
 
@@ -71,7 +72,13 @@ export class ReconcileLanguageClient implements vscode.Disposable {
   }
 }
 
-function settingsForServer(): Record<string, unknown> {
+/** What the server needs of the settings (see docs/settings.md). */
+export function settingsForServer(): { kubernetesVersion?: string; deferSchemaGlobs: string[] } {
   const c = vscode.workspace.getConfiguration('reconcile');
-  return { kubernetesVersion: c.get<string>('kubernetesVersion') };
+  const redHat = vscode.extensions.getExtension('redhat.vscode-yaml');
+  const defer = c.get<string>('schema.redHatYaml', 'defer') === 'defer' && redHat !== undefined;
+  return {
+    kubernetesVersion: c.get<string>('kubernetesVersion') || undefined,
+    deferSchemaGlobs: defer ? redHatKubernetesGlobs(vscode.workspace.getConfiguration('yaml').get('schemas')) : [],
+  };
 }

@@ -1,0 +1,122 @@
+// Schema diagnostics, completion and hover from the language server, in the real VS Code.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { activateExtension, screenshot, waitFor } from './util';
+
+const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
+const reconcile = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'reconcile');
+const codeOf = (d: vscode.Diagnostic) => String(typeof d.code === 'object' ? d.code.value : d.code);
+
+const BROKEN = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: demo
+spec:
+  replicas: "3"
+  selector:
+    matchLabels: {app: demo}
+  template:
+    metadata:
+      labels: {app: demo}
+    spec:
+      containers:
+        - name: demo
+          image: nginx:1.27
+          imagePullPolicy: Sometimes
+          colour: blue
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: demo
+spec:
+  ports:
+    - port: 80
+      protocol: TCP
+  selector: {app: demo}
+`;
+
+async function open(name: string, text: string): Promise<vscode.TextDocument> {
+  const file = path.join(ws(), name);
+  fs.writeFileSync(file, text);
+  const doc = await vscode.workspace.openTextDocument(file);
+  await vscode.window.showTextDocument(doc);
+  return doc;
+}
+
+describe('Schema (language server)', () => {
+  before(async () => {
+    const api = await activateExtension();
+    await waitFor(() => api.languageClient.languageClient?.isRunning(), 'the language server', 20_000);
+  });
+
+  it('puts schema errors in Problems at the right lines, with codes that link to docs', async () => {
+    const doc = await open('scratch-deploy.yaml', BROKEN);
+    const diags = await waitFor(() => {
+      const d = reconcile(doc.uri);
+      return d.length >= 3 ? d : undefined;
+    }, 'three schema diagnostics', 20_000);
+    const byLine = diags.map((d) => [d.range.start.line, codeOf(d)]).sort((a, b) => Number(a[0]) - Number(b[0]));
+    assert.deepEqual(byLine, [
+      [5, 'schema/type'],
+      [15, 'schema/enum'],
+      [16, 'schema/unknown-field'],
+    ]);
+    const type = diags.find((d) => codeOf(d) === 'schema/type')!;
+    assert.match(type.message, /spec\.replicas: expected integer, got string "3"/);
+    assert.equal(type.severity, vscode.DiagnosticSeverity.Error);
+    const code = type.code as { value: string; target: vscode.Uri };
+    assert.match(code.target.toString(), /schema-type\.md/);
+    // The unknown field is marked on its key.
+    const unknown = diags.find((d) => codeOf(d) === 'schema/unknown-field')!;
+    assert.equal(doc.getText(unknown.range), 'colour');
+    await screenshot('schema-diagnostics');
+  });
+
+  it('clears the errors when they are fixed', async () => {
+    const doc = await open('scratch-deploy.yaml', BROKEN);
+    await waitFor(() => reconcile(doc.uri).length >= 3, 'diagnostics', 20_000);
+    const fixed = BROKEN.replace('replicas: "3"', 'replicas: 3').replace('Sometimes', 'IfNotPresent').replace('          colour: blue\n', '');
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(doc.uri, new vscode.Range(0, 0, doc.lineCount, 0), fixed);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    await waitFor(() => reconcile(doc.uri).length === 0, 'no diagnostics', 20_000);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('reports nothing on the valid examples', async () => {
+    const file = path.join(ws(), 'apps/web/base/deployment.yaml');
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    // Give the server time to answer, then expect silence (a valid file gets no diagnostics at all).
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.deepEqual(reconcile(doc.uri).map((d) => d.message), []);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('completes Kubernetes fields: replicas inside a Deployment spec', async () => {
+    const text = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  \n';
+    const doc = await open('scratch-complete.yaml', text);
+    const list = await waitFor(async () => {
+      const l = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, new vscode.Position(5, 2));
+      return l.items.some((i) => (typeof i.label === 'string' ? i.label : i.label.label) === 'replicas') ? l : undefined;
+    }, 'replicas among the completions', 20_000);
+    const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    for (const l of ['replicas', 'selector', 'template', 'strategy']) assert.ok(labels.includes(l), `${l} in ${labels.join(',')}`);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('hovers a field with its description', async () => {
+    const text = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replicas: 2\n';
+    const doc = await open('scratch-hover.yaml', text);
+    const hovers = await waitFor(async () => {
+      const h = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(5, 4));
+      const text = h.flatMap((x) => x.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+      return /desired pods/i.test(text) ? text : undefined;
+    }, 'a hover with the description of replicas', 20_000);
+    assert.match(hovers, /Number of desired pods/);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+});
