@@ -7,6 +7,12 @@ import { discover, type Application, type RepoModel } from '../core/repo';
 import { createRenderer, type RenderResult, type ToolPaths } from '../core/render';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import { oneOf, parseArgs, UsageError } from './args';
+import * as fs from 'node:fs';
+import { SchemaChecks } from '../core/check/file-checks';
+import { checkEnvironment } from '../core/check/environment-checks';
+import { failed, formatJson, formatText, type FailOn } from '../core/check/format';
+import { findYamlFiles } from '../core/util/yaml-files';
+import type { Finding } from '../core/findings';
 
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
 
@@ -15,6 +21,7 @@ const USAGE = `reconcile ${version}: GitOps checks for Kubernetes repositories
 Usage:
   reconcile envs   [path] [--format text|json]
   reconcile render [path] --env E [--app A]
+  reconcile check  [path] [--env E]... [--format text|json] [--fail-on error|warning|never]
   reconcile help | version
 
 Commands:
@@ -23,10 +30,17 @@ Commands:
   render    Render the applications of environment E (or only A) with kustomize/helm and print
             the manifests as one YAML stream.
 
+  check     Validate the YAML files under path (files as they are, while you edit) or, with
+            --env, the rendered output of those environments, against the Kubernetes and CRD
+            schemas (the repository's CRDs included). The same engine as the editor.
+
 Options:
   --format text|json   output format of envs (default text)
   --env E              environment name (render)
   --app A              application name or id (render)
+  --fail-on LEVEL      exit 1 when a finding at or above LEVEL exists (check; default error)
+  --kubernetes-version V   bundled schemas of this version (check; default the newest bundled)
+  --output FILE        write the report to FILE instead of standard output (check)
   --kubectl P, --kustomize P, --helm P
                        tool paths (default: $RECONCILE_KUBECTL, … then PATH)
   --kubeconfig P       kubeconfig used to map environments to contexts (default: $KUBECONFIG, ~/.kube/config)
@@ -63,6 +77,8 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
         return await envsCommand(rest, { out, err, env, cwd });
       case 'render':
         return await renderCommand(rest, { out, err, env, cwd });
+      case 'check':
+        return await checkCommand(rest, { out, err, env, cwd });
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -120,12 +136,7 @@ async function renderCommand(argv: string[], io: Io): Promise<number> {
     apps = apps.filter((a) => a.name === appName || a.id === appName);
     if (apps.length === 0) throw new UsageError(`no application '${appName}' in ${envName} (found: ${env.applications.map((a) => a.name).join(', ')})`);
   }
-  const tools: ToolPaths = {
-    kubectl: args.options.get('kubectl')?.at(-1) ?? io.env.RECONCILE_KUBECTL,
-    kustomize: args.options.get('kustomize')?.at(-1) ?? io.env.RECONCILE_KUSTOMIZE,
-    helm: args.options.get('helm')?.at(-1) ?? io.env.RECONCILE_HELM,
-  };
-  const renderer = createRenderer({ tools, trusted: true, env: io.env });
+  const renderer = createRenderer({ tools: toolsFrom(args, io.env), trusted: true, env: io.env });
   const results: [Application, RenderResult][] = await Promise.all(apps.map(async (a) => [a, await renderer.renderApplication(a)] as [Application, RenderResult]));
   let failed = 0;
   let toolMissing = false;
@@ -142,6 +153,62 @@ async function renderCommand(argv: string[], io: Io): Promise<number> {
   io.out.write(chunks.join('---\n'));
   if (toolMissing) return EXIT.error;
   return failed > 0 ? EXIT.findings : EXIT.ok;
+}
+
+async function checkCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, { env: 'value', format: 'value', 'fail-on': 'value', 'kubernetes-version': 'value', output: 'value', ...TOOL_OPTS });
+  const format = oneOf(args, 'format', ['text', 'json'] as const, 'text');
+  const failOn = oneOf(args, 'fail-on', ['error', 'warning', 'never'] as const, 'error') as FailOn;
+  if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
+  const target = path.resolve(io.cwd, args.positionals[0] ?? '.');
+  if (!fs.existsSync(target)) throw new UsageError(`no such file or folder: ${target}`);
+  const root = fs.statSync(target).isDirectory() ? target : path.dirname(target);
+  const checks = new SchemaChecks({ kubernetesVersion: args.options.get('kubernetes-version')?.at(-1) });
+  const files = fs.statSync(target).isDirectory() ? findYamlFiles([target], 200_000).sort() : [target];
+  checks.learnCrds(files);
+  const findings: Finding[] = [];
+  const envNames = args.options.get('env') ?? [];
+  let checked = 0;
+  if (envNames.length === 0) {
+    for (const f of files) {
+      let text: string;
+      try {
+        text = fs.readFileSync(f, 'utf8');
+      } catch (e) {
+        io.err.write(`reconcile: cannot read ${f}: ${(e as Error).message}\n`);
+        return EXIT.error;
+      }
+      findings.push(...checks.check(f, text));
+      checked++;
+    }
+  } else {
+    const model = await loadModel(args, io);
+    const renderer = createRenderer({ tools: toolsFrom(args, io.env), trusted: true, env: io.env });
+    for (const name of envNames) {
+      const env = model.environments.find((e) => e.name === name);
+      if (!env) throw new UsageError(`no environment '${name}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
+      const r = await checkEnvironment(env, renderer, checks.registry);
+      if (r.findings.some((f) => f.code === 'render/tool-not-found')) {
+        io.err.write(`reconcile: ${r.findings.find((f) => f.code === 'render/tool-not-found')!.message}\n`);
+        return EXIT.error;
+      }
+      findings.push(...r.findings);
+      checked += r.rendered.length;
+    }
+  }
+  const report = format === 'json' ? formatJson(findings, root) : formatText(findings, root, checked);
+  const output = args.options.get('output')?.at(-1);
+  if (output) fs.writeFileSync(path.resolve(io.cwd, output), report);
+  else io.out.write(report);
+  return failed(findings, failOn) ? EXIT.findings : EXIT.ok;
+}
+
+function toolsFrom(args: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv): ToolPaths {
+  return {
+    kubectl: args.options.get('kubectl')?.at(-1) ?? env.RECONCILE_KUBECTL,
+    kustomize: args.options.get('kustomize')?.at(-1) ?? env.RECONCILE_KUSTOMIZE,
+    helm: args.options.get('helm')?.at(-1) ?? env.RECONCILE_HELM,
+  };
 }
 
 function severityWord(s: string | undefined): string {

@@ -13,10 +13,10 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from './uri';
 import type { Finding, Fix } from '../core/findings';
-import { SchemaChecks, type CheckSettings } from './checks';
+import { SchemaChecks, type CheckSettings } from '../core/check/file-checks';
 import { SchemaAssist } from './assist';
 import { schemaDeferred } from '../core/schema/deferral';
-import { findYamlFiles } from './workspace-files';
+import { findYamlFiles } from '../core/util/yaml-files';
 
 const DEBOUNCE_MS = 250;
 const connection = createConnection(ProposedFeatures.all);

@@ -87,3 +87,52 @@ test('render exits 2 and names the tool when it is missing', async () => {
   assert.match(r.err, /helm not found/);
   assert.match(r.err, /\/nonexistent\/helm/);
 });
+
+test('check: the examples are clean as files (exit 0)', async () => {
+  const r = await run(['check', '.']);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^0 error\(s\), 0 warning\(s\), 0 note\(s\) in \d+ file\(s\) checked$/m);
+});
+
+test('check: schema errors give path:line:col lines, exit 1; --fail-on never exits 0; --format json', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reconcile-check-'));
+  try {
+    writeFileSync(join(dir, 'd.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: "2"\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, image: "i:1"}]\n');
+    const r = await run(['check', dir]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.out.trim().split('\n'), [
+      'd.yaml:5:13: error schema/type: spec.replicas: expected integer, got string "2"',
+      '1 error(s), 0 warning(s), 0 note(s) in 1 file(s) checked',
+    ]);
+    assert.equal((await run(['check', dir, '--fail-on', 'never'])).code, 0);
+    const j = await run(['check', dir, '--format', 'json']);
+    const findings = JSON.parse(j.out);
+    assert.deepEqual(findings.map((f: { code: string; file: string; range: { start: { line: number } } }) => [f.code, f.file, f.range.start.line]), [['schema/type', 'd.yaml', 4]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('check --env renders the environments with the real tools and validates the output', async () => {
+  const t = tools();
+  const r = await run(['check', '--env', 'dev', '--env', 'prod', '--kubectl', t.kubectl, '--helm', t.helm]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^0 error\(s\), 0 warning\(s\), 0 note\(s\) in 13 file\(s\) checked$/m);
+});
+
+test('check --env reports a failed render as a finding on the kustomization (exit 1)', async () => {
+  const t = tools();
+  const dir = mkdtempSync(join(tmpdir(), 'reconcile-check-env-'));
+  try {
+    mkdirSync(join(dir, 'app', 'base'), { recursive: true });
+    mkdirSync(join(dir, 'app', 'overlays', 'dev'), { recursive: true });
+    writeFileSync(join(dir, 'app', 'base', 'kustomization.yaml'), 'resources:\n  - cm.yaml\n');
+    writeFileSync(join(dir, 'app', 'base', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: "1"}\n');
+    writeFileSync(join(dir, 'app', 'overlays', 'dev', 'kustomization.yaml'), 'resources:\n  - ../../base\npatches:\n  - path: nope.yaml\n');
+    const r = await run(['check', dir, '--env', 'dev', '--kubectl', t.kubectl]);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /app\/overlays\/dev\/kustomization\.yaml:\d+:\d+: error render\/tool-failed: \[dev\]/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,10 +1,10 @@
-// What the language server runs on a file: the core engines, composed. Each returns Findings
-// (src/core/findings.ts); the server turns them into LSP diagnostics and code actions.
+// Checks of files as they are in the repository (the language server while editing, the CLI in CI):
+// the core engines composed, returning Findings (src/core/findings.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import type { Finding } from '../core/findings';
-import { SchemaRegistry, SchemaValidator } from '../core/schema';
+import type { Finding } from '../findings';
+import { SchemaRegistry, SchemaValidator } from '../schema';
 
 export interface CheckSettings {
   /** Kubernetes minor version whose bundled schemas apply, e.g. "1.35"; empty: the newest bundled. */
@@ -61,7 +61,9 @@ export class SchemaChecks {
     const kind = this.patchKind(file);
     // JSON 6902 patches are lists of operations, not objects: nothing to validate as a resource.
     if (kind === 'json6902') return [];
-    return this.validator.validateFile(file, text, { partial: kind === 'strategic-merge' });
+    const findings = this.validator.validateFile(file, text, { partial: kind === 'strategic-merge' });
+    // kustomization.yaml configures kustomize; it is not a Kubernetes object, so "no schema known" is noise there.
+    return KUSTOMIZATION_FILES.includes(path.basename(file)) ? findings.filter((f) => f.code !== 'schema/unknown-kind') : findings;
   }
 
   forget(file: string): void {
