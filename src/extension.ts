@@ -19,6 +19,7 @@ export interface ReconcileApi {
   readonly contextStatus: ContextStatus;
   readonly tree: vscode.TreeView<EnvironmentsNode>;
   readonly languageClient: ReconcileLanguageClient;
+  readonly log: OutputLog;
 }
 
 export function activate(context: vscode.ExtensionContext): ReconcileApi {
@@ -49,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   setTimeout(() => void languageClient.start().catch((e: Error) => log.error(`The language server did not start: ${e.message}`)), 0);
   const activationMs = performance.now() - t0;
   log.info(`Reconcile ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, environments, repo, contextStatus, tree, languageClient };
+  return { activationMs, environments, repo, contextStatus, tree, languageClient, log };
 }
 
 export function deactivate(): void {

@@ -56,6 +56,8 @@ connection.onInitialized(() => {
   }, 0);
 });
 
+connection.onRequest('reconcile/serverInfo', () => ({ pid: process.pid, kubernetesVersion: schema.registry.kubernetesVersion }));
+
 connection.onNotification('reconcile/settings', (s: CheckSettings) => {
   settings = { ...settings, ...s };
   if (schema.configure(settings)) assist.reset();

@@ -8,11 +8,21 @@ export class OutputLog implements vscode.Disposable {
   info(message: string): void {
     this.channel.info(message);
   }
+  /** The last warnings and errors written (bounded), for tests and for "say it once" decisions. */
+  readonly problems: string[] = [];
+
   warn(message: string): void {
+    this.remember(message);
     this.channel.warn(message);
   }
   error(message: string | Error): void {
-    this.channel.error(message instanceof Error ? (message.stack ?? message.message) : message);
+    const text = message instanceof Error ? (message.stack ?? message.message) : message;
+    this.remember(text);
+    this.channel.error(text);
+  }
+  private remember(text: string): void {
+    this.problems.push(text);
+    if (this.problems.length > 200) this.problems.shift();
   }
   show(): void {
     this.channel.show(true);

@@ -120,3 +120,51 @@ describe('Schema (language server)', () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 });
+
+describe('Language server lifecycle', () => {
+  it('restarts a server that died, says so once, and keeps validating', async function () {
+    this.timeout(60_000);
+    const api = await activateExtension();
+    const client = () => api.languageClient.languageClient!;
+    await waitFor(() => client()?.isRunning(), 'the language server', 20_000);
+    const before = api.log.problems.filter((p) => /language server stopped unexpectedly/.test(p)).length;
+    for (let i = 0; i < 2; i++) {
+      const { pid } = await client().sendRequest<{ pid: number }>('reconcile/serverInfo');
+      process.kill(pid, 'SIGKILL');
+      await waitFor(async () => {
+        try {
+          const info = await client().sendRequest<{ pid: number }>('reconcile/serverInfo');
+          return info.pid !== pid;
+        } catch {
+          return false;
+        }
+      }, 'a new server process', 30_000);
+    }
+    const after = api.log.problems.filter((p) => /language server stopped unexpectedly/.test(p)).length;
+    assert.equal(after - before, before === 0 ? 1 : 0, 'said once, not on every restart');
+    const doc = await open('scratch-after-restart.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: 1\n');
+    const diags = await waitFor(() => {
+      const d = reconcile(doc.uri);
+      return d.length ? d : undefined;
+    }, 'validation after the restarts', 20_000);
+    assert.equal(codeOf(diags[0]), 'schema/type');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+});
+
+describe('Schema quick fixes', () => {
+  it('replaces a removed apiVersion with its successor', async () => {
+    const text = 'apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: old\nspec:\n  schedule: "0 * * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers: [{name: c, image: "i:1"}]\n';
+    const doc = await open('scratch-removed-api.yaml', text);
+    const diag = await waitFor(() => reconcile(doc.uri).find((d) => codeOf(d) === 'schema/removed-api'), 'a removed-api diagnostic', 20_000);
+    assert.match(diag.message, /batch\/v1\b/);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const fix = actions.find((a) => a.title === 'Change apiVersion to batch/v1');
+    assert.ok(fix?.edit, `a quick fix among ${actions.map((a) => a.title).join(', ')}`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    assert.match(doc.getText(), /^apiVersion: batch\/v1$/m);
+    await waitFor(() => !reconcile(doc.uri).some((d) => codeOf(d) === 'schema/removed-api'), 'the finding to go away after the fix', 20_000);
+    assert.deepEqual(reconcile(doc.uri).map((d) => d.message), []);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+});
