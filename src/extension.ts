@@ -25,11 +25,12 @@ export interface ReconcileApi {
 export function activate(context: vscode.ExtensionContext): ReconcileApi {
   const t0 = performance.now();
   const log = new OutputLog();
-  const repo = new WorkspaceRepo(log);
+  const repo = new WorkspaceRepo(log, context.extensionUri);
   const environments = new EnvironmentsView(log, repo);
   const rendered = new RenderedDocuments(repo);
   const contextStatus = new ContextStatus();
   const languageClient = new ReconcileLanguageClient(context.extensionUri, log);
+  repo.setRenderedChecker((app, r) => languageClient.checkRendered(app, r));
   const tree = vscode.window.createTreeView('reconcile.environments', { treeDataProvider: environments, showCollapseAll: true });
   context.subscriptions.push(
     log,

@@ -11,12 +11,16 @@ import {
   type Diagnostic,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import * as path from 'node:path';
 import { URI } from './uri';
 import type { Finding, Fix } from '../core/findings';
 import { SchemaChecks, type CheckSettings } from '../core/check/file-checks';
 import { SchemaAssist } from './assist';
 import { schemaDeferred } from '../core/schema/deferral';
 import { findYamlFiles } from '../core/util/yaml-files';
+import { checkRendered } from '../core/check/environment-checks';
+import type { Application } from '../core/repo';
+import type { RenderedDocument } from '../core/render';
 
 const DEBOUNCE_MS = 250;
 const connection = createConnection(ProposedFeatures.all);
@@ -56,6 +60,12 @@ connection.onInitialized(() => {
   }, 0);
 });
 
+// Rendered output of an application (rendered in the extension host), validated here and mapped back
+// to the repository's documents.
+connection.onRequest('reconcile/checkRendered', (p: { environment: string; app: Application; yaml: string; documents: Pick<RenderedDocument, 'range' | 'source' | 'id'>[] }) =>
+  checkRendered(p.environment, p.app, p.yaml, p.documents, schema.registry),
+);
+
 connection.onRequest('reconcile/serverInfo', () => ({ pid: process.pid, kubernetesVersion: schema.registry.kubernetesVersion }));
 
 connection.onNotification('reconcile/settings', (s: CheckSettings) => {
@@ -69,6 +79,11 @@ function revalidateAllIfSchemasChanged(): void {
   registryGeneration = schema.registry.generation;
   assist.reset();
   for (const d of documents.all()) schedule(d);
+}
+
+/** Rule pages ship in the extension (docs/rules/*.md, beside dist/): link them as files. */
+function docsHref(docs: string): string {
+  return /^[a-z]+:/.test(docs) ? docs : URI.fromPath(path.join(__dirname, '..', docs));
 }
 
 function severity(s: Finding['severity']): DiagnosticSeverity {
@@ -96,7 +111,7 @@ function validate(doc: TextDocument): void {
       message: f.message,
       source: 'reconcile',
       code: f.code,
-      ...(f.docs ? { codeDescription: { href: f.docs } } : {}),
+      ...(f.docs ? { codeDescription: { href: docsHref(f.docs) } } : {}),
     };
     if (f.fixes?.length) published.push({ diagnostic: d, fixes: f.fixes });
     return d;

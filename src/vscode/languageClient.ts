@@ -13,6 +13,9 @@ import {
 } from 'vscode-languageclient/node';
 import type { OutputLog } from './log';
 import { redHatKubernetesGlobs } from '../core/schema/deferral';
+import type { Application } from '../core/repo';
+import type { RenderResult } from '../core/render';
+import type { Finding } from '../core/findings';
 
 const MAX_RESTARTS = 5;
 
@@ -61,6 +64,14 @@ export class ReconcileLanguageClient implements vscode.Disposable {
     this.client = new LanguageClient('reconcile', 'Reconcile Language Server', serverOptions, clientOptions);
     await this.client.start();
     this.log.info('Reconcile language server started');
+  }
+
+  /** Validates an application's rendered output in the server; findings are placed on the repository's files. */
+  async checkRendered(app: Application, result: Extract<RenderResult, { ok: true }>): Promise<Finding[]> {
+    const client = this.client;
+    if (!client?.isRunning()) return [];
+    const documents = result.documents.map((d) => ({ range: d.range, source: d.source, id: d.id }));
+    return client.sendRequest<Finding[]>('reconcile/checkRendered', { environment: app.environment, app, yaml: result.yaml, documents });
   }
 
   async settingsChanged(): Promise<void> {

@@ -8,6 +8,7 @@ import { discover, type Application, type Environment, type RepoError, type Repo
 import { createRenderer, spawnRunner, type ProcessRunner, type ReconcileRenderer, type RenderResult } from '../core/render';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import type { OutputLog } from './log';
+import type { Finding } from '../core/findings';
 import { kubeconfigSetting, toolPaths } from './settings';
 
 export interface FolderModel {
@@ -37,11 +38,17 @@ export class WorkspaceRepo implements vscode.Disposable {
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private toolsLogged = false;
+  /** Schema findings of rendered output, per application (see setRenderedChecker). */
+  private readonly renderedFindings = new Map<string, Finding[]>();
+  private renderedChecker: ((app: Application, r: Extract<RenderResult, { ok: true }>) => Promise<Finding[]>) | undefined;
   /** Processes started by renders (a cheap observable for tests and benches). */
   spawnCount = 0;
   discoveries = 0;
 
-  constructor(private readonly log: OutputLog) {
+  constructor(
+    private readonly log: OutputLog,
+    private readonly extensionUri: vscode.Uri,
+  ) {
     this.renderer = this.makeRenderer();
     const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
     this.disposables.push(
@@ -67,6 +74,23 @@ export class WorkspaceRepo implements vscode.Disposable {
       this.changed,
       this.renderedChanged,
     );
+  }
+
+  /** Who validates rendered output (the language server); its findings join the render diagnostics. */
+  setRenderedChecker(fn: (app: Application, r: Extract<RenderResult, { ok: true }>) => Promise<Finding[]>): void {
+    this.renderedChecker = fn;
+  }
+
+  private async checkRenderedOutput(app: Application, r: Extract<RenderResult, { ok: true }>): Promise<void> {
+    if (!this.renderedChecker) return;
+    try {
+      const findings = await this.renderedChecker(app, r);
+      if (this.results.get(app.id) !== r) return; // a newer render superseded this one
+      this.renderedFindings.set(app.id, findings);
+      this.publishDiagnostics();
+    } catch (e) {
+      this.log.warn(`Validation of the rendered ${app.environment}/${app.name} failed: ${(e as Error).message}`);
+    }
   }
 
   get trusted(): boolean {
@@ -126,6 +150,7 @@ export class WorkspaceRepo implements vscode.Disposable {
     const ids = new Set(this.applications().map((a) => a.id));
     for (const id of [...this.results.keys()]) if (!ids.has(id)) this.results.delete(id);
     for (const id of [...this.wanted]) if (!ids.has(id)) this.wanted.delete(id);
+    for (const id of [...this.renderedFindings.keys()]) if (!ids.has(id)) this.renderedFindings.delete(id);
     this.publishDiagnostics();
     this.changed.fire();
     await Promise.all(this.applications().filter((a) => this.wanted.has(a.id)).map((a) => this.render(a)));
@@ -164,6 +189,8 @@ export class WorkspaceRepo implements vscode.Disposable {
         if (r.error.code === 'tool-not-found') this.notifyMissingTool(r.error.tool ?? 'kubectl', r.error.message);
       }
       if (before !== r && !(before?.ok && r.ok && before.yaml === r.yaml)) {
+        if (r.ok) void this.checkRenderedOutput(app, r);
+        else this.renderedFindings.delete(app.id);
         this.publishDiagnostics();
         this.renderedChanged.fire(app);
         this.changed.fire();
@@ -237,6 +264,12 @@ export class WorkspaceRepo implements vscode.Disposable {
         for (const e of env.errors) fromRepoError(e, `[${env.name}] `);
         for (const app of env.applications) {
           for (const e of app.errors) fromRepoError(e, `[${env.name}/${app.name}] `);
+          for (const f of this.renderedFindings.get(app.id) ?? []) {
+            const d = new vscode.Diagnostic(toRange(f.range), f.message, severityOf(f.severity));
+            d.source = 'reconcile';
+            d.code = f.docs ? { value: f.code, target: vscode.Uri.joinPath(this.extensionUri, f.docs) } : f.code;
+            add(f.file, d);
+          }
           const r = this.results.get(app.id);
           if (r && !r.ok && r.error.code !== 'untrusted') {
             const file = r.error.location?.file ?? r.error.file ?? primaryFile(app);
@@ -259,6 +292,14 @@ export class WorkspaceRepo implements vscode.Disposable {
     clearTimeout(this.timer);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+function toRange(r: { start: { line: number; character: number }; end: { line: number; character: number } }): vscode.Range {
+  return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+}
+
+function severityOf(s: Finding['severity']): vscode.DiagnosticSeverity {
+  return s === 'error' ? vscode.DiagnosticSeverity.Error : s === 'warning' ? vscode.DiagnosticSeverity.Warning : s === 'info' ? vscode.DiagnosticSeverity.Information : vscode.DiagnosticSeverity.Hint;
 }
 
 /** The file that best stands for an application: its kustomization, Chart.yaml, or first file. */

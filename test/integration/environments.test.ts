@@ -136,6 +136,27 @@ describe('Environments', () => {
     await waitFor(() => vscode.languages.getDiagnostics(vscode.Uri.file(file)).filter((x) => x.source === 'reconcile').length === 0, 'the diagnostic to clear', 20_000);
   });
 
+  it('validates rendered output and shows the finding on the source document, naming the environment', async () => {
+    const dev = await findChild(undefined, 'dev');
+    await resourceLabels(await findChild(dev, 'shop-web')); // rendered once: the app is wanted from now on
+    const file = path.join(ws(), 'apps/web/overlays/dev/kustomization.yaml');
+    const original = fs.readFileSync(file, 'utf8');
+    // An inline JSON 6902 patch adds a field no Ingress has: only the rendered object shows it.
+    fs.writeFileSync(file, original.replace('      - op: replace\n        path: /spec/rules/0/host', '      - op: add\n        path: /spec/colour\n        value: blue\n      - op: replace\n        path: /spec/rules/0/host'));
+    const ingress = vscode.Uri.file(path.join(ws(), 'apps/web/base/ingress.yaml'));
+    try {
+      const d = await waitFor(
+        () => vscode.languages.getDiagnostics(ingress).find((x) => x.source === 'reconcile' && /colour/.test(x.message)),
+        'a diagnostic on the base Ingress from the rendered dev output',
+        20_000,
+      );
+      assert.match(d.message, /^\[dev\] Ingress\/web: spec\.colour: unknown field/);
+    } finally {
+      fs.writeFileSync(file, original);
+    }
+    await waitFor(() => !vscode.languages.getDiagnostics(ingress).some((x) => /colour/.test(x.message)), 'the diagnostic to clear', 20_000);
+  });
+
   it('shows the kube context in the status bar and the tree (screenshot)', async () => {
     const api = await activateExtension();
     await waitFor(() => api.contextStatus.summary, 'the kubeconfig summary');

@@ -33,26 +33,34 @@ export async function checkEnvironment(env: Environment, renderer: ReconcileRend
       continue;
     }
     rendered.push({ app, result: r });
-    const parsed = parseManifests(r.yaml);
-    const raw = validateManifestFile(parsed, registry, {});
-    for (const f of raw) {
-      if (f.code === 'schema/unknown-kind') continue; // said once per file while editing; noise here
-      const doc = documentAt(r.documents, f.range);
-      const where = doc?.source;
-      findings.push({
-        ...f,
-        message: `[${env.name}] ${doc?.id ? `${doc.id.kind}/${doc.id.name}: ` : ''}${f.message}`,
-        file: where?.file ?? appFile(app),
-        range: where?.range ?? FILE_START,
-        environment: env.name,
-        fixes: undefined, // edits were computed on the rendered text, not on the repository's files
-      });
-    }
+    findings.push(...checkRendered(env.name, app, r.yaml, r.documents, registry));
   }
   return { findings, rendered };
 }
 
-function documentAt(docs: RenderedDocument[], range: SourceRange): RenderedDocument | undefined {
+/**
+ * Schema findings of one application's rendered output, each placed on the repository document that
+ * defines the object (the rendered object's source), or on the application's main file.
+ */
+export function checkRendered(envName: string, app: Application, yaml: string, documents: Pick<RenderedDocument, 'range' | 'source' | 'id'>[], registry: SchemaRegistry): Finding[] {
+  const out: Finding[] = [];
+  for (const f of validateManifestFile(parseManifests(yaml), registry, {})) {
+    if (f.code === 'schema/unknown-kind') continue; // said once per file while editing; noise here
+    const doc = documentAt(documents, f.range);
+    const where = doc?.source;
+    out.push({
+      ...f,
+      message: `[${envName}] ${doc?.id ? `${doc.id.kind}/${doc.id.name}: ` : ''}${f.message}`,
+      file: where?.file ?? appFile(app),
+      range: where?.range ?? FILE_START,
+      environment: envName,
+      fixes: undefined, // edits were computed on the rendered text, not on the repository's files
+    });
+  }
+  return out;
+}
+
+function documentAt<D extends Pick<RenderedDocument, 'range'>>(docs: D[], range: SourceRange): D | undefined {
   return docs.find((d) => d.range.start.line <= range.start.line && range.start.line <= d.range.end.line);
 }
 
