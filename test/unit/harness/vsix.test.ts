@@ -30,7 +30,7 @@ test('the VSIX builds, stays small and installs into the VS Code server', async 
     const list = spawnSync(process.execPath, [tools.vscodeServerMain, ...common, '--list-extensions', '--show-versions'], { encoding: 'utf8', env });
     assert.match(list.stdout, new RegExp(`^${pkg.publisher}\\.${pkg.name}@${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
     const installed = join(dir, 'ext', `${pkg.publisher}.${pkg.name}-${pkg.version}`);
-    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/reconcile-config.schema.json', 'media/reconcile.svg', 'readme.md']) {
+    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/server.js', 'dist/schemas/kubernetes.json', 'dist/schemas/descriptions.json', 'docs/rules/schema-type.md', 'dist/reconcile-config.schema.json', 'media/reconcile.svg', 'readme.md']) {
       assert.ok(existsSync(join(installed, f)), `${f} is in the installed extension`);
     }
     // vsce stores README.md as readme.md: reconcile.openDocs looks for both.
