@@ -180,21 +180,22 @@ export class WorkspaceRepo implements vscode.Disposable {
     const controller = new AbortController();
     const sub = token?.onCancellationRequested(() => controller.abort());
     try {
-      const before = this.results.get(app.id);
       const r = await this.renderer.renderApplication(app, { signal: controller.signal });
       if (!r.ok && r.error.code === 'aborted') return r;
+      const before = this.results.get(app.id);
+      // The same output again (a cache hit after a change elsewhere): keep the result we have, so
+      // that work started on it (validation of the rendered output) stays current.
+      if (before?.ok && r.ok && before.yaml === r.yaml) return before;
       this.results.set(app.id, r);
       if (!r.ok) {
         this.log.warn(`Render of ${app.environment}/${app.name} failed: ${r.error.message}${r.error.stderr ? `\n${r.error.stderr.trim()}` : ''}`);
         if (r.error.code === 'tool-not-found') this.notifyMissingTool(r.error.tool ?? 'kubectl', r.error.message);
       }
-      if (before !== r && !(before?.ok && r.ok && before.yaml === r.yaml)) {
-        if (r.ok) void this.checkRenderedOutput(app, r);
-        else this.renderedFindings.delete(app.id);
-        this.publishDiagnostics();
-        this.renderedChanged.fire(app);
-        this.changed.fire();
-      }
+      if (r.ok) void this.checkRenderedOutput(app, r);
+      else this.renderedFindings.delete(app.id);
+      this.publishDiagnostics();
+      this.renderedChanged.fire(app);
+      this.changed.fire();
       return r;
     } finally {
       sub?.dispose();

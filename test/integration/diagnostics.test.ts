@@ -1,11 +1,9 @@
 // Diagnostics from the Reconcile language server (a separate process) in the real VS Code.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, waitFor } from './util';
+import { activateExtension, scratchFile, waitFor } from './util';
 
-const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 
 function reconcileDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
   return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'reconcile');
@@ -15,7 +13,7 @@ describe('Diagnostics (language server)', () => {
   it('reports a YAML error at its line while typing, and clears it when fixed', async () => {
     const api = await activateExtension();
     await waitFor(() => api.languageClient.languageClient?.isRunning(), 'the language server to run', 20_000);
-    const file = path.join(ws(), 'scratch-broken.yaml');
+    const file = scratchFile('broken.yaml');
     fs.writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\ndata:\n  k: v\n');
     const doc = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(doc);

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, screenshot, waitFor } from './util';
+import { activateExtension, scratchFile, screenshot, waitFor } from './util';
 
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 const reconcile = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'reconcile');
@@ -39,7 +39,7 @@ spec:
 `;
 
 async function open(name: string, text: string): Promise<vscode.TextDocument> {
-  const file = path.join(ws(), name);
+  const file = scratchFile(name);
   fs.writeFileSync(file, text);
   const doc = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(doc);

@@ -48,3 +48,13 @@ export function requireEnv(name: string): string {
   if (!v) throw new Error(`${name} is not set: the harness passes it to the extension host`);
   return v;
 }
+
+/**
+ * A path for a file a test creates: under `.scratch/` of the workspace, a hidden folder that
+ * discovery skips, so scratch files never add environments that other suites would see.
+ */
+export function scratchFile(name: string): string {
+  const dir = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.scratch');
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
+}
