@@ -112,9 +112,9 @@ describe('Environments', () => {
     assert.match(after, /^ConfigMap\/web-config-[a-z0-9]{10}$/);
     // Only the edited application was rendered again (other applications answered from the cache).
     assert.equal(api.repo.spawnCount - spawnsBefore, 1);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     fs.writeFileSync(file, original); // leave the workspace as the next test expects it
     await waitFor(() => rendered.getText().includes('host: dev.shop.example.com'), 'the restore to render', 20_000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('shows a render error on the file and in the tree, and recovers', async () => {
