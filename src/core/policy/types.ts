@@ -1,0 +1,186 @@
+// What the rules see (objects, the set they belong to, the environment) and what they report
+// (violations: a rule, a field path, a message, maybe a fix). The engine turns violations into
+// Findings with file ranges (engine.ts, locate.ts).
+import type { Fix, FindingSeverity } from '../findings';
+import type { ResourceId } from '../manifest/identity';
+import type { SourceLocation } from '../manifest/range';
+import type { PolicyConfig } from '../repo/model';
+import type { CelBudget } from './cel/evaluator';
+import type { PssLevel } from './rules';
+import type { EditTarget } from './yaml-edit';
+import type { Obj, Path } from './workload';
+
+export type { Obj, Path };
+
+/** The environment a check runs for (from the repository model). */
+export interface EnvironmentInfo {
+  name: string;
+  /** Protected environments (e.g. prod) get practice/single-replica-protected. */
+  protected?: boolean;
+  /** The namespaces the environment owns; gitops/namespace needs a namespace when there are some. */
+  namespaces?: string[];
+}
+
+/** Builds the edits of a quick fix against the document that holds the object. */
+export type FixBuilder = (target: EditTarget) => Fix | undefined;
+
+export interface Violation {
+  code: string;
+  message: string;
+  /** Field path in the object where the problem is (or where the missing field belongs). */
+  path: Path;
+  /** Where to point when `path` is not in the source (e.g. the container's `name`). */
+  anchor?: Path;
+  /** Underline the key rather than the value. */
+  key?: boolean;
+  /** PSS checks: the level of this check (severity follows the level). */
+  level?: PssLevel;
+  /** Explicit severity (admission policies' actions); otherwise the rule's. */
+  severity?: FindingSeverity;
+  fix?: FixBuilder;
+  /**
+   * The problem is a field that is absent (not a value that is wrong). Not reported for partial
+   * objects (strategic-merge patch files), which leave most fields to the base.
+   */
+  missing?: boolean;
+  /** A location the rule already knows (broken policies). */
+  location?: SourceLocation;
+  /**
+   * For violations without a precise path (admission policies): does the object still violate
+   * when `candidate` replaces it? Lets the engine find the overlay change that introduced it.
+   */
+  reproduces?: (candidate: Obj) => boolean;
+}
+
+/** One object under check. */
+export interface ObjectRef {
+  value: Obj;
+  id: ResourceId;
+  /** metadata.namespace, else the namespace its application deploys to (helm release, Argo CD destination…). */
+  namespace?: string;
+  /** Index in its set. */
+  index: number;
+  /** Which application rendered it (environment checks). */
+  application?: ApplicationInfo;
+}
+
+export interface ApplicationInfo {
+  id: string;
+  /** The folder it is rendered from (the kustomize overlay, the chart…). */
+  root?: string;
+  /** Who applies it: objects of different tools (Flux vs Argo CD) describe alternatives, not one cluster. */
+  deployer?: string;
+  /** The namespace the tool puts objects without one into. */
+  namespace?: string;
+}
+
+export interface PolicyOptions {
+  /** `.reconcile.yaml` policy section (RepoConfig.policy). */
+  config?: PolicyConfig;
+  environment?: EnvironmentInfo;
+  /**
+   * Names provided outside the checked set (by the platform, a secret store, another repo):
+   * `Kind/name`, `Kind/namespace/name`, with `*` as a whole segment, e.g. `Secret/api-db-credentials`,
+   * `Secret/*\/registry-pull`, `Service/shop-prod/payments`.
+   */
+  externalNames?: string[];
+  /** The repository's admission policies (loadPolicies). */
+  policies?: import('./admission').PolicySet;
+  /** The repository, for gitops/missing-path. */
+  repo?: RepoAccess;
+  /** Reads a file (open editor buffers first); default: the disk. */
+  readFile?: (file: string) => string | undefined;
+  /** Prefix of Finding.docs (default: `docs/rules/…` relative paths). */
+  docsBase?: string;
+  /** CEL budget per expression evaluation. */
+  celBudget?: Partial<CelBudget>;
+  /** Labels of namespaces that are not in the checked set (e.g. from the cluster). */
+  namespaceLabels?: (namespace: string) => Record<string, string> | undefined;
+  /** Namespace assumed for namespaced objects without one (file checks of an environment's files). */
+  defaultNamespace?: string;
+}
+
+export interface RepoAccess {
+  root: string;
+  /** Default: the disk. */
+  stat?: (absPath: string) => 'file' | 'dir' | undefined;
+  /** The repository's git remotes, to tell whether an Argo CD/Flux source is this repository. */
+  gitRemotes?: string[];
+}
+
+/** What rules get besides the object. */
+export interface RuleContext {
+  options: PolicyOptions;
+  set: ObjectSet;
+  report(obj: ObjectRef, v: Violation): void;
+}
+
+const NONE: readonly ObjectRef[] = Object.freeze([]);
+
+/** The objects checked together (a file, or a rendered environment), indexed for look-ups. */
+export class ObjectSet {
+  readonly byKind = new Map<string, ObjectRef[]>();
+  private readonly memos = new Map<string, unknown>();
+
+  constructor(
+    readonly objects: ObjectRef[],
+    /** True when the set is a whole environment (reference rules run only then). */
+    readonly complete: boolean,
+  ) {
+    for (const o of objects) {
+      const l = this.byKind.get(o.id.kind);
+      if (l) l.push(o);
+      else this.byKind.set(o.id.kind, [o]);
+    }
+  }
+
+  /** A value computed once per set (indexes that several rules share). */
+  memo<T>(key: string, compute: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, compute());
+    return this.memos.get(key) as T;
+  }
+
+  ofKind(kind: string): readonly ObjectRef[] {
+    return this.byKind.get(kind) ?? NONE;
+  }
+
+  /** Objects of a kind in a namespace ('' for cluster-scoped or unknown). */
+  inNamespace(kind: string, namespace: string | undefined): readonly ObjectRef[] {
+    const index = this.memo(`ns:${kind}`, () => {
+      const m = new Map<string, ObjectRef[]>();
+      for (const o of this.ofKind(kind)) {
+        const k = o.namespace ?? '';
+        const l = m.get(k);
+        if (l) l.push(o);
+        else m.set(k, [o]);
+      }
+      return m;
+    });
+    return index.get(namespace ?? '') ?? NONE;
+  }
+
+  find(kind: string, namespace: string | undefined, name: string): ObjectRef | undefined {
+    const index = this.memo('byName', () => {
+      const m = new Map<string, ObjectRef>();
+      for (const o of this.objects) {
+        const k = `${o.id.kind}/${o.namespace ?? ''}/${o.id.name}`;
+        if (!m.has(k)) m.set(k, o);
+      }
+      return m;
+    });
+    return index.get(`${kind}/${namespace ?? ''}/${name}`);
+  }
+
+  /** Labels of a namespace defined in the set. */
+  namespaceLabels(name: string): Record<string, string> | undefined {
+    const ns = (this.byKind.get('Namespace') ?? []).find((o) => o.id.name === name && o.id.group === '');
+    if (!ns) return undefined;
+    const l = (ns.value.metadata as Obj | undefined)?.labels;
+    if (!l || typeof l !== 'object') return {};
+    return Object.fromEntries(Object.entries(l as Obj).map(([k, v]) => [k, String(v)]));
+  }
+
+  namespaceObject(name: string): ObjectRef | undefined {
+    return (this.byKind.get('Namespace') ?? []).find((o) => o.id.name === name && o.id.group === '');
+  }
+}
