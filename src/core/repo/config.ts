@@ -17,7 +17,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** Parses and validates the text of a `.reconcile.yaml` (file: its absolute path, for locations). */
 export function parseRepoConfig(text: string, file: string): { config: RepoConfig; errors: RepoError[] } {
-  const config: RepoConfig = { file, environments: [], ignore: [], policy: { rules: {}, policyPaths: [] } };
+  const config: RepoConfig = { file, environments: [], ignore: [], policy: { rules: {}, policyPaths: [], externalNames: [] } };
   const errors: RepoError[] = [];
   const mf: ManifestFile = parseManifests(text);
   for (const e of mf.errors.filter((x) => x.severity === 'error')) {
@@ -129,9 +129,10 @@ export function parseRepoConfig(text: string, file: string): { config: RepoConfi
   if (policy !== undefined && policy !== null) {
     if (!isRecord(policy)) bad(['policy'], 'policy must be a mapping with `rules` and `policyPaths`');
     else {
-      for (const k of Object.keys(policy)) if (!['rules', 'policyPaths'].includes(k)) bad(['policy', k], `unknown key '${k}' in policy (expected rules, policyPaths)`, true);
+      for (const k of Object.keys(policy)) if (!['rules', 'policyPaths', 'externalNames'].includes(k)) bad(['policy', k], `unknown key '${k}' in policy (expected rules, policyPaths, externalNames)`, true);
       const out: PolicyConfig = config.policy;
       out.policyPaths = strings(policy.policyPaths, ['policy', 'policyPaths'], 'policyPaths');
+      out.externalNames = strings(policy.externalNames, ['policy', 'externalNames'], 'externalNames');
       const rules = policy.rules;
       if (rules !== undefined && rules !== null) {
         if (!isRecord(rules)) bad(['policy', 'rules'], 'policy.rules must map rule ids to { disable, severity, environments }');

@@ -142,6 +142,9 @@ export interface PolicyConfig {
   rules: Record<string, PolicyRuleConfig>;
   /** Folders/files (relative to the root) holding the repository's own policies (e.g. ValidatingAdmissionPolicies). */
   policyPaths: string[];
+  /** Objects provided outside the repository (a secret store, the platform): `Kind/name` or
+   *  `Kind/namespace/name`, `*` as a whole segment; reference checks accept them as defined. */
+  externalNames?: string[];
 }
 
 export interface RepoModel {

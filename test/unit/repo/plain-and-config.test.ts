@@ -35,6 +35,7 @@ test('.reconcile.yaml: environments (paths, context, namespaces, protected), ign
   ]);
   assert.deepEqual(c.policy, {
     policyPaths: ['policies'],
+    externalNames: [],
     rules: { 'no-latest-tag': { severity: 'warning', environments: { dev: { disable: true, severity: undefined } } }, 'require-limits': { disable: true } },
   });
   // With kubeconfig contexts, an environment without a context is matched by name.
@@ -55,7 +56,7 @@ test('.reconcile.yaml: every shape error is reported with its line; the valid re
     ['config', 9, 'ignore rule needs jsonPointers, jqPathExpressions or managedFieldsManagers'],
     ['config', 11, "'spec/ports' is not a JSON pointer (it must start with '/')"],
     ['config', 12, "unknown environment 'staging' (defined: dev)"],
-    ['config', 17, "unknown key 'extra' in policy (expected rules, policyPaths)"],
+    ['config', 17, "unknown key 'extra' in policy (expected rules, policyPaths, externalNames)"],
     ['config', 15, 'severity must be one of error, warning, info, hint'],
     ['config', 16, "severity 'maybe' is not one of error, warning, info, hint, off"],
   ]);
