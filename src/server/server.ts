@@ -11,6 +11,7 @@ import {
   type Diagnostic,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { URI } from './uri';
 import type { Finding, Fix } from '../core/findings';
@@ -19,6 +20,8 @@ import { SchemaAssist } from './assist';
 import { schemaDeferred } from '../core/schema/deferral';
 import { findYamlFiles } from '../core/util/yaml-files';
 import { checkRendered } from '../core/check/environment-checks';
+import { loadPolicyContext, type PolicyContext } from '../core/check/policy-context';
+import { checkFile as checkPolicies } from '../core/policy';
 import type { Application } from '../core/repo';
 import type { RenderedDocument } from '../core/render';
 
@@ -30,6 +33,45 @@ let schema: SchemaChecks;
 const assist = new SchemaAssist(() => schema.registry);
 let workspaceRoots: string[] = [];
 let registryGeneration = -1;
+/** Per workspace folder: .reconcile.yaml's policy section and the repository's admission policies. */
+let policyContexts: PolicyContext[] = [];
+/** Policy files that got diagnostics for their own problems (to clear them on reload). */
+let policyProblemFiles = new Set<string>();
+
+function openText(file: string): string | undefined {
+  const doc = documents.get(URI.fromPath(file));
+  if (doc) return doc.getText();
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function reloadPolicies(): void {
+  const t0 = Date.now();
+  policyContexts = workspaceRoots.map((root) => loadPolicyContext(root, openText));
+  const byFile = new Map<string, Diagnostic[]>();
+  for (const ctx of policyContexts) {
+    for (const f of ctx.problems) {
+      if (!f.file) continue;
+      byFile.set(f.file, [...(byFile.get(f.file) ?? []), toDiagnostic(f)]);
+    }
+  }
+  for (const file of policyProblemFiles) if (!byFile.has(file) && !documents.get(URI.fromPath(file))) void connection.sendDiagnostics({ uri: URI.fromPath(file), diagnostics: [] });
+  for (const [file, diagnostics] of byFile) if (!documents.get(URI.fromPath(file))) void connection.sendDiagnostics({ uri: URI.fromPath(file), diagnostics });
+  policyProblemFiles = new Set(byFile.keys());
+  const n = policyContexts.reduce((k, c) => k + c.policyFiles.length, 0);
+  connection.console.info(`Loaded ${n} policy file(s) and .reconcile.yaml policy settings in ${Date.now() - t0} ms`);
+}
+
+function policyContextFor(file: string): PolicyContext | undefined {
+  return policyContexts.filter((c) => file.startsWith(c.root + path.sep)).sort((a, b) => b.root.length - a.root.length)[0];
+}
+
+function isPolicyInput(file: string): boolean {
+  return path.basename(file) === '.reconcile.yaml' || policyContexts.some((c) => c.policyFiles.includes(file));
+}
 const timers = new Map<string, NodeJS.Timeout>();
 /** Fixes of the diagnostics last published, per document, to answer code actions. */
 const fixes = new Map<string, { diagnostic: Diagnostic; fixes: Fix[] }[]>();
@@ -54,6 +96,7 @@ connection.onInitialized(() => {
   setTimeout(() => {
     const t0 = Date.now();
     const files = findYamlFiles(workspaceRoots, 20_000);
+    reloadPolicies();
     const n = schema.learnCrds(files);
     connection.console.info(`Learned CRDs from ${n} file(s) of ${files.length} YAML files in ${Date.now() - t0} ms`);
     revalidateAllIfSchemasChanged();
@@ -90,6 +133,17 @@ function severity(s: Finding['severity']): DiagnosticSeverity {
   return s === 'error' ? DiagnosticSeverity.Error : s === 'warning' ? DiagnosticSeverity.Warning : s === 'info' ? DiagnosticSeverity.Information : DiagnosticSeverity.Hint;
 }
 
+function toDiagnostic(f: Finding): Diagnostic {
+  return {
+    range: f.range,
+    severity: severity(f.severity),
+    message: f.message,
+    source: 'reconcile',
+    code: f.code,
+    ...(f.docs ? { codeDescription: { href: docsHref(f.docs) } } : {}),
+  };
+}
+
 function validate(doc: TextDocument): void {
   const version = doc.version;
   const file = URI.toPath(doc.uri);
@@ -101,18 +155,21 @@ function validate(doc: TextDocument): void {
   } catch (e) {
     connection.console.error(`schema check failed on ${file}: ${(e as Error).stack ?? e}`);
   }
+  try {
+    const ctx = policyContextFor(file);
+    if (ctx) {
+      findings.push(...checkPolicies(file, text, ctx.options));
+      // A policy file's own problems (invalid CEL, missing params) while it is edited.
+      if (ctx.policyFiles.includes(file)) findings.push(...ctx.problems.filter((f) => f.file === file));
+    }
+  } catch (e) {
+    connection.console.error(`policy check failed on ${file}: ${(e as Error).stack ?? e}`);
+  }
   // A newer version arrived while we worked: its own run will publish.
   if (documents.get(doc.uri)?.version !== version) return;
   const published: { diagnostic: Diagnostic; fixes: Fix[] }[] = [];
   const diagnostics = findings.map((f) => {
-    const d: Diagnostic = {
-      range: f.range,
-      severity: severity(f.severity),
-      message: f.message,
-      source: 'reconcile',
-      code: f.code,
-      ...(f.docs ? { codeDescription: { href: docsHref(f.docs) } } : {}),
-    };
+    const d = toDiagnostic(f);
     if (f.fixes?.length) published.push({ diagnostic: d, fixes: f.fixes });
     return d;
   });
@@ -132,7 +189,24 @@ function schedule(doc: TextDocument): void {
 }
 
 documents.onDidOpen((e) => validate(e.document));
-documents.onDidChangeContent((e) => schedule(e.document));
+documents.onDidChangeContent((e) => {
+  schedule(e.document);
+  // Editing .reconcile.yaml or a policy changes what every other file means.
+  if (isPolicyInput(URI.toPath(e.document.uri))) schedulePolicyReload();
+});
+
+let policyReloadTimer: NodeJS.Timeout | undefined;
+function schedulePolicyReload(): void {
+  clearTimeout(policyReloadTimer);
+  policyReloadTimer = setTimeout(() => {
+    reloadPolicies();
+    for (const d of documents.all()) schedule(d);
+  }, DEBOUNCE_MS);
+}
+
+connection.onDidChangeWatchedFiles((params) => {
+  if (params.changes.some((c) => isPolicyInput(URI.toPath(c.uri)) || /ValidatingAdmissionPolicy/.test(openText(URI.toPath(c.uri)) ?? ''))) schedulePolicyReload();
+});
 documents.onDidClose((e) => {
   clearTimeout(timers.get(e.document.uri));
   schema.forget(URI.toPath(e.document.uri));

@@ -43,6 +43,8 @@ export class ReconcileLanguageClient implements vscode.Disposable {
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file', language: 'yaml' }],
+      // Changes to .reconcile.yaml and the repository's policies, even when they are not open.
+      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{yaml,yml}') },
       outputChannel: this.log.channel,
       initializationOptions: settingsForServer(),
       errorHandler: {

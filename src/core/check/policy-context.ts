@@ -1,0 +1,42 @@
+// What policy checks need to know about a repository: its .reconcile.yaml policy section and its own
+// ValidatingAdmissionPolicies. Loaded the same way by the language server and the CLI.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Finding } from '../findings';
+import { findPolicyFiles, loadPolicies, policyProblems, type PolicyOptions, type PolicySet } from '../policy';
+import { CONFIG_FILE, parseRepoConfig, type RepoConfig } from '../repo';
+
+export interface PolicyContext {
+  root: string;
+  config?: RepoConfig;
+  policyFiles: string[];
+  policies: PolicySet;
+  /** Options for checkFile/checkEnvironment of this repository. */
+  options: PolicyOptions;
+  /** The policies' own problems (invalid CEL, missing params), on the policy files. */
+  problems: Finding[];
+}
+
+export function loadPolicyContext(root: string, readFile: (file: string) => string | undefined = readDisk): PolicyContext {
+  const configFile = path.join(root, CONFIG_FILE);
+  const configText = readFile(configFile);
+  const config = configText === undefined ? undefined : parseRepoConfig(configText, configFile).config;
+  const policyFiles = findPolicyFiles(root, config?.policy.policyPaths ?? []);
+  const policies = loadPolicies(policyFiles.map((file) => ({ file, text: readFile(file) })));
+  const options: PolicyOptions = {
+    config: config?.policy,
+    externalNames: config?.policy.externalNames ?? [],
+    policies,
+    repo: { root },
+    readFile,
+  };
+  return { root, config, policyFiles, policies, options, problems: policyProblems(policies, options) };
+}
+
+function readDisk(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

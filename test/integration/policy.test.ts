@@ -1,0 +1,79 @@
+// Policy and secret diagnostics with quick fixes, from the language server, in the real VS Code.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { activateExtension, scratchFile, screenshot, waitFor } from './util';
+
+const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
+const reconcile = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'reconcile');
+const codeOf = (d: vscode.Diagnostic) => String(typeof d.code === 'object' ? d.code.value : d.code);
+
+async function quickFix(doc: vscode.TextDocument, d: vscode.Diagnostic, title: RegExp): Promise<vscode.CodeAction> {
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range, vscode.CodeActionKind.QuickFix.value);
+  const fix = actions.find((a) => title.test(a.title));
+  assert.ok(fix?.edit, `a quick fix ${title} among: ${actions.map((a) => a.title).join(' | ')}`);
+  return fix;
+}
+
+describe('Policies (language server)', () => {
+  before(async () => {
+    const api = await activateExtension();
+    await waitFor(() => api.languageClient.languageClient?.isRunning(), 'the language server', 20_000);
+  });
+
+  it('flags the plaintext Secret in examples/ with its rule id and docs link, never its value; Replace with ExternalSecret fixes it', async () => {
+    const file = path.join(ws(), 'apps/api/overlays/dev/secret.yaml');
+    const original = fs.readFileSync(file, 'utf8');
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const d = await waitFor(() => reconcile(doc.uri).find((x) => codeOf(x) === 'secret/plaintext'), 'the secret/plaintext diagnostic', 20_000);
+    assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+    assert.ok(!d.message.includes('not-a-real-password'), 'the value is never in the message');
+    assert.match((d.code as { target: vscode.Uri }).target.toString(), /docs\/rules\/secret-plaintext\.md$/);
+    await screenshot('policy-secret');
+    const fix = await quickFix(doc, d, /^Replace with ExternalSecret$/);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit!));
+    const text = doc.getText();
+    assert.match(text, /^kind: ExternalSecret$/m);
+    assert.match(text, /secretKey: "?password"?$/m);
+    assert.ok(!text.includes('not-a-real-password'), 'the skeleton holds no value');
+    await waitFor(() => !reconcile(doc.uri).some((x) => codeOf(x).startsWith('secret/')), 'the secret finding to go away', 20_000);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    assert.equal(fs.readFileSync(file, 'utf8'), original);
+  });
+
+  it('sets allowPrivilegeEscalation: false through its quick fix', async () => {
+    const file = scratchFile('privileged.yaml');
+    fs.writeFileSync(file, [
+      'apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: p', '  namespace: shop-dev', 'spec:', '  replicas: 1',
+      '  selector: {matchLabels: {app: p}}', '  template:', '    metadata: {labels: {app: p}}', '    spec:', '      containers:',
+      '        - name: p', '          image: registry.example.com/p:1.0.0', '',
+    ].join('\n'));
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const d = await waitFor(() => reconcile(doc.uri).find((x) => codeOf(x) === 'pss/privilege-escalation'), 'pss/privilege-escalation', 20_000);
+    const fix = await quickFix(doc, d, /allowPrivilegeEscalation: false/);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit!));
+    assert.match(doc.getText(), /allowPrivilegeEscalation: false/);
+    await waitFor(() => !reconcile(doc.uri).some((x) => codeOf(x) === 'pss/privilege-escalation'), 'the finding to go away', 20_000);
+    // The fix left valid YAML that the schema accepts.
+    assert.ok(!reconcile(doc.uri).some((x) => codeOf(x).startsWith('schema/') || codeOf(x).startsWith('yaml/')));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('suppresses a rule for one resource with the annotation quick fix', async () => {
+    const file = scratchFile('latest.yaml');
+    fs.writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: l\n  namespace: shop-dev\nspec:\n  containers:\n    - name: l\n      image: nginx:latest\n');
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const d = await waitFor(() => reconcile(doc.uri).find((x) => codeOf(x) === 'practice/image-tag'), 'practice/image-tag', 20_000);
+    const fix = await quickFix(doc, d, /^Suppress practice\/image-tag for this resource$/);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit!));
+    assert.match(doc.getText(), /reconcile\.dev\/ignore: .*practice\/image-tag/);
+    await waitFor(() => !reconcile(doc.uri).some((x) => codeOf(x) === 'practice/image-tag'), 'the suppressed finding to go', 20_000);
+    // Without a reason the suppression itself is a warning.
+    assert.ok(reconcile(doc.uri).some((x) => codeOf(x) === 'policy/suppression-reason'));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+});
