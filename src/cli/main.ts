@@ -13,6 +13,8 @@ import { checkEnvironment } from '../core/check/environment-checks';
 import { failed, formatJson, formatText, type FailOn } from '../core/check/format';
 import { findYamlFiles } from '../core/util/yaml-files';
 import type { Finding } from '../core/findings';
+import { loadPolicyContext } from '../core/check/policy-context';
+import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkFilePolicies, environmentObjects, formatReport, mergeFindings } from '../core/policy';
 
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
 
@@ -21,7 +23,7 @@ const USAGE = `reconcile ${version}: GitOps checks for Kubernetes repositories
 Usage:
   reconcile envs   [path] [--format text|json]
   reconcile render [path] --env E [--app A]
-  reconcile check  [path] [--env E]... [--format text|json] [--fail-on error|warning|never]
+  reconcile check  [path] [--env E]... [--format text|json|sarif|junit] [--fail-on error|warning|never]
   reconcile help | version
 
 Commands:
@@ -30,12 +32,14 @@ Commands:
   render    Render the applications of environment E (or only A) with kustomize/helm and print
             the manifests as one YAML stream.
 
-  check     Validate the YAML files under path (files as they are, while you edit) or, with
-            --env, the rendered output of those environments, against the Kubernetes and CRD
-            schemas (the repository's CRDs included). The same engine as the editor.
+  check     Check the YAML files under path (as they are, like the editor while you type) or,
+            with --env, the rendered output of those environments: Kubernetes and CRD schemas,
+            built-in policies (Pod Security, practices, references, GitOps hygiene), secrets, and
+            the repository's own ValidatingAdmissionPolicies, with .reconcile.yaml's policy
+            settings and reconcile.dev/ignore suppressions. The same engine as the editor.
 
 Options:
-  --format text|json   output format of envs (default text)
+  --format F           output format: envs text|json; check text|json|sarif|junit (default text)
   --env E              environment name (render)
   --app A              application name or id (render)
   --fail-on LEVEL      exit 1 when a finding at or above LEVEL exists (check; default error)
@@ -91,9 +95,9 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   }
 }
 
-async function loadModel(args: ReturnType<typeof parseArgs>, io: Io): Promise<RepoModel> {
+async function loadModel(args: ReturnType<typeof parseArgs>, io: Io, rootDir?: string): Promise<RepoModel> {
   if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
-  const root = path.resolve(io.cwd, args.positionals[0] ?? '.');
+  const root = rootDir ?? path.resolve(io.cwd, args.positionals[0] ?? '.');
   const kube = await readKubeconfig(kubeconfigPaths(args.options.get('kubeconfig')?.at(-1), io.env));
   return discover(root, { kubeContexts: kube.contexts.map((c) => c.name) });
 }
@@ -157,7 +161,7 @@ async function renderCommand(argv: string[], io: Io): Promise<number> {
 
 async function checkCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, { env: 'value', format: 'value', 'fail-on': 'value', 'kubernetes-version': 'value', output: 'value', ...TOOL_OPTS });
-  const format = oneOf(args, 'format', ['text', 'json'] as const, 'text');
+  const format = oneOf(args, 'format', ['text', 'json', 'sarif', 'junit'] as const, 'text');
   const failOn = oneOf(args, 'fail-on', ['error', 'warning', 'never'] as const, 'error') as FailOn;
   if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
   const target = path.resolve(io.cwd, args.positionals[0] ?? '.');
@@ -166,7 +170,8 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
   const checks = new SchemaChecks({ kubernetesVersion: args.options.get('kubernetes-version')?.at(-1) });
   const files = fs.statSync(target).isDirectory() ? findYamlFiles([target], 200_000).sort() : [target];
   checks.learnCrds(files);
-  const findings: Finding[] = [];
+  const policy = loadPolicyContext(root);
+  const findings: Finding[] = [...policy.problems];
   const envNames = args.options.get('env') ?? [];
   let checked = 0;
   if (envNames.length === 0) {
@@ -179,10 +184,11 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
         return EXIT.error;
       }
       findings.push(...checks.check(f, text));
+      findings.push(...checkFilePolicies(f, text, policy.options));
       checked++;
     }
   } else {
-    const model = await loadModel(args, io);
+    const model = await loadModel(args, io, root);
     const renderer = createRenderer({ tools: toolsFrom(args, io.env), trusted: true, env: io.env });
     for (const name of envNames) {
       const env = model.environments.find((e) => e.name === name);
@@ -193,10 +199,16 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
         return EXIT.error;
       }
       findings.push(...r.findings);
+      const info = { name: env.name, protected: env.protected, namespaces: env.namespaces };
+      const objects = environmentObjects(r.rendered.map((x) => ({ application: x.app, documents: x.result.documents })));
+      findings.push(...mergeFindings([], checkEnvironmentPolicies(info, objects, { ...policy.options, environment: info })));
       checked += r.rendered.length;
     }
   }
-  const report = format === 'json' ? formatJson(findings, root) : formatText(findings, root, checked);
+  const report =
+    format === 'json' ? formatJson(findings, root)
+    : format === 'text' ? formatText(findings, root, checked)
+    : formatReport(format, findings, { root, version });
   const output = args.options.get('output')?.at(-1);
   if (output) fs.writeFileSync(path.resolve(io.cwd, output), report);
   else io.out.write(report);

@@ -88,10 +88,14 @@ test('render exits 2 and names the tool when it is missing', async () => {
   assert.match(r.err, /\/nonexistent\/helm/);
 });
 
-test('check: the examples are clean as files (exit 0)', async () => {
+test('check: the examples as files hold exactly their deliberate plaintext Secret (exit 1)', async () => {
   const r = await run(['check', '.']);
-  assert.equal(r.code, 0, r.out + r.err);
-  assert.match(r.out, /^0 error\(s\), 0 warning\(s\), 0 note\(s\) in \d+ file\(s\) checked$/m);
+  assert.equal(r.code, 1, r.out + r.err);
+  assert.deepEqual(r.out.trim().split('\n'), [
+    'apps/api/overlays/dev/secret.yaml:11:1: error secret/plaintext: Secret api-db-credentials is committed with 2 plaintext values (username, password); use an ExternalSecret, a SealedSecret or SOPS',
+    '1 error(s), 0 warning(s), 0 note(s) in 69 file(s) checked',
+  ]);
+  assert.ok(!r.out.includes('not-a-real-password'));
 });
 
 test('check: schema errors give path:line:col lines, exit 1; --fail-on never exits 0; --format json', async () => {
@@ -100,24 +104,63 @@ test('check: schema errors give path:line:col lines, exit 1; --fail-on never exi
     writeFileSync(join(dir, 'd.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: "2"\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, image: "i:1"}]\n');
     const r = await run(['check', dir]);
     assert.equal(r.code, 1);
-    assert.deepEqual(r.out.trim().split('\n'), [
-      'd.yaml:5:13: error schema/type: spec.replicas: expected integer, got string "2"',
-      '1 error(s), 0 warning(s), 0 note(s) in 1 file(s) checked',
-    ]);
+    const lines = r.out.trim().split('\n');
+    assert.deepEqual(lines.filter((l) => l.includes(' error ')), ['d.yaml:5:13: error schema/type: spec.replicas: expected integer, got string "2"']);
+    // The bare container also breaks practices and the restricted Pod Security level: warnings, not errors.
+    assert.ok(lines.some((l) => /^d\.yaml:\d+:\d+: warning pss\/run-as-non-root: /.test(l)));
+    assert.match(lines.at(-1)!, /^1 error\(s\), \d+ warning\(s\), 0 note\(s\) in 1 file\(s\) checked$/);
+    assert.equal((await run(['check', dir, '--fail-on', 'warning'])).code, 1);
     assert.equal((await run(['check', dir, '--fail-on', 'never'])).code, 0);
     const j = await run(['check', dir, '--format', 'json']);
     const findings = JSON.parse(j.out);
-    assert.deepEqual(findings.map((f: { code: string; file: string; range: { start: { line: number } } }) => [f.code, f.file, f.range.start.line]), [['schema/type', 'd.yaml', 4]]);
+    assert.deepEqual(findings.filter((f: { severity: string }) => f.severity === 'error').map((f: { code: string; file: string; range: { start: { line: number } } }) => [f.code, f.file, f.range.start.line]), [['schema/type', 'd.yaml', 4]]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('check --env renders the environments with the real tools and validates the output', async () => {
+test('check --env renders the environments with the real tools: schema, policies and the repository\'s CEL policies', async () => {
   const t = tools();
   const r = await run(['check', '--env', 'dev', '--env', 'prod', '--kubectl', t.kubectl, '--helm', t.helm]);
-  assert.equal(r.code, 0, r.out + r.err);
-  assert.match(r.out, /^0 error\(s\), 0 warning\(s\), 0 note\(s\) in 13 file\(s\) checked$/m);
+  assert.equal(r.code, 1, r.out + r.err);
+  const codes = r.out.trim().split('\n').slice(0, -1).map((l) => l.replace(/: \[(dev|prod)\].*$/, ' [$1]').replace(/^(\S+):\d+:\d+: /, '$1 '));
+  assert.deepEqual(codes, [
+    'apps/api/overlays/dev/secret.yaml error secret/plaintext [dev]',
+    'apps/web/overlays/dev/kustomization.yaml error vap/shop-image-tag-policy [dev]',
+    'apps/web/overlays/dev/kustomization.yaml warning practice/image-tag [dev]',
+    'apps/worker/overlays/dev/kustomization.yaml error vap/shop-require-resource-limits [dev]',
+    'apps/worker/overlays/dev/kustomization.yaml warning practice/resources [dev]',
+    'charts/cache/templates/deployment.yaml warning practice/single-replica-protected [prod]',
+    'charts/cache/templates/deployment.yaml warning practice/probes [prod]',
+  ]);
+  assert.match(r.out, /^3 error\(s\), 4 warning\(s\), 0 note\(s\) in 13 file\(s\) checked$/m);
+});
+
+test('check --format sarif is SARIF 2.1.0 (validated), --format junit is JUnit XML, --output writes a file', async () => {
+  const Ajv = (await import('ajv')).default;
+  const schema = JSON.parse(readFileSync(join(__dirname, '..', '..', 'fixtures', 'policy', 'report', 'sarif-2.1.0-subset.schema.json'), 'utf8'));
+  const dir = mkdtempSync(join(tmpdir(), 'reconcile-sarif-'));
+  try {
+    const out = join(dir, 'report.sarif');
+    const r = await run(['check', '.', '--format', 'sarif', '--output', out]);
+    assert.equal(r.code, 1);
+    assert.equal(r.out, '');
+    const sarif = JSON.parse(readFileSync(out, 'utf8'));
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    assert.ok(validate(sarif), JSON.stringify(validate.errors));
+    assert.equal(sarif.version, '2.1.0');
+    const results = sarif.runs[0].results;
+    assert.deepEqual(results.map((x: { ruleId: string; level: string }) => [x.ruleId, x.level]), [['secret/plaintext', 'error']]);
+    assert.equal(results[0].locations[0].physicalLocation.artifactLocation.uri, 'apps/api/overlays/dev/secret.yaml');
+    assert.equal(results[0].locations[0].physicalLocation.region.startLine, 11);
+    const junit = await run(['check', '.', '--format', 'junit']);
+    assert.match(junit.out, /^<\?xml version="1\.0" encoding="UTF-8"\?>/);
+    assert.match(junit.out, /<testsuites[^>]* failures="1"/);
+    assert.match(junit.out, /secret\/plaintext/);
+    assert.ok(!junit.out.includes('not-a-real-password') && !readFileSync(out, 'utf8').includes('not-a-real-password'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('check --env reports a failed render as a finding on the kustomization (exit 1)', async () => {
