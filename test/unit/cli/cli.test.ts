@@ -147,7 +147,7 @@ test('check --format sarif is SARIF 2.1.0 (validated), --format junit is JUnit X
     assert.equal(r.out, '');
     const sarif = JSON.parse(readFileSync(out, 'utf8'));
     const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
-    assert.ok(validate(sarif), JSON.stringify(validate.errors));
+    assert.ok(validate(JSON.parse(readFileSync(out, "utf8"))), JSON.stringify(validate.errors));
     assert.equal(sarif.version, '2.1.0');
     const results = sarif.runs[0].results;
     assert.deepEqual(results.map((x: { ruleId: string; level: string }) => [x.ruleId, x.level]), [['secret/plaintext', 'error']]);
