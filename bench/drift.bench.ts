@@ -1,0 +1,244 @@
+// Drift on an environment of 1,000 resources across 10 kinds, server-side applied to the real
+// kube-apiserver 1.20 of test/harness/cluster.mjs, side by side with `kubectl diff --server-side`
+// (kubectl 1.33 from setup) on the same objects and the same apiserver:
+//   - full drift, cold (discovery + one LIST per type + compare), vs kubectl diff: ratio (target ≥ 10×, ≤ 0.5 s);
+//   - a watch event → the updated drift result (target ≤ 50 ms);
+//   - after scaling 3 Deployments with kubectl: the same resources drifted as kubectl diff says, none extra;
+//   - memory of the live cache holding the 1,000 objects (target ≤ 100 MB).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { connectToContext, LiveCache, type RawObject } from '../src/core/cluster';
+import { EnvironmentDrift, checkEnvironmentDrift, desiredFromDocuments } from '../src/core/drift';
+import { resourceIdOf, resourceKey } from '../src/core/manifest';
+import { median, report, type BenchRow } from './lib';
+
+const execFileP = promisify(execFile);
+const NS = 'bench';
+const RUNS = Number(process.env.RECONCILE_BENCH_RUNS ?? 5);
+const KUBECTL_RUNS = Number(process.env.RECONCILE_BENCH_KUBECTL_RUNS ?? 3);
+
+/** 1,000 objects: how many of each kind. */
+const MIX: Array<[string, number]> = [
+  ['ConfigMap', 250],
+  ['Secret', 100],
+  ['Service', 150],
+  ['Deployment', 150],
+  ['ServiceAccount', 100],
+  ['StatefulSet', 50],
+  ['CronJob', 50],
+  ['Role', 50],
+  ['RoleBinding', 50],
+  ['PersistentVolumeClaim', 50],
+];
+
+function container(i: number) {
+  return {
+    name: 'app',
+    image: `registry.example.com/app:1.${i % 7}.0`,
+    ports: [{ name: 'http', containerPort: 8080 }],
+    env: [
+      { name: 'INDEX', value: String(i) },
+      { name: 'MODE', value: 'bench' },
+    ],
+    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '0.5', memory: '0.25Gi' } },
+    readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5 },
+  };
+}
+
+function make(kind: string, i: number): RawObject {
+  const name = `${kind.toLowerCase()}-${i}`;
+  const metadata = { name, namespace: NS, labels: { app: name, 'reconcile.dev/environment': 'bench' } };
+  switch (kind) {
+    case 'ConfigMap':
+      return { apiVersion: 'v1', kind, metadata, data: { 'app.yaml': `index: ${i}\nfeature: ${i % 2 === 0}\n`, LOG_LEVEL: 'info' } };
+    case 'Secret':
+      return { apiVersion: 'v1', kind, metadata, type: 'Opaque', stringData: { password: `bench-password-${i}`, user: 'bench' } };
+    case 'Service':
+      return { apiVersion: 'v1', kind, metadata, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } };
+    case 'Deployment':
+      return { apiVersion: 'apps/v1', kind, metadata, spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [container(i)] } } } };
+    case 'ServiceAccount':
+      return { apiVersion: 'v1', kind, metadata, automountServiceAccountToken: false };
+    case 'StatefulSet':
+      return {
+        apiVersion: 'apps/v1',
+        kind,
+        metadata,
+        spec: {
+          serviceName: name,
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [container(i)] } },
+          volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+        },
+      };
+    case 'CronJob':
+      return {
+        apiVersion: 'batch/v1beta1',
+        kind,
+        metadata,
+        spec: { schedule: `${i % 60} * * * *`, jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'job', image: 'busybox:1.36', args: ['echo', String(i)] }] } } } } },
+      };
+    case 'Role':
+      return { apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata, rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [`configmap-${i}`], verbs: ['get', 'list'] }] };
+    case 'RoleBinding':
+      return { apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `role-${i}` }, subjects: [{ kind: 'ServiceAccount', name: `serviceaccount-${i}`, namespace: NS }] };
+    case 'PersistentVolumeClaim':
+      return { apiVersion: 'v1', kind, metadata, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: `${(i % 4) + 1}Gi` } } } };
+  }
+  throw new Error(kind);
+}
+
+/** `apps.v1.Deployment.bench.deployment-1` (kubectl diff's file names) → resourceKey. */
+function keyFromDiffName(s: string): string {
+  const parts = s.split('.');
+  const name = parts.pop()!;
+  const namespace = parts.pop()!;
+  const kind = parts.pop()!;
+  parts.pop(); // version
+  return resourceKey({ group: parts.join('.'), kind, namespace, name });
+}
+
+async function kubectlDiff(kubectl: string, kubeconfig: string, file: string): Promise<{ ms: number; drifted: Set<string> }> {
+  const t0 = performance.now();
+  let stdout = '';
+  try {
+    ({ stdout } = await execFileP(kubectl, ['diff', '--server-side', '--field-manager=reconcile', '--force-conflicts', '-f', file], { env: { ...process.env, KUBECONFIG: kubeconfig }, maxBuffer: 1 << 28 }));
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    if (err.code !== 1) throw new Error(`kubectl diff failed (${err.code}): ${err.stderr}`);
+    stdout = err.stdout ?? '';
+  }
+  const ms = performance.now() - t0;
+  const drifted = new Set<string>();
+  for (const m of stdout.matchAll(/^diff -u -N \S+\/(\S+) \S+$/gm)) drifted.add(keyFromDiffName(m[1]));
+  return { ms, drifted };
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+async function main(): Promise<void> {
+  // By URL, as the unit tests do: the harness is plain JavaScript without type declarations.
+  const harness = (name: string) => pathToFileURL(join(__dirname, '..', 'test', 'harness', name)).href;
+  const { startCluster } = await import(harness('cluster.mjs'));
+  const { loadTools } = await import(harness('tools.mjs'));
+  const tools = loadTools({ require: ['kubectl', 'etcd', 'kubeApiserver'] });
+  const cluster = await startCluster({ controllerManager: false, log: () => {} });
+  const scratch = mkdtempSync(join(tmpdir(), 'reconcile-bench-drift-'));
+  const rows: BenchRow[] = [];
+  try {
+    const objects: RawObject[] = [];
+    for (const [kind, n] of MIX) for (let i = 0; i < n; i++) objects.push(make(kind, i));
+    const file = join(scratch, 'environment.yaml');
+    writeFileSync(file, objects.map((o) => stringify(o)).join('---\n'));
+    const kubectl = (...args: string[]) => execFileP(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 1 << 26 });
+    await kubectl('create', 'namespace', NS);
+    const tApply = performance.now();
+    await kubectl('apply', '--server-side', '--field-manager=reconcile', '-f', file);
+    console.log(`# applied ${objects.length} objects (${MIX.length} kinds) with kubectl apply --server-side in ${Math.round(performance.now() - tApply)} ms`);
+    const desired = desiredFromDocuments(objects.map((object) => ({ object, id: resourceIdOf(object) })));
+    const tConnect = performance.now();
+    const client = await connectToContext({ files: [cluster.kubeconfig] });
+    const connectMs = performance.now() - tConnect;
+
+    // 1. Full drift, cold: a new cache each time (discovery, LISTs, compare).
+    const ours: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      client.invalidateDiscovery();
+      const t0 = performance.now();
+      const r = await checkEnvironmentDrift(client, desired, { environment: 'bench' });
+      ours.push(performance.now() - t0);
+      if (r.counts.inSync !== objects.length) throw new Error(`expected ${objects.length} in sync, got ${JSON.stringify(r.counts)}`);
+    }
+    const peer: number[] = [];
+    for (let i = 0; i < KUBECTL_RUNS; i++) {
+      const d = await kubectlDiff(tools.kubectl, cluster.kubeconfig, file);
+      if (d.drifted.size) throw new Error(`kubectl diff reports drift right after apply: ${[...d.drifted].slice(0, 5).join(', ')}`);
+      peer.push(d.ms);
+    }
+    const m = median(ours);
+    const p = median(peer);
+    rows.push({ bench: 'drift', metric: `full drift cold, ${objects.length} objects / ${MIX.length} kinds (LIST + compare)`, value: m, unit: 'ms', target: '≤ 500 ms', ok: m <= 500 });
+    rows.push({ bench: 'drift', metric: 'peer: kubectl 1.33 diff --server-side, same objects', value: p, unit: 'ms', ratio: p / m, ratioLabel: 'kubectl/ours', target: 'ratio ≥ 10×', ok: p / m >= 10 });
+    rows.push({ bench: 'drift', metric: 'full drift, the first run in the process (JIT cold)', value: ours[0], unit: 'ms' });
+    rows.push({ bench: 'drift', metric: 'first connection to the context (kubeconfig + client-node auth, once; tsx, unbundled)', value: connectMs, unit: 'ms' });
+
+    // 2. Memory of the live cache with the 1,000 objects, and a watch event → updated result.
+    gc();
+    const heap0 = process.memoryUsage().heapUsed;
+    const cache = new LiveCache(client);
+    const env = new EnvironmentDrift(cache, { environment: 'bench' });
+    await env.setDesired(desired);
+    gc();
+    const heapMB = (process.memoryUsage().heapUsed - heap0) / 1024 / 1024;
+    const rssMB = process.memoryUsage().rss / 1024 / 1024;
+    const stats = cache.stats();
+    rows.push({ bench: 'drift', metric: `live cache + results, ${stats.objects} objects: JS heap growth`, value: heapMB, unit: 'MB', target: '≤ 100 MB', ok: heapMB <= 100 });
+    rows.push({ bench: 'drift', metric: 'live cache: JSON size of the objects held (estimate)', value: stats.approxBytes / 1024 / 1024, unit: 'MB' });
+    rows.push({ bench: 'drift', metric: 'process RSS with the cache filled (the bench process, not an extension host)', value: rssMB, unit: 'MB' });
+
+    const latencies: number[] = [];
+    const endToEnd: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const key = `/ConfigMap/${NS}/configmap-${i}`;
+      const done = new Promise<{ at: number; causeAt?: number }>((resolve) => {
+        const sub = env.onDidChange((e) => {
+          if (e.keys.includes(key)) {
+            sub.dispose();
+            resolve({ at: performance.now(), causeAt: e.causeAt });
+          }
+        });
+      });
+      const t0 = performance.now();
+      await client.serverSideApply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `configmap-${i}`, namespace: NS }, data: { LOG_LEVEL: `debug-${i}` } }, { fieldManager: 'bench-edit', force: true });
+      const { at, causeAt } = await done;
+      if (env.result(key)?.status !== 'drifted') throw new Error(`${key} not drifted after the edit`);
+      latencies.push(at - (causeAt ?? at));
+      endToEnd.push(at - t0);
+    }
+    const lat = median(latencies);
+    rows.push({ bench: 'drift', metric: 'watch event → updated drift result (median of 20)', value: lat, unit: 'ms', target: '≤ 50 ms', ok: lat <= 50 });
+    rows.push({ bench: 'drift', metric: 'edit request sent → updated drift result (incl. apiserver)', value: median(endToEnd), unit: 'ms' });
+    // Put the ConfigMaps back (Git's value again, and the edit manager's field is released).
+    for (let i = 0; i < 20; i++) {
+      await client.serverSideApply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `configmap-${i}`, namespace: NS } }, { fieldManager: 'bench-edit', force: true });
+      await client.serverSideApply(objects.find((o) => (o.metadata as { name: string }).name === `configmap-${i}`)!, { fieldManager: 'reconcile', force: true });
+    }
+
+    // 3. Same verdicts as kubectl diff after scaling 3 Deployments.
+    await kubectl('-n', NS, 'scale', 'deployment/deployment-3', 'deployment/deployment-50', 'deployment/deployment-149', '--replicas=4');
+    const scaled = new Set([3, 50, 149].map((i) => `apps/Deployment/${NS}/deployment-${i}`));
+    const t0 = Date.now();
+    while (env.results().filter((r) => r.status === 'drifted').length < 3 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    const live = new Set(env.results().filter((r) => r.status !== 'in-sync').map((r) => r.key));
+    const fresh = await checkEnvironmentDrift(client, desired, { environment: 'bench' });
+    const freshSet = new Set(fresh.results.filter((r) => r.status !== 'in-sync').map((r) => r.key));
+    const serverSide = await checkEnvironmentDrift(client, desired, { environment: 'bench', strategy: 'server-side', concurrency: 16 });
+    const serverSet = new Set(serverSide.results.filter((r) => r.status !== 'in-sync').map((r) => r.key));
+    const k = await kubectlDiff(tools.kubectl, cluster.kubeconfig, file);
+    const same = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
+    const verdictOk = same(live, k.drifted) && same(freshSet, k.drifted) && same(serverSet, k.drifted) && same(k.drifted, scaled);
+    console.log(`# after scaling 3 Deployments: kubectl diff → ${[...k.drifted].sort().join(', ')}; ours (watch) → ${[...live].sort().join(', ')}; ours (cold) → ${[...freshSet].sort().join(', ')}; ours (server-side) → ${[...serverSet].sort().join(', ')}`);
+    rows.push({ bench: 'drift', metric: 'resources drifted after scaling 3 Deployments (ours = kubectl diff, none extra)', value: live.size, unit: '', target: '3, same as kubectl', ok: verdictOk });
+    rows.push({ bench: 'drift', metric: 'server-side dry-run strategy, 1,000 objects (16 at once)', value: serverSide.checkedAt - fresh.checkedAt, unit: 'ms' });
+    env.dispose();
+    cache.stop();
+    client.dispose();
+    report(rows, `${objects.length} objects; ours: median of ${RUNS} cold runs; kubectl diff: median of ${KUBECTL_RUNS}`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+    await cluster.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
+

@@ -1,0 +1,165 @@
+// The two sides of a drift result as YAML for a diff editor: normalized, ignore rules applied, Secret
+// values masked (`*** (changed)` / `*** (unchanged)`). With the local strategy the live side shows the
+// fields Git sets plus the drifted ones — in Git's order and, where values are equal (`500m` vs `0.5`),
+// in Git's spelling — so the diff shows the drift and nothing else. With the server-side strategy both
+// sides are whole objects: the live one, and the one the server would store.
+import { stringify } from 'yaml';
+import type { RawObject } from '../cluster/types';
+import { sameScalar } from './compare';
+import { viewsOf, type ResultViews } from './engine';
+import { applyIgnore } from './ignore';
+import { normalizeObject } from './normalize';
+import { formatPath, listRule, type FieldPath, type ListItemSegment } from './paths';
+import { isSecretKind, isSecretMark, MASK, MASK_ADDED, MASK_CHANGED, MASK_MISSING, MASK_UNCHANGED } from './secret';
+import type { DriftResult } from './types';
+
+export interface DiffDocuments {
+  live: string;
+  desired: string;
+  /** `Deployment/api — live ↔ Git (dev)` */
+  title: string;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function toYaml(v: unknown): string {
+  return stringify(v, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+function prepared(obj: RawObject, views: ResultViews, namespace: string | undefined): RawObject {
+  const n = normalizeObject(obj, { group: views.group, kind: views.kind, namespace });
+  if (!views.ignore.empty) applyIgnore(n, views.ignore);
+  return n;
+}
+
+/** Secret data on both sides: `*** (changed)`, `*** (unchanged)`, or which side lacks the key. */
+function maskSecrets(desired: RawObject | undefined, live: RawObject | undefined): void {
+  const d = isRecord(desired?.data) ? desired!.data : undefined;
+  const l = isRecord(live?.data) ? live!.data : undefined;
+  const keys = new Set([...Object.keys(d ?? {}), ...Object.keys(l ?? {})]);
+  for (const k of keys) {
+    const a = d?.[k];
+    const b = l?.[k];
+    if (d && a !== undefined) d[k] = b === undefined ? (live ? MASK_MISSING : MASK) : a === b ? MASK_UNCHANGED : MASK_CHANGED;
+    if (l && b !== undefined) l[k] = a === undefined ? (desired ? MASK_ADDED : MASK) : a === b ? MASK_UNCHANGED : MASK_CHANGED;
+  }
+  const scrub = (v: unknown): unknown => {
+    if (isSecretMark(v)) return MASK;
+    if (Array.isArray(v)) return v.map(scrub);
+    if (isRecord(v)) {
+      for (const [k, x] of Object.entries(v)) v[k] = scrub(x);
+      return v;
+    }
+    return v;
+  };
+  scrub(desired);
+  scrub(live);
+}
+
+function reportedUnder(reported: Set<string>, p: string): boolean {
+  if (reported.has(p)) return true;
+  for (const r of reported) if (r.startsWith(`${p}.`) || r.startsWith(`${p}[`)) return true;
+  return false;
+}
+
+/** The parts of a value only the cluster has that were reported as drift. */
+function reportedPart(views: ResultViews, l: unknown, path: FieldPath, sp: string[], reported: Set<string>): unknown {
+  const p = formatPath(path);
+  if (reported.has(p)) return l;
+  if (!reportedUnder(reported, p)) return undefined;
+  if (isRecord(l)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(l)) {
+      const x = reportedPart(views, v, [...path, k], [...sp, k], reported);
+      if (x !== undefined) out[k] = x;
+    }
+    return out;
+  }
+  return l;
+}
+
+/** The live object cut to what Git sets plus the reported fields, in Git's order and spelling. */
+function project(views: ResultViews, d: unknown, l: unknown, path: FieldPath, sp: string[], reported: Set<string>): unknown {
+  if (isRecord(d) && isRecord(l)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(d)) if (k in l) out[k] = project(views, d[k], l[k], [...path, k], [...sp, k], reported);
+    for (const k of Object.keys(l)) {
+      if (k in d) continue;
+      const x = reportedPart(views, l[k], [...path, k], [...sp, k], reported);
+      if (x !== undefined) out[k] = x;
+    }
+    return out;
+  }
+  if (Array.isArray(d) && Array.isArray(l)) {
+    const rule = listRule(views.group, views.kind, sp);
+    const isp = [...sp, '[]'];
+    if (rule.type === 'map' && d.every(isRecord) && l.every(isRecord)) {
+      const keyOf = (item: Record<string, unknown>) => {
+        const key: Record<string, unknown> = {};
+        for (const k of rule.keys) {
+          const v = item[k] ?? rule.defaults?.[k];
+          if (v !== undefined) key[k] = v;
+        }
+        return key;
+      };
+      const text = (key: Record<string, unknown>) => rule.keys.map((k) => String(key[k] ?? '')).join('\u0000');
+      const byKey = new Map(l.map((item, index) => [text(keyOf(item)), { item, index }]));
+      const out: unknown[] = [];
+      const used = new Set<string>();
+      for (const item of d) {
+        const t = text(keyOf(item));
+        const m = byKey.get(t);
+        if (!m) continue;
+        used.add(t);
+        const seg: ListItemSegment = { index: m.index, key: keyOf(m.item) };
+        out.push(project(views, item, m.item, [...path, seg], isp, reported));
+      }
+      l.forEach((item, index) => {
+        const key = keyOf(item);
+        if (!used.has(text(key)) && reported.has(formatPath([...path, { index, key }]))) out.push(item);
+      });
+      return out;
+    }
+    if (rule.type === 'ordered' && d.length === l.length) return d.map((x, i) => project(views, x, l[i], [...path, { index: i }], isp, reported));
+    return l;
+  }
+  if (!isRecord(d) && !Array.isArray(d) && !isRecord(l) && !Array.isArray(l) && sameScalar(views.kind, sp, d, l)) return d;
+  return l;
+}
+
+function titleOf(result: DriftResult, environment?: string): string {
+  return `${result.id.kind}/${result.id.name} — live ↔ Git${environment ? ` (${environment})` : ''}`;
+}
+
+/**
+ * YAML of the live and the desired object for a diff editor. Results made by compareLocal /
+ * compareServerSide carry what is needed; for others the documents say so.
+ */
+export function diffDocuments(result: DriftResult, environment?: string): DiffDocuments {
+  const title = titleOf(result, environment);
+  const views = viewsOf(result);
+  if (!views) return { title, live: '# no comparison data for this result\n', desired: '# no comparison data for this result\n' };
+  const ns = result.id.namespace;
+  const desired = views.desired ? prepared(views.desired, views, ns) : undefined;
+  if (result.status === 'missing') {
+    if (desired && isSecretKind(views.group, views.kind)) maskSecrets(desired, undefined);
+    return { title, live: `# not in the cluster${views.note ? `: ${views.note}` : ''}\n`, desired: desired ? toYaml(desired) : '' };
+  }
+  if (result.status === 'unknown' || result.status === 'skipped' || !views.live) {
+    const why = result.status === 'unknown' ? `? ${result.reason.message}` : result.status === 'skipped' ? `skipped: ${result.reason}` : 'no live object';
+    if (desired && isSecretKind(views.group, views.kind)) maskSecrets(desired, undefined);
+    return { title, live: `# ${why}\n`, desired: desired ? toYaml(desired) : '' };
+  }
+  const live = prepared(views.live, views, ns);
+  if (views.strategy === 'server-side' && views.predicted) {
+    const predicted = prepared(views.predicted, views, ns);
+    if (isSecretKind(views.group, views.kind)) maskSecrets(predicted, live);
+    return { title, live: toYaml(live), desired: toYaml(predicted) };
+  }
+  const reported = new Set(views.fields.filter((f) => f.change === 'added' || f.change === 'changed').map((f) => f.path));
+  const shown = project(views, desired, live, [], [], reported) as RawObject;
+  if (isSecretKind(views.group, views.kind)) maskSecrets(desired, shown);
+  return { title, live: toYaml(shown), desired: toYaml(desired) };
+}

@@ -1,0 +1,30 @@
+// Secret values are compared by keyed hash and never shown. The key is random per process, so even the
+// hashes (which are never put in results either) say nothing about the values.
+import { createHmac, randomBytes } from 'node:crypto';
+
+const KEY = randomBytes(32);
+
+/** The marker that replaces a Secret value during comparison. */
+export const SECRET_MARK = '\u0000secret:';
+
+/** A keyed hash of the bytes of a Secret value (base64 `data`, or plain `stringData`). */
+export function secretDigest(value: unknown, encoding: 'base64' | 'utf8'): string {
+  let bytes: Buffer;
+  if (typeof value !== 'string') bytes = Buffer.from(JSON.stringify(value ?? null), 'utf8');
+  else bytes = encoding === 'base64' ? Buffer.from(value.replace(/\s+/g, ''), 'base64') : Buffer.from(value, 'utf8');
+  return SECRET_MARK + createHmac('sha256', KEY).update(bytes).digest('base64url');
+}
+
+export function isSecretMark(v: unknown): boolean {
+  return typeof v === 'string' && v.startsWith(SECRET_MARK);
+}
+
+export const MASK_CHANGED = '*** (changed)';
+export const MASK_UNCHANGED = '*** (unchanged)';
+export const MASK_ADDED = '*** (not in Git)';
+export const MASK_MISSING = '*** (not in cluster)';
+export const MASK = '***';
+
+export function isSecretKind(group: string, kind: string): boolean {
+  return group === '' && kind === 'Secret';
+}
