@@ -9,6 +9,7 @@ import { WorkspaceRepo } from './vscode/workspaceRepo';
 import { RENDERED_SCHEME, RenderedDocuments } from './vscode/renderedDocuments';
 import { ContextStatus } from './vscode/contextStatus';
 import { ReconcileLanguageClient } from './vscode/languageClient';
+import { clusterSettings } from './vscode/clusterSettings';
 
 /** What the extension returns from activate(): a small, stable surface used by the integration tests and benches. */
 export interface ReconcileApi {
@@ -29,7 +30,12 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   const environments = new EnvironmentsView(log, repo);
   const rendered = new RenderedDocuments(repo);
   const contextStatus = new ContextStatus();
-  const languageClient = new ReconcileLanguageClient(context.extensionUri, log);
+  const languageClient = new ReconcileLanguageClient(
+    context.extensionUri,
+    log,
+    vscode.Uri.joinPath(context.globalStorageUri, 'cluster-schemas').fsPath,
+    () => clusterSettings(repo),
+  );
   repo.setRenderedChecker((app, r) => languageClient.checkRendered(app, r));
   const tree = vscode.window.createTreeView('reconcile.environments', { treeDataProvider: environments, showCollapseAll: true });
   context.subscriptions.push(
@@ -44,8 +50,10 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
       if (['reconcile.kubernetesVersion', 'reconcile.schema', 'yaml.schemas'].some((k) => e.affectsConfiguration(k))) void languageClient.settingsChanged();
     }),
     vscode.extensions.onDidChange(() => void languageClient.settingsChanged()),
+    repo.onDidChange(() => void languageClient.clusterChanged()),
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('reconcile.kubeconfig') && void languageClient.clusterChanged()),
     vscode.workspace.registerTextDocumentContentProvider(RENDERED_SCHEME, rendered),
-    ...registerCommands({ log, environments, repo, contextStatus, extensionUri: context.extensionUri }),
+    ...registerCommands({ log, environments, repo, contextStatus, languageClient, extensionUri: context.extensionUri }),
   );
   // The language server starts right after activation returns, in its own process.
   setTimeout(() => void languageClient.start().catch((e: Error) => log.error(`The language server did not start: ${e.message}`)), 0);

@@ -16,7 +16,10 @@ export class SchemaAssist {
   private configuredFor = -1;
   private version = 0;
 
-  constructor(private readonly registry: () => SchemaRegistry) {}
+  private readonly registryIds = new WeakMap<SchemaRegistry, number>();
+  private nextRegistryId = 0;
+
+  constructor(private readonly registry: (uri: string) => SchemaRegistry) {}
 
   private languageService(): Promise<LanguageService> {
     this.service ??= import('yaml-language-server').then((yls) =>
@@ -42,9 +45,12 @@ export class SchemaAssist {
     const kind = /^kind:[ \t]*["']?([^\s"'#]+)/m.exec(chunk.text)?.[1];
     if (!apiVersion || !kind) return undefined;
     const { group, version } = splitApiVersion(apiVersion);
-    const registry = this.registry();
-    const schemaUri = `reconcile://schemas/${group || 'core'}/${version}/${kind}.json`;
-    const fileUri = `file:///__reconcile__/${group || 'core'}/${version}/${kind}.yaml`;
+    const registry = this.registry(doc.uri);
+    // Each registry (one per kube context) has its own schemas for the same kind.
+    let rid = this.registryIds.get(registry);
+    if (rid === undefined) this.registryIds.set(registry, (rid = this.nextRegistryId++));
+    const schemaUri = `reconcile://schemas/${rid}/${group || 'core'}/${version}/${kind}.json`;
+    const fileUri = `file:///__reconcile__/${rid}/${group || 'core'}/${version}/${kind}.yaml`;
     if (!this.schemas.has(schemaUri)) {
       const schema = registry.jsonSchemaFor(group, version, kind, { descriptions: true });
       if (!schema) return undefined;

@@ -15,7 +15,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { URI } from './uri';
 import type { Finding, Fix } from '../core/findings';
-import { SchemaChecks, type CheckSettings } from '../core/check/file-checks';
+import type { CheckSettings } from '../core/check/file-checks';
+import { ContextSchemas, type ClusterSettings } from './context-schemas';
 import { SchemaAssist } from './assist';
 import { schemaDeferred } from '../core/schema/deferral';
 import { findYamlFiles } from '../core/util/yaml-files';
@@ -29,8 +30,9 @@ const DEBOUNCE_MS = 250;
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 let settings: CheckSettings = {};
-let schema: SchemaChecks;
-const assist = new SchemaAssist(() => schema.registry);
+let schemas: ContextSchemas;
+let initialCluster: ClusterSettings | undefined;
+const assist = new SchemaAssist((uri) => schemas.checksFor(URI.toPath(uri)).registry);
 let workspaceRoots: string[] = [];
 let registryGeneration = -1;
 /** Per workspace folder: .reconcile.yaml's policy section and the repository's admission policies. */
@@ -78,8 +80,16 @@ const fixes = new Map<string, { diagnostic: Diagnostic; fixes: Fix[] }[]>();
 
 connection.onInitialize((params) => {
   settings = { ...(params.initializationOptions as CheckSettings | undefined) };
-  schema = new SchemaChecks(settings);
+  const init = params.initializationOptions as { storageDir?: string; cluster?: ClusterSettings } | undefined;
+  schemas = new ContextSchemas(
+    settings,
+    init?.storageDir,
+    () => findYamlFiles(workspaceRoots, 20_000),
+    (m) => connection.console.info(m),
+    () => revalidateAllIfSchemasChanged(),
+  );
   workspaceRoots = (params.workspaceFolders ?? []).filter((f) => f.uri.startsWith('file:')).map((f) => URI.toPath(f.uri));
+  initialCluster = init?.cluster;
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -97,7 +107,8 @@ connection.onInitialized(() => {
     const t0 = Date.now();
     const files = findYamlFiles(workspaceRoots, 20_000);
     reloadPolicies();
-    const n = schema.learnCrds(files);
+    const n = schemas.learnCrds(files);
+    if (initialCluster) schemas.configureCluster(initialCluster);
     connection.console.info(`Learned CRDs from ${n} file(s) of ${files.length} YAML files in ${Date.now() - t0} ms`);
     revalidateAllIfSchemasChanged();
   }, 0);
@@ -106,20 +117,38 @@ connection.onInitialized(() => {
 // Rendered output of an application (rendered in the extension host), validated here and mapped back
 // to the repository's documents.
 connection.onRequest('reconcile/checkRendered', (p: { environment: string; app: Application; yaml: string; documents: Pick<RenderedDocument, 'range' | 'source' | 'id'>[] }) =>
-  checkRendered(p.environment, p.app, p.yaml, p.documents, schema.registry),
+  checkRendered(p.environment, p.app, p.yaml, p.documents, schemas.checksFor(p.app.sourcePaths[0] ?? p.app.root).registry),
 );
 
-connection.onRequest('reconcile/serverInfo', () => ({ pid: process.pid, kubernetesVersion: schema.registry.kubernetesVersion }));
+connection.onRequest('reconcile/serverInfo', async (p?: { waitForClusterSchemas?: boolean; context?: string }) => {
+  if (p?.waitForClusterSchemas) await schemas.ready();
+  const status = p?.context ? schemas.status(p.context) : undefined;
+  return {
+    pid: process.pid,
+    kubernetesVersion: schemas.default.registry.kubernetesVersion,
+    clusterSchemas: status && { source: status.source, format: status.format, kinds: status.schemas.length, errors: status.errors.map((e) => e.message) },
+  };
+});
+
+connection.onNotification('reconcile/refreshClusterSchemas', () => {
+  schemas.refresh();
+});
+
+connection.onNotification('reconcile/cluster', (c: ClusterSettings) => {
+  schemas.configureCluster(c);
+  for (const d of documents.all()) schedule(d);
+});
 
 connection.onNotification('reconcile/settings', (s: CheckSettings) => {
   settings = { ...settings, ...s };
-  if (schema.configure(settings)) assist.reset();
+  if (schemas.configure(settings)) assist.reset();
   for (const d of documents.all()) schedule(d);
 });
 
 function revalidateAllIfSchemasChanged(): void {
-  if (schema.registry.generation === registryGeneration) return;
-  registryGeneration = schema.registry.generation;
+  const generation = schemas.all().reduce((n, c) => n + c.registry.generation, 0);
+  if (generation === registryGeneration) return;
+  registryGeneration = generation;
   assist.reset();
   for (const d of documents.all()) schedule(d);
 }
@@ -151,7 +180,7 @@ function validate(doc: TextDocument): void {
   const findings: Finding[] = [];
   const deferred = schemaDeferred(file, workspaceRoots, settings.deferSchemaGlobs ?? []);
   try {
-    if (!deferred) findings.push(...schema.check(file, text));
+    if (!deferred) findings.push(...schemas.checksFor(file).check(file, text));
   } catch (e) {
     connection.console.error(`schema check failed on ${file}: ${(e as Error).stack ?? e}`);
   }
@@ -176,7 +205,7 @@ function validate(doc: TextDocument): void {
   fixes.set(doc.uri, published);
   void connection.sendDiagnostics({ uri: doc.uri, version, diagnostics });
   // Editing a CRD changes what other files mean.
-  if (registryGeneration !== -1 && schema.registry.generation !== registryGeneration) revalidateAllIfSchemasChanged();
+  if (registryGeneration !== -1) revalidateAllIfSchemasChanged();
 }
 
 function schedule(doc: TextDocument): void {
@@ -209,7 +238,7 @@ connection.onDidChangeWatchedFiles((params) => {
 });
 documents.onDidClose((e) => {
   clearTimeout(timers.get(e.document.uri));
-  schema.forget(URI.toPath(e.document.uri));
+  for (const c of schemas.all()) c.forget(URI.toPath(e.document.uri));
   fixes.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });

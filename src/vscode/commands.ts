@@ -5,12 +5,14 @@ import type { EnvironmentsNode, EnvironmentsView } from './environmentsView';
 import type { WorkspaceRepo } from './workspaceRepo';
 import type { ContextStatus } from './contextStatus';
 import { renderedUri } from './renderedDocuments';
+import type { ReconcileLanguageClient } from './languageClient';
 
 export interface CommandDeps {
   log: OutputLog;
   environments: EnvironmentsView;
   repo: WorkspaceRepo;
   contextStatus: ContextStatus;
+  languageClient: ReconcileLanguageClient;
   extensionUri: vscode.Uri;
 }
 
@@ -37,6 +39,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       await contextStatus.update();
     }),
     vscode.commands.registerCommand('reconcile.showOutput', () => log.show()),
+    vscode.commands.registerCommand('reconcile.refreshClusterSchemas', async () => {
+      await deps.languageClient.refreshClusterSchemas();
+      log.info('Asked the clusters for their schemas again');
+    }),
     vscode.commands.registerCommand('reconcile.openDocs', async () => {
       // The VSIX stores README.md as readme.md (vsce); a development checkout has README.md.
       for (const name of ['README.md', 'readme.md']) {

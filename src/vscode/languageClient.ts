@@ -16,6 +16,7 @@ import { redHatKubernetesGlobs } from '../core/schema/deferral';
 import type { Application } from '../core/repo';
 import type { RenderResult } from '../core/render';
 import type { Finding } from '../core/findings';
+import type { ClusterSettings } from './clusterSettings';
 
 const MAX_RESTARTS = 5;
 
@@ -27,6 +28,9 @@ export class ReconcileLanguageClient implements vscode.Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: OutputLog,
+    /** Where schemas served by clusters are cached (the extension's global storage). */
+    private readonly storageDir: string,
+    private readonly cluster: () => Promise<ClusterSettings>,
   ) {}
 
   /** The running client (tests read its state). */
@@ -46,7 +50,7 @@ export class ReconcileLanguageClient implements vscode.Disposable {
       // Changes to .reconcile.yaml and the repository's policies, even when they are not open.
       synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{yaml,yml}') },
       outputChannel: this.log.channel,
-      initializationOptions: settingsForServer(),
+      initializationOptions: { ...settingsForServer(), storageDir: this.storageDir, cluster: await this.cluster() },
       errorHandler: {
         error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue, handled: true }),
         closed: (): CloseHandlerResult => {
@@ -74,6 +78,18 @@ export class ReconcileLanguageClient implements vscode.Disposable {
     if (!client?.isRunning()) return [];
     const documents = result.documents.map((d) => ({ range: d.range, source: d.source, id: d.id }));
     return client.sendRequest<Finding[]>('reconcile/checkRendered', { environment: app.environment, app, yaml: result.yaml, documents });
+  }
+
+  /** Asks the clusters for their schemas again (after installing CRDs, say). */
+  async refreshClusterSchemas(): Promise<void> {
+    if (!this.client?.isRunning()) return;
+    await this.client.sendNotification('reconcile/refreshClusterSchemas');
+  }
+
+  /** The kubeconfig, the current context or the environments changed. */
+  async clusterChanged(): Promise<void> {
+    if (!this.client?.isRunning()) return;
+    await this.client.sendNotification('reconcile/cluster', await this.cluster());
   }
 
   async settingsChanged(): Promise<void> {

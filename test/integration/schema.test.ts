@@ -6,7 +6,9 @@ import * as vscode from 'vscode';
 import { activateExtension, scratchFile, screenshot, waitFor } from './util';
 
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
-const reconcile = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'reconcile');
+// Schema and YAML findings only: the same files also get policy findings (tested in policy.test.ts).
+const reconcile = (uri: vscode.Uri) =>
+  vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'reconcile' && /^(schema|yaml)\//.test(String(typeof d.code === 'object' ? d.code.value : d.code)));
 const codeOf = (d: vscode.Diagnostic) => String(typeof d.code === 'object' ? d.code.value : d.code);
 
 const BROKEN = `apiVersion: apps/v1

@@ -11,3 +11,11 @@ export { loadBundledSchemas, setBundledSchemaDir, bundledDescription, type Bundl
 export { formatPath } from './messages';
 export { splitDocuments, type DocumentChunk } from './split';
 export type { JsonSchema, SchemaSource, GroupVersionKind, CelRule, CelRuleSet } from './types';
+export { convertOpenApi, openApiDefinitions, type ConvertedOpenApi, type ConvertOpenApiOptions, type OpenApiKind } from './openapi';
+export {
+  loadClusterSchemas, registerClusterSchemas, unregisterClusterSchemas, pruneClusterSchemaCache, clearClusterSchemaMemory,
+  kubeconfigFetcher, errorForStatus, classifyFetchError, OpenApiError,
+  type OpenApiFetcher, type OpenApiResponse, type OpenApiGetOptions, type OpenApiErrorKind, type OpenApiErrorDetails,
+  type KubeconfigFetcherOptions, type KubeConfigInstance, type ClusterSchema, type ClusterSchemaResult, type ClusterSchemaSource,
+  type ClusterSchemaStats, type LoadClusterSchemasOptions, type RegisterClusterSchemasResult,
+} from './live';

@@ -1,0 +1,27 @@
+// What the language server needs to load schemas from clusters: the kubeconfig in effect, the
+// current context, and which files belong to an environment with a (known) context.
+import { existsSync } from 'node:fs';
+import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
+import type { WorkspaceRepo } from './workspaceRepo';
+import { kubeconfigSetting } from './settings';
+
+export interface ClusterSettings {
+  kubeconfig?: string;
+  currentContext?: string;
+  fileContexts: Record<string, string>;
+}
+
+export async function clusterSettings(repo: WorkspaceRepo): Promise<ClusterSettings> {
+  const files = kubeconfigPaths(kubeconfigSetting()).filter((f) => existsSync(f));
+  if (files.length === 0) return { fileContexts: {} };
+  const kube = await readKubeconfig(files);
+  const known = new Set(kube.contexts.map((c) => c.name));
+  const fileContexts: Record<string, string> = {};
+  for (const { model } of repo.current) {
+    for (const env of model.environments) {
+      if (!env.context || !known.has(env.context)) continue;
+      for (const app of env.applications) for (const p of app.sourcePaths) fileContexts[p] ??= env.context;
+    }
+  }
+  return { kubeconfig: files[0], currentContext: kube.currentContext && known.has(kube.currentContext) ? kube.currentContext : undefined, fileContexts };
+}
