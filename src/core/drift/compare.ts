@@ -10,7 +10,7 @@
 // `exact` (after a server-side dry-run apply): the dry-run result and the live object must be equal.
 import type { RawObject } from '../cluster/types';
 import { exactOwners, isLeaf, managedEntriesOf, owners as ownersAt, rootCursors, step, type Cursor, type ManagedEntry } from './managed-fields';
-import { formatPath, isIntOrStringPath, isQuantityPath, listRule, type FieldPath, type ListItemSegment, type ListRule } from './paths';
+import { formatPath, isIntOrStringPath, isQuantityPath, listRule, mergeKeyOf, mergeKeyText, type FieldPath, type ListItemSegment, type ListRule } from './paths';
 import { canonicalQuantity } from './quantity';
 import { isSecretKind, isSecretMark, MASK, MASK_ADDED, MASK_CHANGED, MASK_MISSING } from './secret';
 import type { DriftField } from './types';
@@ -141,15 +141,8 @@ class Walker {
   }
 
   private mapList(d: Record<string, unknown>[], l: Record<string, unknown>[], rule: Extract<ListRule, { type: 'map' }>, path: FieldPath, sp: string[], cur: Cursor[]): void {
-    const keyOf = (item: Record<string, unknown>) => {
-      const key: Record<string, unknown> = {};
-      for (const k of rule.keys) {
-        const v = item[k] ?? rule.defaults?.[k];
-        if (v !== undefined) key[k] = v;
-      }
-      return key;
-    };
-    const text = (key: Record<string, unknown>) => rule.keys.map((k) => (key[k] === undefined ? '' : String(key[k]))).join('\u0000');
+    const keyOf = (item: Record<string, unknown>) => mergeKeyOf(rule, item);
+    const text = (key: Record<string, unknown>) => mergeKeyText(rule, key);
     const live = new Map<string, { item: Record<string, unknown>; index: number; key: Record<string, unknown> }>();
     l.forEach((item, index) => {
       const key = keyOf(item);

@@ -9,7 +9,7 @@ import { sameScalar } from './compare';
 import { viewsOf, type ResultViews } from './engine';
 import { applyIgnore } from './ignore';
 import { normalizeObject } from './normalize';
-import { formatPath, listRule, type FieldPath, type ListItemSegment } from './paths';
+import { formatPath, listRule, mergeKeyOf, mergeKeyText, type FieldPath, type ListItemSegment } from './paths';
 import { isSecretKind, isSecretMark, MASK, MASK_ADDED, MASK_CHANGED, MASK_MISSING, MASK_UNCHANGED } from './secret';
 import type { DriftResult } from './types';
 
@@ -96,15 +96,8 @@ function project(views: ResultViews, d: unknown, l: unknown, path: FieldPath, sp
     const rule = listRule(views.group, views.kind, sp);
     const isp = [...sp, '[]'];
     if (rule.type === 'map' && d.every(isRecord) && l.every(isRecord)) {
-      const keyOf = (item: Record<string, unknown>) => {
-        const key: Record<string, unknown> = {};
-        for (const k of rule.keys) {
-          const v = item[k] ?? rule.defaults?.[k];
-          if (v !== undefined) key[k] = v;
-        }
-        return key;
-      };
-      const text = (key: Record<string, unknown>) => rule.keys.map((k) => String(key[k] ?? '')).join('\u0000');
+      const keyOf = (item: Record<string, unknown>) => mergeKeyOf(rule, item);
+      const text = (key: Record<string, unknown>) => mergeKeyText(rule, key);
       const byKey = new Map(l.map((item, index) => [text(keyOf(item)), { item, index }]));
       const out: unknown[] = [];
       const used = new Set<string>();

@@ -76,6 +76,21 @@ export type ListRule =
   /** Compared item by item, in order. */
   | { type: 'ordered' };
 
+/** The key of a list-map item: its key fields, with server defaults filled in. */
+export function mergeKeyOf(rule: Extract<ListRule, { type: 'map' }>, item: Record<string, unknown>): Record<string, unknown> {
+  const key: Record<string, unknown> = {};
+  for (const k of rule.keys) {
+    const v = item[k] ?? rule.defaults?.[k];
+    if (v !== undefined) key[k] = v;
+  }
+  return key;
+}
+
+/** A key as one string, for maps and equality. */
+export function mergeKeyText(rule: Extract<ListRule, { type: 'map' }>, key: Record<string, unknown>): string {
+  return rule.keys.map((k) => String(key[k] ?? '')).join('\u0000');
+}
+
 const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
 const ORDERED: ListRule = { type: 'ordered' };
 const SET: ListRule = { type: 'set' };
