@@ -539,3 +539,29 @@ function sweepStaleDirs(/** @type {(msg: string) => void} */ log) {
 function isAlive(/** @type {number} */ pid) {
   try { process.kill(pid, 0); return true; } catch (e) { return /** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM'; }
 }
+
+/**
+ * A raw API call to a cluster of startCluster(), JSON in and out, for setting up tests.
+ * @param {{ server: string, caFile: string, token: string }} cluster
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @param {string} [token] default: the admin's
+ * @returns {Promise<{ status: number, json: any }>}
+ */
+export function apiCall(cluster, method, path, body, token = cluster.token) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${cluster.server}${path}`, {
+      method,
+      ca: fs.readFileSync(cluster.caFile),
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text.startsWith('{') ? JSON.parse(text) : text }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}

@@ -1,31 +1,13 @@
 // test/harness/cluster.mjs against the real etcd + kube-apiserver (+ controller manager) of `bash scripts/setup`.
-// Skipped when the tools are not installed. ≈10 s.
+// Fails with "run `bash scripts/setup`" when the tools are not installed. ≈10 s.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 
 const harness = (name: string) => pathToFileURL(join(__dirname, '..', '..', 'harness', name)).href;
-
-function call(c: { server: string; caFile: string }, token: string, method: string, path: string, body?: unknown) {
-  return new Promise<{ status: number; json: any }>((resolve, reject) => {
-    const req = request(`${c.server}${path}`, {
-      method,
-      ca: readFileSync(c.caFile),
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text.startsWith('{') ? JSON.parse(text) : text }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
@@ -34,7 +16,9 @@ test('harness cluster', async (t) => {
   // Never skipped: without the tools this fails with "run `bash scripts/setup`".
   loadTools({ require: ['etcd', 'kubeApiserver', 'kubeControllerManager'] });
 
-  const { startCluster, waitForDefaultServiceAccount } = await import(harness('cluster.mjs'));
+  const { startCluster, waitForDefaultServiceAccount, apiCall } = await import(harness('cluster.mjs'));
+  const call = (c: { server: string; caFile: string; token: string }, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> =>
+    apiCall(c, method, path, body, token);
   const c = await startCluster({ controllerManager: true, log: () => {} });
   try {
     assert.match(c.server, /^https:\/\/127\.0\.0\.1:\d+$/);

@@ -6,7 +6,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,21 +39,9 @@ const cacheDir = join(tmpRoot, 'cache');
 let cluster: Cluster;
 
 /** The admin's raw API call (for setting the cluster up), JSON in and out. */
-function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${cluster.server}${path}`, {
-      method,
-      ca: readFileSync(cluster.caFile),
-      headers: { Authorization: `Bearer ${cluster.token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text.startsWith('{') ? JSON.parse(text) : text }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const { apiCall } = await import(harness('cluster.mjs'));
+  return apiCall(cluster, method, path, body);
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
