@@ -37,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     () => clusterSettings(repo),
   );
   repo.setRenderedChecker((app, r) => languageClient.checkRendered(app, r));
+  repo.setEnvironmentChecker((env, apps) => languageClient.checkEnvironmentPolicies(env, apps));
   const tree = vscode.window.createTreeView('reconcile.environments', { treeDataProvider: environments, showCollapseAll: true });
   context.subscriptions.push(
     log,

@@ -22,7 +22,7 @@ import { schemaDeferred } from '../core/schema/deferral';
 import { findYamlFiles } from '../core/util/yaml-files';
 import { checkRendered } from '../core/check/environment-checks';
 import { loadPolicyContext, type PolicyContext } from '../core/check/policy-context';
-import { checkFile as checkPolicies } from '../core/policy';
+import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkPolicies, environmentObjects } from '../core/policy';
 import type { Application } from '../core/repo';
 import type { RenderedDocument } from '../core/render';
 
@@ -118,6 +118,20 @@ connection.onInitialized(() => {
 // to the repository's documents.
 connection.onRequest('reconcile/checkRendered', (p: { environment: string; app: Application; yaml: string; documents: Pick<RenderedDocument, 'range' | 'source' | 'id'>[] }) =>
   checkRendered(p.environment, p.app, p.yaml, p.documents, schemas.checksFor(p.app.sourcePaths[0] ?? p.app.root).registry),
+);
+
+// Policies over a whole rendered environment (reference integrity, duplicates, protected-environment
+// rules, the repository's admission policies), placed on the patch or base document that caused each
+// finding, with the environment in the message. Files need not be open: these are the environment's
+// findings, shown in Problems for every file they concern.
+connection.onRequest(
+  'reconcile/checkEnvironmentPolicies',
+  (p: { environment: { name: string; protected: boolean; namespaces: string[] }; apps: { application: Application; documents: RenderedDocument[] }[] }) => {
+    const root = p.apps[0]?.application.root;
+    const ctx = root ? policyContextFor(root) : undefined;
+    if (!ctx) return [];
+    return checkEnvironmentPolicies(p.environment, environmentObjects(p.apps), { ...ctx.options, environment: p.environment });
+  },
 );
 
 connection.onRequest('reconcile/serverInfo', async (p?: { waitForClusterSchemas?: boolean; context?: string }) => {

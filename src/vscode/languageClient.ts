@@ -13,7 +13,7 @@ import {
 } from 'vscode-languageclient/node';
 import type { OutputLog } from './log';
 import { redHatKubernetesGlobs } from '../core/schema/deferral';
-import type { Application } from '../core/repo';
+import type { Application, Environment } from '../core/repo';
 import type { RenderResult } from '../core/render';
 import type { Finding } from '../core/findings';
 import type { ClusterSettings } from './clusterSettings';
@@ -78,6 +78,16 @@ export class ReconcileLanguageClient implements vscode.Disposable {
     if (!client?.isRunning()) return [];
     const documents = result.documents.map((d) => ({ range: d.range, source: d.source, id: d.id }));
     return client.sendRequest<Finding[]>('reconcile/checkRendered', { environment: app.environment, app, yaml: result.yaml, documents });
+  }
+
+  /** Policies over a whole rendered environment (every application rendered). */
+  async checkEnvironmentPolicies(env: Environment, apps: { application: Application; result: Extract<RenderResult, { ok: true }> }[]): Promise<Finding[]> {
+    const client = this.client;
+    if (!client?.isRunning()) return [];
+    return client.sendRequest<Finding[]>('reconcile/checkEnvironmentPolicies', {
+      environment: { name: env.name, protected: env.protected, namespaces: env.namespaces },
+      apps: apps.map((a) => ({ application: a.application, documents: a.result.documents })),
+    });
   }
 
   /** Asks the clusters for their schemas again (after installing CRDs, say). */

@@ -41,6 +41,10 @@ export class WorkspaceRepo implements vscode.Disposable {
   /** Schema findings of rendered output, per application (see setRenderedChecker). */
   private readonly renderedFindings = new Map<string, Finding[]>();
   private renderedChecker: ((app: Application, r: Extract<RenderResult, { ok: true }>) => Promise<Finding[]>) | undefined;
+  /** Policy findings of whole environments (all their applications rendered), per environment. */
+  private readonly environmentFindings = new Map<string, Finding[]>();
+  private environmentChecker: ((env: Environment, apps: { application: Application; result: Extract<RenderResult, { ok: true }> }[]) => Promise<Finding[]>) | undefined;
+  private readonly environmentTimers = new Map<string, NodeJS.Timeout>();
   /** Processes started by renders (a cheap observable for tests and benches). */
   spawnCount = 0;
   discoveries = 0;
@@ -79,6 +83,43 @@ export class WorkspaceRepo implements vscode.Disposable {
   /** Who validates rendered output (the language server); its findings join the render diagnostics. */
   setRenderedChecker(fn: (app: Application, r: Extract<RenderResult, { ok: true }>) => Promise<Finding[]>): void {
     this.renderedChecker = fn;
+  }
+
+  /** Who checks whole rendered environments against the policies (the language server). */
+  setEnvironmentChecker(fn: (env: Environment, apps: { application: Application; result: Extract<RenderResult, { ok: true }> }[]) => Promise<Finding[]>): void {
+    this.environmentChecker = fn;
+  }
+
+  /**
+   * Once every application of an environment has rendered (opening the environment's rendered
+   * manifests does that), its policies run over all of it: references between applications
+   * resolve, and nothing is reported missing because it was not rendered yet.
+   */
+  private scheduleEnvironmentCheck(envName: string): void {
+    clearTimeout(this.environmentTimers.get(envName));
+    this.environmentTimers.set(envName, setTimeout(() => void this.checkEnvironment(envName), 150));
+  }
+
+  private async checkEnvironment(envName: string): Promise<void> {
+    const env = this.findEnvironment(envName);
+    if (!env || !this.environmentChecker) return;
+    const apps: { application: Application; result: Extract<RenderResult, { ok: true }> }[] = [];
+    for (const application of env.applications) {
+      if (application.renderer.kind === 'unsupported') continue;
+      const result = this.results.get(application.id);
+      if (!result?.ok) return; // not all rendered, or a render failed (shown as such)
+      apps.push({ application, result });
+    }
+    if (apps.length === 0) return;
+    const snapshot = apps.map((a) => a.result);
+    try {
+      const findings = await this.environmentChecker(env, apps);
+      if (snapshot.some((r, i) => this.results.get(apps[i].application.id) !== r)) return; // superseded
+      this.environmentFindings.set(envName, findings);
+      this.publishDiagnostics();
+    } catch (e) {
+      this.log.warn(`Policy check of environment ${envName} failed: ${(e as Error).message}`);
+    }
   }
 
   private async checkRenderedOutput(app: Application, r: Extract<RenderResult, { ok: true }>): Promise<void> {
@@ -193,6 +234,8 @@ export class WorkspaceRepo implements vscode.Disposable {
       }
       if (r.ok) void this.checkRenderedOutput(app, r);
       else this.renderedFindings.delete(app.id);
+      if (r.ok) this.scheduleEnvironmentCheck(app.environment);
+      else this.environmentFindings.delete(app.environment);
       this.publishDiagnostics();
       this.renderedChanged.fire(app);
       this.changed.fire();
@@ -259,6 +302,15 @@ export class WorkspaceRepo implements vscode.Disposable {
       d.code = e.code;
       add(e.location?.file, d);
     };
+    for (const [envName, findings] of this.environmentFindings) {
+      if (!this.findEnvironment(envName)) continue;
+      for (const f of findings) {
+        const d = new vscode.Diagnostic(toRange(f.range), f.message, severityOf(f.severity));
+        d.source = 'reconcile';
+        d.code = f.docs ? { value: f.code, target: vscode.Uri.joinPath(this.extensionUri, f.docs) } : f.code;
+        add(f.file, d);
+      }
+    }
     for (const { model } of this.folders) {
       for (const e of model.errors) fromRepoError(e, '');
       for (const env of model.environments) {
@@ -291,6 +343,7 @@ export class WorkspaceRepo implements vscode.Disposable {
 
   dispose(): void {
     clearTimeout(this.timer);
+    for (const t of this.environmentTimers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -77,3 +77,28 @@ describe('Policies (language server)', () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 });
+
+describe('Policies over a rendered environment', () => {
+  it('reports on the overlay that caused it, naming the environment, including the repository\'s own CEL policy', async () => {
+    const api = await activateExtension();
+    await waitFor(() => api.languageClient.languageClient?.isRunning(), 'the language server', 20_000);
+    const dev = (await api.environments.getChildren()).find((n) => n.type === 'environment' && n.env.name === 'dev');
+    assert.ok(dev, 'the dev environment');
+    // Opening the environment's rendered manifests renders every application of it.
+    await vscode.commands.executeCommand('reconcile.openRendered', dev);
+    const overlay = vscode.Uri.file(path.join(ws(), 'apps/web/overlays/dev/kustomization.yaml'));
+    const found = await waitFor(() => {
+      const d = reconcile(overlay).filter((x) => x.message.startsWith('[dev]'));
+      const codes = d.map(codeOf);
+      return codes.includes('practice/image-tag') && codes.includes('vap/shop-image-tag-policy') ? d : undefined;
+    }, '[dev] findings on the overlay that sets the :latest tag', 30_000);
+    const tag = found.find((x) => codeOf(x) === 'practice/image-tag')!;
+    assert.equal(tag.range.start.line, 18, 'on the newTag line of the overlay');
+    const vap = found.find((x) => codeOf(x) === 'vap/shop-image-tag-policy')!;
+    assert.equal(vap.severity, vscode.DiagnosticSeverity.Error, 'Deny → error');
+    // The missing limits that the worker overlay's JSON 6902 patch introduced land on that patch.
+    const worker = vscode.Uri.file(path.join(ws(), 'apps/worker/overlays/dev/kustomization.yaml'));
+    await waitFor(() => reconcile(worker).some((x) => codeOf(x) === 'vap/shop-require-resource-limits' && x.message.startsWith('[dev]')), 'the limits finding on the worker overlay', 30_000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
