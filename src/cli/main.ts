@@ -169,18 +169,30 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
   const root = fs.statSync(target).isDirectory() ? target : path.dirname(target);
   const checks = new SchemaChecks({ kubernetesVersion: args.options.get('kubernetes-version')?.at(-1) });
   const files = fs.statSync(target).isDirectory() ? findYamlFiles([target], 200_000).sort() : [target];
-  checks.learnCrds(files);
-  const policy = loadPolicyContext(root);
+  // Each file is read once: for the CRDs it may define, then for its checks.
+  const texts = new Map<string, string>();
+  const read = (f: string): string | undefined => {
+    let t = texts.get(f);
+    if (t === undefined) {
+      try {
+        t = fs.readFileSync(f, 'utf8');
+      } catch {
+        return undefined;
+      }
+      texts.set(f, t);
+    }
+    return t;
+  };
+  checks.learnCrds(files, read);
+  const policy = loadPolicyContext(root, read);
   const findings: Finding[] = [...policy.problems];
   const envNames = args.options.get('env') ?? [];
   let checked = 0;
   if (envNames.length === 0) {
     for (const f of files) {
-      let text: string;
-      try {
-        text = fs.readFileSync(f, 'utf8');
-      } catch (e) {
-        io.err.write(`reconcile: cannot read ${f}: ${(e as Error).message}\n`);
+      const text = read(f);
+      if (text === undefined) {
+        io.err.write(`reconcile: cannot read ${f}\n`);
         return EXIT.error;
       }
       findings.push(...checks.check(f, text));

@@ -42,17 +42,13 @@ export class SchemaChecks {
   }
 
   /** Learns CustomResourceDefinitions from files of the workspace that are not open. */
-  learnCrds(files: string[]): number {
+  learnCrds(files: string[], read: (file: string) => string | undefined = readOrUndefined): number {
     let n = 0;
     for (const f of files) {
-      try {
-        const text = fs.readFileSync(f, 'utf8');
-        if (!text.includes('CustomResourceDefinition')) continue;
-        this.validator.registry.registerCrdsFromText(text, f);
-        n++;
-      } catch {
-        // unreadable files are someone else's problem (discovery reports them)
-      }
+      const text = read(f); // unreadable files are someone else's problem (discovery reports them)
+      if (text === undefined || !text.includes('CustomResourceDefinition')) continue;
+      this.validator.registry.registerCrdsFromText(text, f);
+      n++;
     }
     return n;
   }
@@ -127,6 +123,14 @@ export class SchemaChecks {
     const entry = { mtimeMs: st.mtimeMs, patches, json6902 };
     this.patchSets.set(kustomization, entry);
     return entry;
+  }
+}
+
+function readOrUndefined(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 
