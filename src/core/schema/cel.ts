@@ -1,8 +1,10 @@
 // The `x-kubernetes-validations` CEL rules of CRD schemas, evaluated with @marcbachmann/cel-js the
 // way the API server evaluates them on create: `self` is the value at the rule's place, there is no
-// `oldSelf` (transition rules are skipped), integers are CEL ints (BigInt). Parsing is bounded by
-// structural limits and evaluation by a time budget per document.
-import { Environment } from '@marcbachmann/cel-js';
+// `oldSelf` (transition rules are skipped), integers are CEL ints (BigInt). Evaluation is bounded
+// by a time budget per document and a step budget per rule.
+// One CEL engine for the whole product: the policy engine's evaluator (compile cache, the Kubernetes
+// CEL libraries, a step and time budget per evaluation) also runs CRD validation rules.
+import { compileCel } from '../policy/cel/evaluator';
 import type { CelRule, CelRuleSet, JsonSchema } from './types';
 
 export interface CelViolation {
@@ -20,35 +22,6 @@ export interface CelResult {
   skippedForBudget: number;
   /** Rules that cel-js could not compile (e.g. Kubernetes library functions it lacks): not checked. */
   unsupported: number;
-}
-
-type Program = (ctx: Record<string, unknown>) => unknown;
-
-let env: Environment | undefined;
-const programs = new Map<string, Program | Error>();
-
-function environment(): Environment {
-  env ??= new Environment({
-    unlistedVariablesAreDyn: true,
-    enableOptionalTypes: true,
-    homogeneousAggregateLiterals: false,
-    limits: { maxAstNodes: 2000, maxDepth: 64, maxListElements: 1000, maxMapEntries: 1000, maxCallArguments: 32 },
-  });
-  return env;
-}
-
-function program(expr: string): Program | Error {
-  let p = programs.get(expr);
-  if (p) return p;
-  try {
-    const parsed = environment().parse(expr) as unknown as Program;
-    p = parsed;
-  } catch (e) {
-    p = e instanceof Error ? e : new Error(String(e));
-  }
-  if (programs.size > 5000) programs.clear();
-  programs.set(expr, p);
-  return p;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -126,8 +99,9 @@ export function evaluateCel(root: unknown, ruleSets: readonly CelRuleSet[], budg
           res.skippedForBudget++;
           continue;
         }
-        const v = check(r, self);
+        const v = check(r, self, budgetMs - (performance.now() - started));
         if (v === 'unsupported') res.unsupported++;
+        else if (v === 'budget') res.skippedForBudget++;
         else if (v !== undefined) {
           const fp = r.fieldPath ? parseFieldPath(r.fieldPath) : undefined;
           res.violations.push({ path: fp ? [...target.path, ...fp] : target.path, fromFieldPath: !!fp, message: v, rule: r.rule });
@@ -139,33 +113,27 @@ export function evaluateCel(root: unknown, ruleSets: readonly CelRuleSet[], budg
 }
 
 /** undefined when the rule holds; the message when it fails; 'unsupported' when it cannot be run. */
-function check(r: CelRule, self: unknown): string | 'unsupported' | undefined {
-  const p = program(r.rule);
-  if (p instanceof Error) return 'unsupported';
-  let ok: unknown;
-  try {
-    ok = p({ self });
-  } catch (e) {
+function check(r: CelRule, self: unknown, maxMillis: number): string | 'unsupported' | 'budget' | undefined {
+  const c = compileCel(r.rule, ['self']);
+  if (!c.ok) return 'unsupported';
+  const out = c.program.evaluate({ self }, { maxMillis: Math.max(1, maxMillis) });
+  if (!out.ok) {
+    if (out.error.kind === 'budget') return 'budget';
     // A missing field is an error for the API server too ("no such key"); anything else is most
-    // likely a function cel-js lacks, and is not reported.
-    const msg = e instanceof Error ? e.message : String(e);
-    if (!/no such key/i.test(msg)) return 'unsupported';
-    return `${messageOf(r, self)} (${msg.split('\n')[0]})`;
+    // likely a function the engine lacks, and is not reported.
+    if (!/no such key/i.test(out.error.message)) return 'unsupported';
+    return `${messageOf(r, self)} (${out.error.message.split('\n')[0]})`;
   }
-  if (ok === true) return undefined;
+  if (out.value === true) return undefined;
   return messageOf(r, self);
 }
 
 function messageOf(r: CelRule, self: unknown): string {
   if (r.messageExpression) {
-    const p = program(r.messageExpression);
-    if (!(p instanceof Error)) {
-      try {
-        const m = p({ self });
-        if (typeof m === 'string' && m.trim()) return m;
-      } catch {
-        /* fall back to message */
-      }
+    const c = compileCel(r.messageExpression, ['self']);
+    if (c.ok) {
+      const m = c.program.evaluate({ self });
+      if (m.ok && typeof m.value === 'string' && m.value.trim()) return m.value;
     }
   }
   return r.message ?? `failed rule: ${r.rule}`;

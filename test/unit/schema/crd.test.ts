@@ -60,19 +60,20 @@ test('custom resources are unknown until the CRD is registered, and again after 
   assert.equal(v.validateFile(cr.path, cr.text).length, 1);
 });
 
-test('CEL: integers are CEL ints, transition rules (oldSelf) are skipped, unsupported functions are not reported', () => {
-  const schema = { type: 'object', properties: { n: { type: 'integer' }, ratio: { type: 'number' } } };
+test('CEL: integers are CEL ints, transition rules (oldSelf) are skipped, the Kubernetes library works, unknown functions are not reported', () => {
+  const schema = { type: 'object', properties: { n: { type: 'integer' }, ratio: { type: 'number' }, url: { type: 'string' } } };
   const rules = [
     { rule: 'self.n + 1 == 4', message: 'int arithmetic' },
     { rule: 'self.ratio > 0.25', message: 'double comparison' },
     { rule: 'self.n == oldSelf.n', message: 'transition' },
-    { rule: 'isURL(self.name)', message: 'kubernetes library function' },
+    { rule: 'isURL(self.url)', message: 'kubernetes library function' },
+    { rule: 'notAKubernetesFunction(self.n)', message: 'unknown function' },
   ];
-  const ok = evaluateCel({ n: 3, ratio: 0.5 }, [{ path: [], rules, schema }]);
+  const ok = evaluateCel({ n: 3, ratio: 0.5, url: 'https://example.com/x' }, [{ path: [], rules, schema }]);
   assert.deepEqual(ok.violations, []);
   assert.equal(ok.unsupported, 1);
-  const bad = evaluateCel({ n: 4, ratio: 0.1 }, [{ path: [], rules, schema }]);
-  assert.deepEqual(bad.violations.map((x) => x.message), ['int arithmetic', 'double comparison']);
+  const bad = evaluateCel({ n: 4, ratio: 0.1, url: 'not a url' }, [{ path: [], rules, schema }]);
+  assert.deepEqual(bad.violations.map((x) => x.message), ['int arithmetic', 'double comparison', 'kubernetes library function']);
 });
 
 test('CEL: a missing field is an error (as on the API server), the time budget is bounded', () => {
