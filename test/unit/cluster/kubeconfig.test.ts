@@ -1,11 +1,12 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { kubeconfigPaths, readKubeconfig } from '../../../src/core/cluster/kubeconfig';
 
 const dir = mkdtempSync(join(tmpdir(), 'reconcile-kubeconfig-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const write = (name: string, text: string) => {
   const p = join(dir, name);
   writeFileSync(p, text);
