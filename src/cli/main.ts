@@ -12,6 +12,7 @@ import { SchemaChecks } from '../core/check/file-checks';
 import { checkEnvironment } from '../core/check/environment-checks';
 import { failed, formatJson, formatText, type FailOn } from '../core/check/format';
 import { findYamlFiles } from '../core/util/yaml-files';
+import { cachingReader } from '../core/util/files';
 import type { Finding } from '../core/findings';
 import { loadPolicyContext } from '../core/check/policy-context';
 import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkFilePolicies, environmentObjects, formatReport, mergeFindings } from '../core/policy';
@@ -170,19 +171,7 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
   const checks = new SchemaChecks({ kubernetesVersion: args.options.get('kubernetes-version')?.at(-1) });
   const files = fs.statSync(target).isDirectory() ? findYamlFiles([target], 200_000).sort() : [target];
   // Each file is read once: for the CRDs it may define, then for its checks.
-  const texts = new Map<string, string>();
-  const read = (f: string): string | undefined => {
-    let t = texts.get(f);
-    if (t === undefined) {
-      try {
-        t = fs.readFileSync(f, 'utf8');
-      } catch {
-        return undefined;
-      }
-      texts.set(f, t);
-    }
-    return t;
-  };
+  const read = cachingReader();
   checks.learnCrds(files, read);
   const policy = loadPolicyContext(root, read);
   const findings: Finding[] = [...policy.problems];

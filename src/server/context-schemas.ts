@@ -4,6 +4,7 @@
 // context. Without a kubeconfig, only the repository's CRDs and the bundle apply.
 import { kubeconfigFetcher, loadClusterSchemas, pruneClusterSchemaCache, registerClusterSchemas, type ClusterSchemaResult } from '../core/schema';
 import { SchemaChecks, type CheckSettings } from '../core/check/file-checks';
+import { cachingReader } from '../core/util/files';
 
 export interface ClusterSettings {
   /** The kubeconfig file in effect (the first of $KUBECONFIG's list, or the setting). */
@@ -45,8 +46,9 @@ export class ContextSchemas {
   }
 
   learnCrds(files: string[]): number {
+    const read = cachingReader(); // each file once, however many contexts learn from it
     let n = 0;
-    for (const c of this.all()) n = c.learnCrds(files);
+    for (const c of this.all()) n = c.learnCrds(files, read);
     return n;
   }
 

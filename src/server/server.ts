@@ -9,9 +9,10 @@ import {
   TextDocuments,
   TextDocumentSyncKind,
   type Diagnostic,
+  type Position,
+  type TextDocumentPositionParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { URI } from './uri';
 import type { Finding, Fix } from '../core/findings';
@@ -20,6 +21,7 @@ import { ContextSchemas, type ClusterSettings } from './context-schemas';
 import { SchemaAssist } from './assist';
 import { schemaDeferred } from '../core/schema/deferral';
 import { findYamlFiles } from '../core/util/yaml-files';
+import { readTextOrUndefined } from '../core/util/files';
 import { checkRendered } from '../core/check/environment-checks';
 import { loadPolicyContext, type PolicyContext } from '../core/check/policy-context';
 import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkPolicies, environmentObjects } from '../core/policy';
@@ -40,14 +42,9 @@ let policyContexts: PolicyContext[] = [];
 /** Policy files that got diagnostics for their own problems (to clear them on reload). */
 let policyProblemFiles = new Set<string>();
 
+/** A file's text as the editor has it (open buffers first), else as it is on disk. */
 function openText(file: string): string | undefined {
-  const doc = documents.get(URI.fromPath(file));
-  if (doc) return doc.getText();
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+  return documents.get(URI.fromPath(file))?.getText() ?? readTextOrUndefined(file);
 }
 
 function reloadPolicies(): void {
@@ -272,27 +269,22 @@ connection.onCodeAction((params) => {
   return actions;
 });
 
-connection.onCompletion(async (params) => {
-  const doc = documents.get(params.textDocument.uri);
-  if (!doc) return null;
-  try {
-    return (await assist.complete(doc, params.position)) ?? null;
-  } catch (e) {
-    connection.console.error(`completion failed: ${(e as Error).stack ?? e}`);
-    return null;
-  }
-});
+/** Completion and hover share this: find the document, ask the assistant, log (never throw) a failure. */
+function assisted<T>(what: string, ask: (doc: TextDocument, pos: Position) => Promise<T | undefined>) {
+  return async (params: TextDocumentPositionParams): Promise<T | null> => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return null;
+    try {
+      return (await ask(doc, params.position)) ?? null;
+    } catch (e) {
+      connection.console.error(`${what} failed: ${(e as Error).stack ?? e}`);
+      return null;
+    }
+  };
+}
 
-connection.onHover(async (params) => {
-  const doc = documents.get(params.textDocument.uri);
-  if (!doc) return null;
-  try {
-    return (await assist.hover(doc, params.position)) ?? null;
-  } catch (e) {
-    connection.console.error(`hover failed: ${(e as Error).stack ?? e}`);
-    return null;
-  }
-});
+connection.onCompletion(assisted('completion', (doc, pos) => assist.complete(doc, pos)));
+connection.onHover(assisted('hover', (doc, pos) => assist.hover(doc, pos)));
 
 documents.listen(connection);
 connection.listen();

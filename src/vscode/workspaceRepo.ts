@@ -9,6 +9,8 @@ import { createRenderer, spawnRunner, type ProcessRunner, type ReconcileRenderer
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import type { OutputLog } from './log';
 import type { Finding } from '../core/findings';
+import type { SourceRange } from '../core/manifest';
+import { applicationFile } from '../core/check/environment-checks';
 import { kubeconfigSetting, toolPaths } from './settings';
 
 export interface FolderModel {
@@ -293,23 +295,18 @@ export class WorkspaceRepo implements vscode.Disposable {
       if (!file) return;
       byFile.set(file, [...(byFile.get(file) ?? []), d]);
     };
-    const fromRepoError = (e: RepoError, where: string) => {
-      const r = e.location?.range;
-      const range = r ? new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character) : new vscode.Range(0, 0, 0, 0);
-      const sev = e.severity === 'info' ? vscode.DiagnosticSeverity.Information : e.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error;
-      const d = new vscode.Diagnostic(range, `${where}${e.message}`, sev);
+    const diagnostic = (range: SourceRange | undefined, message: string, severity: Finding['severity'], code: vscode.Diagnostic['code']) => {
+      const d = new vscode.Diagnostic(range ? toRange(range) : new vscode.Range(0, 0, 0, 0), message, severityOf(severity));
       d.source = 'reconcile';
-      d.code = e.code;
-      add(e.location?.file, d);
+      d.code = code;
+      return d;
     };
+    const fromRepoError = (e: RepoError, where: string) =>
+      add(e.location?.file, diagnostic(e.location?.range, `${where}${e.message}`, e.severity ?? 'error', e.code));
+    const fromFinding = (f: Finding) =>
+      add(f.file, diagnostic(f.range, f.message, f.severity, f.docs ? { value: f.code, target: vscode.Uri.joinPath(this.extensionUri, f.docs) } : f.code));
     for (const [envName, findings] of this.environmentFindings) {
-      if (!this.findEnvironment(envName)) continue;
-      for (const f of findings) {
-        const d = new vscode.Diagnostic(toRange(f.range), f.message, severityOf(f.severity));
-        d.source = 'reconcile';
-        d.code = f.docs ? { value: f.code, target: vscode.Uri.joinPath(this.extensionUri, f.docs) } : f.code;
-        add(f.file, d);
-      }
+      if (this.findEnvironment(envName)) findings.forEach(fromFinding);
     }
     for (const { model } of this.folders) {
       for (const e of model.errors) fromRepoError(e, '');
@@ -317,22 +314,12 @@ export class WorkspaceRepo implements vscode.Disposable {
         for (const e of env.errors) fromRepoError(e, `[${env.name}] `);
         for (const app of env.applications) {
           for (const e of app.errors) fromRepoError(e, `[${env.name}/${app.name}] `);
-          for (const f of this.renderedFindings.get(app.id) ?? []) {
-            const d = new vscode.Diagnostic(toRange(f.range), f.message, severityOf(f.severity));
-            d.source = 'reconcile';
-            d.code = f.docs ? { value: f.code, target: vscode.Uri.joinPath(this.extensionUri, f.docs) } : f.code;
-            add(f.file, d);
-          }
+          (this.renderedFindings.get(app.id) ?? []).forEach(fromFinding);
           const r = this.results.get(app.id);
           if (r && !r.ok && r.error.code !== 'untrusted') {
-            const file = r.error.location?.file ?? r.error.file ?? primaryFile(app);
-            const rr = r.error.location?.range;
-            const range = rr ? new vscode.Range(rr.start.line, rr.start.character, rr.end.line, rr.end.character) : new vscode.Range(0, 0, 0, 0);
             const tool = r.error.stderr?.trim();
-            const d = new vscode.Diagnostic(range, `[${env.name}/${app.name}] ${r.error.message}${tool ? `\n${tool}` : ''}`, vscode.DiagnosticSeverity.Error);
-            d.source = 'reconcile';
-            d.code = `render:${r.error.code}`;
-            add(file, d);
+            const message = `[${env.name}/${app.name}] ${r.error.message}${tool ? `\n${tool}` : ''}`;
+            add(r.error.location?.file ?? r.error.file ?? applicationFile(app), diagnostic(r.error.location?.range, message, 'error', `render:${r.error.code}`));
           }
         }
       }
@@ -348,19 +335,10 @@ export class WorkspaceRepo implements vscode.Disposable {
   }
 }
 
-function toRange(r: { start: { line: number; character: number }; end: { line: number; character: number } }): vscode.Range {
+function toRange(r: SourceRange): vscode.Range {
   return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
 }
 
 function severityOf(s: Finding['severity']): vscode.DiagnosticSeverity {
   return s === 'error' ? vscode.DiagnosticSeverity.Error : s === 'warning' ? vscode.DiagnosticSeverity.Warning : s === 'info' ? vscode.DiagnosticSeverity.Information : vscode.DiagnosticSeverity.Hint;
-}
-
-/** The file that best stands for an application: its kustomization, Chart.yaml, or first file. */
-export function primaryFile(app: Application): string | undefined {
-  const s = app.renderer;
-  if (s.kind === 'kustomize') return app.sourcePaths.find((p) => /^(kustomization\.ya?ml|Kustomization)$/.test(path.basename(p)) && path.dirname(p) === s.dir);
-  if (s.kind === 'helm') return path.join(s.chartDir, 'Chart.yaml');
-  if (s.kind === 'plain') return s.files[0];
-  return app.definedBy?.file;
 }

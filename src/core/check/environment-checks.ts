@@ -25,7 +25,7 @@ export async function checkEnvironment(env: Environment, renderer: ReconcileRend
         code: `render/${r.error.code}`,
         severity: 'error',
         message: `[${env.name}] ${app.name}: ${r.error.message}${r.error.stderr ? `: ${r.error.stderr.trim().split('\n')[0]}` : ''}`,
-        file: r.error.location?.file ?? r.error.file ?? app.definedBy?.file ?? appFile(app),
+        file: r.error.location?.file ?? r.error.file ?? applicationFile(app) ?? app.root,
         range: r.error.location?.range ?? FILE_START,
         source: 'render',
         environment: env.name,
@@ -51,7 +51,7 @@ export function checkRendered(envName: string, app: Application, yaml: string, d
     out.push({
       ...f,
       message: `[${envName}] ${doc?.id ? `${doc.id.kind}/${doc.id.name}: ` : ''}${f.message}`,
-      file: where?.file ?? appFile(app),
+      file: where?.file ?? applicationFile(app) ?? app.root,
       range: where?.range ?? FILE_START,
       environment: envName,
       fixes: undefined, // edits were computed on the rendered text, not on the repository's files
@@ -64,10 +64,11 @@ function documentAt<D extends Pick<RenderedDocument, 'range'>>(docs: D[], range:
   return docs.find((d) => d.range.start.line <= range.start.line && range.start.line <= d.range.end.line);
 }
 
-function appFile(app: Application): string {
+/** The file that best stands for an application: its kustomization, Chart.yaml, or first file. */
+export function applicationFile(app: Application): string | undefined {
   const s = app.renderer;
-  if (s.kind === 'kustomize') return path.join(s.dir, 'kustomization.yaml');
+  if (s.kind === 'kustomize') return app.sourcePaths.find((p) => /^(kustomization\.ya?ml|Kustomization)$/.test(path.basename(p)) && path.dirname(p) === s.dir);
   if (s.kind === 'helm') return path.join(s.chartDir, 'Chart.yaml');
-  if (s.kind === 'plain') return s.files[0] ?? app.root;
-  return app.root;
+  if (s.kind === 'plain') return s.files[0];
+  return app.definedBy?.file;
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import type { Finding } from '../findings';
 import { SchemaRegistry, SchemaValidator } from '../schema';
+import { readTextOrUndefined } from '../util/files';
 
 export interface CheckSettings {
   /** Kubernetes minor version whose bundled schemas apply, e.g. "1.35"; empty: the newest bundled. */
@@ -42,7 +43,7 @@ export class SchemaChecks {
   }
 
   /** Learns CustomResourceDefinitions from files of the workspace that are not open. */
-  learnCrds(files: string[], read: (file: string) => string | undefined = readOrUndefined): number {
+  learnCrds(files: string[], read: (file: string) => string | undefined = readTextOrUndefined): number {
     let n = 0;
     for (const f of files) {
       const text = read(f); // unreadable files are someone else's problem (discovery reports them)
@@ -123,14 +124,6 @@ export class SchemaChecks {
     const entry = { mtimeMs: st.mtimeMs, patches, json6902 };
     this.patchSets.set(kustomization, entry);
     return entry;
-  }
-}
-
-function readOrUndefined(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,10 +1,10 @@
 // What policy checks need to know about a repository: its .reconcile.yaml policy section and its own
 // ValidatingAdmissionPolicies. Loaded the same way by the language server and the CLI.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Finding } from '../findings';
 import { findPolicyFiles, loadPolicies, policyProblems, type PolicyOptions, type PolicySet } from '../policy';
 import { CONFIG_FILE, parseRepoConfig, type RepoConfig } from '../repo';
+import { readTextOrUndefined } from '../util/files';
 
 export interface PolicyContext {
   root: string;
@@ -17,7 +17,7 @@ export interface PolicyContext {
   problems: Finding[];
 }
 
-export function loadPolicyContext(root: string, readFile: (file: string) => string | undefined = readDisk): PolicyContext {
+export function loadPolicyContext(root: string, readFile: (file: string) => string | undefined = readTextOrUndefined): PolicyContext {
   const configFile = path.join(root, CONFIG_FILE);
   const configText = readFile(configFile);
   const config = configText === undefined ? undefined : parseRepoConfig(configText, configFile).config;
@@ -31,12 +31,4 @@ export function loadPolicyContext(root: string, readFile: (file: string) => stri
     readFile,
   };
   return { root, config, policyFiles, policies, options, problems: policyProblems(policies, options) };
-}
-
-function readDisk(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

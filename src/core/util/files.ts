@@ -1,0 +1,20 @@
+// Reading a text file where "not there" or "not readable" is an answer, not an error.
+import * as fs from 'node:fs';
+
+/** The file's text, or undefined when it cannot be read (missing, unreadable, a folder). */
+export function readTextOrUndefined(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A reader that reads each file at most once (for passes that look at the same files again). */
+export function cachingReader(read: (file: string) => string | undefined = readTextOrUndefined): (file: string) => string | undefined {
+  const texts = new Map<string, string | undefined>();
+  return (file) => {
+    if (!texts.has(file)) texts.set(file, read(file));
+    return texts.get(file);
+  };
+}
