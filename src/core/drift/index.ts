@@ -29,3 +29,4 @@ export {
   type DriftChange,
   type EnvironmentDriftOptions,
 } from './environment';
+export { renderEnvironment, type RenderedEnvironment, type RenderFailure } from './desired';
