@@ -10,6 +10,9 @@ import { RENDERED_SCHEME, RenderedDocuments } from './vscode/renderedDocuments';
 import { ContextStatus } from './vscode/contextStatus';
 import { ReconcileLanguageClient } from './vscode/languageClient';
 import { clusterSettings } from './vscode/clusterSettings';
+import { DriftService } from './vscode/driftService';
+import { DRIFT_SCHEME, DriftDocuments, DriftLensProvider } from './vscode/driftLens';
+import { registerDriftCommands } from './vscode/driftCommands';
 
 /** What the extension returns from activate(): a small, stable surface used by the integration tests and benches. */
 export interface ReconcileApi {
@@ -21,6 +24,8 @@ export interface ReconcileApi {
   readonly tree: vscode.TreeView<EnvironmentsNode>;
   readonly languageClient: ReconcileLanguageClient;
   readonly log: OutputLog;
+  readonly drift: DriftService;
+  readonly driftLenses: DriftLensProvider;
 }
 
 export function activate(context: vscode.ExtensionContext): ReconcileApi {
@@ -39,6 +44,24 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   repo.setRenderedChecker((app, r) => languageClient.checkRendered(app, r));
   repo.setEnvironmentChecker((env, apps) => languageClient.checkEnvironmentPolicies(env, apps));
   const tree = vscode.window.createTreeView('reconcile.environments', { treeDataProvider: environments, showCollapseAll: true });
+  const drift = new DriftService(repo, log);
+  environments.setDrift(drift);
+  const driftLenses = new DriftLensProvider(drift);
+  const driftDocuments = new DriftDocuments();
+  // The tree needs an environment's drift while its node is expanded and the view visible.
+  const collapsed = new Set<string>();
+  const treeInterest = () => {
+    const names = repo.current.flatMap((f) => f.model.environments.map((e) => e.name)).filter((n) => !collapsed.has(n));
+    drift.setTreeInterest(tree.visible, names);
+  };
+  const updateBadge = () => {
+    let n = 0;
+    for (const env of drift.environments()) {
+      const c = drift.counts(env);
+      if (c) n += c.drifted + c.missing + c.notInGit;
+    }
+    tree.badge = n ? { value: n, tooltip: `${n} resource(s) out of sync with Git` } : undefined;
+  };
   context.subscriptions.push(
     log,
     repo,
@@ -47,6 +70,17 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     contextStatus,
     tree,
     languageClient,
+    drift,
+    driftLenses,
+    driftDocuments,
+    vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'yaml' }, { scheme: 'file', pattern: '**/*.{yaml,yml}' }], driftLenses),
+    vscode.workspace.registerTextDocumentContentProvider(DRIFT_SCHEME, driftDocuments),
+    tree.onDidChangeVisibility(treeInterest),
+    tree.onDidCollapseElement((e) => e.element.type === 'environment' && (collapsed.add(e.element.env.name), treeInterest())),
+    tree.onDidExpandElement((e) => e.element.type === 'environment' && (collapsed.delete(e.element.env.name), treeInterest())),
+    repo.onDidChange(treeInterest),
+    drift.onDidChange(updateBadge),
+    ...registerDriftCommands({ drift, documents: driftDocuments, environments, contextStatus, log, onContextSwitched: () => void languageClient.clusterChanged() }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (['reconcile.kubernetesVersion', 'reconcile.schema', 'yaml.schemas'].some((k) => e.affectsConfiguration(k))) void languageClient.settingsChanged();
     }),
@@ -54,13 +88,13 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     repo.onDidChange(() => void languageClient.clusterChanged()),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('reconcile.kubeconfig') && void languageClient.clusterChanged()),
     vscode.workspace.registerTextDocumentContentProvider(RENDERED_SCHEME, rendered),
-    ...registerCommands({ log, environments, repo, contextStatus, languageClient, extensionUri: context.extensionUri }),
+    ...registerCommands({ log, environments, repo, contextStatus, languageClient, extensionUri: context.extensionUri, onRefresh: () => drift.restartAll('refresh') }),
   );
   // The language server starts right after activation returns, in its own process.
   setTimeout(() => void languageClient.start().catch((e: Error) => log.error(`The language server did not start: ${e.message}`)), 0);
   const activationMs = performance.now() - t0;
   log.info(`Reconcile ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, environments, repo, contextStatus, tree, languageClient, log };
+  return { activationMs, environments, repo, contextStatus, tree, languageClient, log, drift, driftLenses };
 }
 
 export function deactivate(): void {

@@ -14,6 +14,8 @@ export interface CommandDeps {
   contextStatus: ContextStatus;
   languageClient: ReconcileLanguageClient;
   extensionUri: vscode.Uri;
+  /** Called by Refresh: cluster state is read again too. */
+  onRefresh?: () => void;
 }
 
 /** The starter `.reconcile.yaml` written by "Reconcile: Create .reconcile.yaml". */
@@ -37,6 +39,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand('reconcile.refresh', async () => {
       await environments.refresh();
       await contextStatus.update();
+      deps.onRefresh?.();
     }),
     vscode.commands.registerCommand('reconcile.showOutput', () => log.show()),
     vscode.commands.registerCommand('reconcile.refreshClusterSchemas', async () => {

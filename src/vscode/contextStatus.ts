@@ -10,6 +10,7 @@ export class ContextStatus implements vscode.Disposable {
 
   constructor() {
     this.item.name = 'Reconcile: Kubernetes Context';
+    this.item.command = { command: 'reconcile.switchContext', title: 'Switch Context…' };
     this.disposables.push(
       this.item,
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('reconcile.kubeconfig') && void this.update()),
@@ -29,6 +30,7 @@ export class ContextStatus implements vscode.Disposable {
     if (ctx?.cluster) md.appendMarkdown(`cluster \`${ctx.cluster}\`\n\n`);
     md.appendMarkdown(`kubeconfig: ${s.files.map((f) => `\`${f}\``).join(', ')}\n\n`);
     for (const p of s.problems) md.appendMarkdown(`⚠ \`${p.file}\`: ${p.message}\n\n`);
+    md.appendMarkdown('Click to switch context.');
     this.item.tooltip = md;
     this.item.show();
   }

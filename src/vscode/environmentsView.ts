@@ -4,9 +4,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Application, Environment, RepoError, SourceLocation } from '../core/repo';
 import { resourcesOf, type RenderError } from '../core/render';
-import type { ResourceId } from '../core/manifest';
+import { resourceKey, type ResourceId } from '../core/manifest';
+import { summaryLine, notInGitLine, type DriftCounts, type DriftResult, type NotInGit } from '../core/drift';
 import type { OutputLog } from './log';
 import type { WorkspaceRepo } from './workspaceRepo';
+import type { DriftService } from './driftService';
 
 export type EnvironmentsNode =
   | { type: 'notice'; label: string; detail: string; command?: vscode.Command; icon: string }
@@ -14,6 +16,8 @@ export type EnvironmentsNode =
   | { type: 'application'; app: Application; env: Environment; folder: vscode.WorkspaceFolder }
   | { type: 'kind'; app: Application; kind: string; resources: ResourceEntry[] }
   | { type: 'resource'; app: Application; entry: ResourceEntry }
+  | { type: 'notInGit'; env: Environment; items: NotInGit[] }
+  | { type: 'notInGitItem'; env: Environment; item: NotInGit }
   | { type: 'error'; message: string; detail?: string; location?: SourceLocation; severity: 'error' | 'warning' | 'info' };
 
 export interface ResourceEntry {
@@ -38,12 +42,40 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
   readonly onDidChangeTreeData = this.changed.event;
   private refreshCount = 0;
   private readonly subscription: vscode.Disposable;
+  private drift: DriftService | undefined;
+  private driftSubscription: vscode.Disposable | undefined;
+  private driftTimer: NodeJS.Timeout | undefined;
+  /** Only drifted, missing and not-in-Git resources are shown ("Show Only Drifted"). */
+  private onlyDrifted = false;
 
   constructor(
     private readonly log: OutputLog,
     private readonly repo: WorkspaceRepo,
   ) {
     this.subscription = repo.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  /** Drift counts, statuses and the "not in Git" objects come from here. */
+  setDrift(drift: DriftService): void {
+    this.drift = drift;
+    this.driftSubscription = drift.onDidChange(() => {
+      // Watch events come in bursts: repaint at most every 200 ms.
+      if (this.driftTimer) return;
+      this.driftTimer = setTimeout(() => {
+        this.driftTimer = undefined;
+        this.changed.fire(undefined);
+      }, 200);
+    });
+  }
+
+  get driftFilter(): boolean {
+    return this.onlyDrifted;
+  }
+
+  setDriftFilter(on: boolean): void {
+    this.onlyDrifted = on;
+    void vscode.commands.executeCommand('setContext', 'reconcile.driftFilter', on);
+    this.changed.fire(undefined);
   }
 
   /** How many times the view was refreshed by command (a cheap observable for tests). */
@@ -73,11 +105,17 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
   private async childrenOf(node?: EnvironmentsNode): Promise<EnvironmentsNode[]> {
     if (!node) return this.roots();
     switch (node.type) {
-      case 'environment':
+      case 'environment': {
+        const notInGit = this.drift?.notInGit(node.env.name) ?? [];
+        const apps = node.env.applications.filter((app) => !this.onlyDrifted || hasDrift(this.drift?.counts(node.env.name, app.id)));
         return [
           ...node.env.errors.map(errorNode),
-          ...node.env.applications.map((app): EnvironmentsNode => ({ type: 'application', app, env: node.env, folder: node.folder })),
+          ...apps.map((app): EnvironmentsNode => ({ type: 'application', app, env: node.env, folder: node.folder })),
+          ...(notInGit.length ? [{ type: 'notInGit', env: node.env, items: notInGit } as EnvironmentsNode] : []),
         ];
+      }
+      case 'notInGit':
+        return node.items.map((item): EnvironmentsNode => ({ type: 'notInGitItem', env: node.env, item }));
       case 'application':
         return this.applicationChildren(node.app);
       case 'kind':
@@ -121,8 +159,9 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       nodes.push(renderErrorNode(result.error));
       return nodes;
     }
-    const entries = resourcesOf(result);
-    if (entries.length === 0) {
+    let entries = resourcesOf(result);
+    if (this.onlyDrifted) entries = entries.filter((e) => isDrift(this.drift?.result(app.environment, resourceKey(e.id))));
+    else if (entries.length === 0) {
       // Never a silently empty application.
       nodes.push({ type: 'error', severity: 'warning', message: 'rendered no resources' });
       return nodes;
@@ -152,7 +191,9 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const item = new vscode.TreeItem(env.name, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `env:${node.folder.uri.toString()}:${env.name}`;
         const ns = env.namespaces.length ? env.namespaces.join(', ') : undefined;
-        item.description = [env.context ?? 'no context', ns, node.multiRoot ? node.folder.name : undefined].filter(Boolean).join(' · ');
+        const counts = this.drift?.counts(env.name);
+        const problem = this.drift?.problem(env.name);
+        item.description = [env.context ?? 'no context', ns, node.multiRoot ? node.folder.name : undefined, problem ? `? ${problem}` : countsText(counts)].filter(Boolean).join(' · ');
         const errors = env.errors.length + env.applications.reduce((n, a) => n + a.errors.filter((e) => e.severity !== 'info').length, 0);
         item.iconPath = new vscode.ThemeIcon(
           errors ? 'error' : env.protected ? 'lock' : 'server-environment',
@@ -163,6 +204,9 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         md.appendMarkdown(`- context: \`${env.context ?? 'none'}\`${env.contextSource ? ` (from ${env.contextSource})` : ''}\n`);
         md.appendMarkdown(`- namespaces: ${ns ?? '—'}\n- applications: ${env.applications.length}\n`);
         if (errors) md.appendMarkdown(`- problems: ${errors}\n`);
+        if (counts) md.appendMarkdown(`- drift: ${countsText(counts, true)}\n`);
+        if (problem) md.appendMarkdown(`- cluster: ${problem}\n`);
+        for (const f of this.drift?.failedApplications(env.name) ?? []) md.appendMarkdown(`- not compared (render failed): ${f}\n`);
         item.tooltip = md;
         item.contextValue = env.protected ? 'environment protected' : 'environment';
         return item;
@@ -175,7 +219,8 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const rel = path.relative(node.folder.uri.fsPath, app.root) || '.';
         const restricted = r && !r.ok && r.error.code === 'untrusted';
         const status = !r ? undefined : r.ok ? `${resourcesOf(r).length} resources` : restricted ? 'not rendered (restricted mode)' : 'render failed';
-        item.description = [status, rel].filter(Boolean).join(' · ');
+        const appCounts = this.drift?.counts(app.environment, app.id);
+        item.description = [countsText(appCounts) || status, rel].filter(Boolean).join(' · ');
         const hasErrors = app.errors.some((e) => e.severity !== 'info') || (r && !r.ok && !restricted);
         item.iconPath = new vscode.ThemeIcon(
           hasErrors ? 'error' : SOURCE_ICONS[app.sourceKind],
@@ -203,18 +248,39 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const { id, source, patchedBy } = node.entry;
         const item = new vscode.TreeItem(`${id.kind}/${id.name}`, vscode.TreeItemCollapsibleState.None);
         item.id = `res:${node.app.id}:${id.group}/${id.kind}/${id.namespace ?? ''}/${id.name}`;
-        item.description = id.namespace;
-        item.iconPath = new vscode.ThemeIcon('symbol-field');
+        const drift = this.drift?.result(node.app.environment, resourceKey(id));
+        item.description = [id.namespace, drift ? summaryLine(drift) : undefined].filter(Boolean).join(' · ');
+        item.iconPath = drift ? driftIcon(drift) : new vscode.ThemeIcon('symbol-field');
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**${id.kind}/${id.name}**\n\n- apiVersion: \`${id.group ? `${id.group}/` : ''}${id.version}\`\n`);
         if (id.namespace) md.appendMarkdown(`- namespace: \`${id.namespace}\`\n`);
         if (source) md.appendMarkdown(`- defined in: \`${vscode.workspace.asRelativePath(source.file)}\`:${source.range.start.line + 1}\n`);
         for (const p of patchedBy ?? []) md.appendMarkdown(`- patched by: \`${vscode.workspace.asRelativePath(p.file)}\`:${p.range.start.line + 1}\n`);
         item.tooltip = md;
-        item.contextValue = 'resource';
+        item.contextValue = drift ? `resource drift-${drift.status}` : 'resource';
+        if (drift) md.appendMarkdown(`\n**Drift (${node.app.environment}):** ${summaryLine(drift, { now: Date.now() })}\n`);
+        if (drift?.status === 'drifted') for (const f of drift.fields.slice(0, 10)) md.appendMarkdown(`- \`${f.path}\`${f.manager ? ` by ${f.manager}` : ''}\n`);
         item.command = source
           ? { command: 'reconcile.openSource', title: 'Open Source', arguments: [source] }
           : { command: 'reconcile.openRendered', title: 'Open Rendered Manifests', arguments: [{ type: 'application', app: node.app }] };
+        return item;
+      }
+      case 'notInGit': {
+        const item = new vscode.TreeItem('Not in Git', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `nig:${node.env.name}`;
+        item.description = `${node.items.length} live object${node.items.length === 1 ? '' : 's'}`;
+        item.iconPath = new vscode.ThemeIcon('diff-removed', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        item.tooltip = `Live objects in ${node.env.context ?? 'the cluster'} that carry ${node.env.name}'s ownership marks but are defined nowhere in Git.`;
+        item.contextValue = 'notInGit';
+        return item;
+      }
+      case 'notInGitItem': {
+        const { id } = node.item;
+        const item = new vscode.TreeItem(`${id.kind}/${id.name}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `nig:${node.env.name}:${node.item.key}`;
+        item.description = [id.namespace, notInGitLine(node.item)].filter(Boolean).join(' · ');
+        item.iconPath = new vscode.ThemeIcon('diff-removed', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        item.contextValue = 'notInGitItem';
         return item;
       }
       case 'error': {
@@ -230,6 +296,8 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
   }
 
   dispose(): void {
+    clearTimeout(this.driftTimer);
+    this.driftSubscription?.dispose();
     this.subscription.dispose();
     this.changed.dispose();
   }
@@ -250,3 +318,38 @@ function renderErrorNode(e: RenderError): EnvironmentsNode {
   };
 }
 
+
+function isDrift(r: DriftResult | undefined): boolean {
+  return r?.status === 'drifted' || r?.status === 'missing';
+}
+
+function hasDrift(c: DriftCounts | undefined): boolean {
+  return !!c && c.drifted + c.missing > 0;
+}
+
+/** `⚠ 2 drifted · ＋1 missing · −1 not in Git`, `✓ 12 in sync`; `''` while nothing is known. */
+export function countsText(c: DriftCounts | undefined, long = false): string {
+  if (!c || c.total + c.notInGit === 0) return '';
+  const parts: string[] = [];
+  if (c.drifted) parts.push(`⚠ ${c.drifted} drifted`);
+  if (c.missing) parts.push(`＋${c.missing} not in cluster`);
+  if (c.notInGit) parts.push(`−${c.notInGit} not in Git`);
+  if (c.unknown) parts.push(`? ${c.unknown} unknown`);
+  if (parts.length === 0 || long) parts.push(`✓ ${c.inSync} in sync`);
+  return parts.join(' · ');
+}
+
+function driftIcon(r: DriftResult): vscode.ThemeIcon {
+  switch (r.status) {
+    case 'in-sync':
+      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    case 'drifted':
+      return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    case 'missing':
+      return new vscode.ThemeIcon('diff-added', new vscode.ThemeColor('problemsInfoIcon.foreground'));
+    case 'unknown':
+      return new vscode.ThemeIcon('question', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    default:
+      return new vscode.ThemeIcon('circle-slash');
+  }
+}

@@ -5,8 +5,16 @@ export class OutputLog implements vscode.Disposable {
   /** The underlying channel, shared with the language client. */
   readonly channel = vscode.window.createOutputChannel('Reconcile', { log: true });
 
+  /** The last lines written at any level (bounded), for tests and bug reports. */
+  readonly recent: string[] = [];
+
   info(message: string): void {
+    this.keep(message);
     this.channel.info(message);
+  }
+  private keep(text: string): void {
+    this.recent.push(text);
+    if (this.recent.length > 300) this.recent.shift();
   }
   /** The last warnings and errors written (bounded), for tests and for "say it once" decisions. */
   readonly problems: string[] = [];
@@ -21,6 +29,7 @@ export class OutputLog implements vscode.Disposable {
     this.channel.error(text);
   }
   private remember(text: string): void {
+    this.keep(text);
     this.problems.push(text);
     if (this.problems.length > 200) this.problems.shift();
   }

@@ -1,10 +1,10 @@
 // Kubeconfig discovery without a cluster: which files, which contexts, which is current.
 // Follows kubectl's merge rules: files from the setting, else $KUBECONFIG (path-list), else
 // ~/.kube/config; for each key the first file that sets it wins.
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseDocument } from 'yaml';
 
 export interface KubeContext {
   name: string;
@@ -75,4 +75,34 @@ export async function readKubeconfig(files: string[]): Promise<KubeconfigSummary
     }
   }
   return summary;
+}
+
+/**
+ * Makes `name` the current context, as `kubectl config use-context` does: in the first file that sets
+ * `current-context`, else the first file that exists. Only that key changes (comments and layout are
+ * kept), the write is atomic (temp file + rename) and keeps the file's mode. Returns the file written.
+ */
+export async function setCurrentContext(files: string[], name: string): Promise<string> {
+  const summary = await readKubeconfig(files);
+  if (!summary.contexts.some((c) => c.name === name)) throw new Error(`no context "${name}" in ${files.join(', ')}`);
+  let target: string | undefined;
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    target ??= file;
+    if (/^current-context:\s*\S/m.test(text)) {
+      target = file;
+      break;
+    }
+  }
+  if (!target) throw new Error(`no kubeconfig file to write (${files.join(', ')})`);
+  const text = await readFile(target, 'utf8');
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw new Error(`${target} is not valid YAML; it was left as it is`);
+  doc.set('current-context', name);
+  const mode = (await stat(target)).mode & 0o777;
+  const tmp = `${target}.reconcile-${process.pid}.tmp`;
+  await writeFile(tmp, doc.toString(), { mode });
+  await rename(tmp, target);
+  return target;
 }

@@ -30,3 +30,4 @@ export {
   type EnvironmentDriftOptions,
 } from './environment';
 export { renderEnvironment, type RenderedEnvironment, type RenderFailure } from './desired';
+export { lensAnchors, lensTitle, lensProblem, staleFault, type LensAnchor, type LensTitleOptions } from './lens';

@@ -1,0 +1,132 @@
+// The drift CodeLens above each resource (and each overlay patch that changed it), and the diff it opens:
+// live (normalized) on the left, Git on the right, Secret values masked, titled
+// `<Kind>/<name> — live ↔ Git (<env>)`. Lenses are provided cheaply (ranges only) and their titles
+// resolved lazily from the current results; they refresh when the drift changes and, for the
+// "checked 12s ago" text, every 15 s while visible.
+import * as vscode from 'vscode';
+import { lensProblem, lensTitle, type LensAnchor } from '../core/drift';
+import { quickParse } from '../core/manifest';
+import type { DriftService, AnchoredResult } from './driftService';
+
+export const DRIFT_SCHEME = 'reconcile-drift';
+const REFRESH_MS = 15_000;
+
+class DriftLens extends vscode.CodeLens {
+  constructor(
+    range: vscode.Range,
+    readonly entry: AnchoredResult,
+    readonly prefixEnvironment: boolean,
+  ) {
+    super(range);
+  }
+}
+
+export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly ticker: NodeJS.Timeout;
+  private pending: NodeJS.Timeout | undefined;
+
+  constructor(private readonly drift: DriftService) {
+    this.disposables.push(this.changed, drift.onDidChange(() => this.fire()));
+    this.ticker = setInterval(() => {
+      if (vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'file')) this.changed.fire();
+    }, REFRESH_MS);
+  }
+
+  private fire(): void {
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.changed.fire();
+    }, 50);
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): DriftLens[] {
+    if (document.uri.scheme !== 'file') return [];
+    const file = document.uri.fsPath;
+    for (const env of this.drift.environmentsOfFile(file)) void this.drift.ensure(env.name);
+    const entries = this.drift.resultsForFile(file);
+    if (entries.length === 0) return [];
+    const located = entries.map((e) => ({ e, line: lineOf(document, e.anchor) }));
+    const envsPerLine = new Map<number, Set<string>>();
+    for (const { e, line } of located) envsPerLine.set(line, (envsPerLine.get(line) ?? new Set()).add(e.environment));
+    return located.map(({ e, line }) => new DriftLens(new vscode.Range(line, 0, line, 0), e, (envsPerLine.get(line)?.size ?? 0) > 1));
+  }
+
+  resolveCodeLens(lens: DriftLens): DriftLens {
+    const { entry } = lens;
+    const env = lens.prefixEnvironment ? entry.environment : undefined;
+    // The newest result, not the one from when the lens was provided.
+    const result = this.drift.result(entry.environment, entry.anchor.key) ?? entry.result;
+    let title: string;
+    if (entry.problem) title = lensProblem(entry.problem, env);
+    else if (!result) title = `${env ? `${env}: ` : ''}… reading the cluster`;
+    else title = lensTitle(result, { now: Date.now(), fault: entry.fault, environment: env });
+    lens.command = {
+      title,
+      command: 'reconcile.showDrift',
+      arguments: [entry.environment, entry.anchor.key],
+      tooltip: `Drift of ${entry.anchor.id.kind}/${entry.anchor.id.name} in ${entry.environment}: click for the diff (live ↔ Git)`,
+    };
+    return lens;
+  }
+
+  dispose(): void {
+    clearInterval(this.ticker);
+    clearTimeout(this.pending);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/**
+ * The anchor's line in the document as it is now. Saved files use the render's source map; an edited
+ * (dirty) file is searched for the same kind and name, so lenses follow the text while typing.
+ */
+function lineOf(document: vscode.TextDocument, anchor: LensAnchor): number {
+  const fallback = Math.min(anchor.range.start.line, Math.max(0, document.lineCount - 1));
+  if (!document.isDirty) return fallback;
+  const docs = quickParse(document.getText());
+  if (!docs) return fallback;
+  const match = docs.find((d) => d.id?.kind === anchor.id.kind && d.id.name === anchor.id.name) ?? docs.find((d) => {
+    const v = d.value as { metadata?: { name?: unknown }; kind?: unknown } | undefined;
+    return v?.kind === anchor.id.kind && v?.metadata?.name === anchor.id.name;
+  });
+  if (!match) return fallback;
+  // Skip the `---` marker and leading comments: the lens sits on the document's first content line.
+  for (let l = match.range.start.line; l <= match.range.end.line && l < document.lineCount; l++) {
+    const text = document.lineAt(l).text.trim();
+    if (text && text !== '---' && !text.startsWith('#')) return l;
+  }
+  return match.range.start.line;
+}
+
+/** Read-only documents for the two sides of a drift diff. */
+export class DriftDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly texts = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private serial = 0;
+
+  /** Stores the two sides and returns their URIs. */
+  put(env: string, kind: string, name: string, live: string, desired: string): { left: vscode.Uri; right: vscode.Uri } {
+    const n = ++this.serial;
+    const base = `/${encodeURIComponent(env)}/${encodeURIComponent(kind)}/${encodeURIComponent(name)}`;
+    const left = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `${base}.live.yaml`, query: `n=${n}` });
+    const right = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `${base}.git.yaml`, query: `n=${n}` });
+    this.texts.set(left.toString(), live);
+    this.texts.set(right.toString(), desired);
+    // Keep the last 50 diffs.
+    while (this.texts.size > 100) this.texts.delete(this.texts.keys().next().value as string);
+    return { left, right };
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.toString()) ?? '# this diff is no longer available: click the CodeLens again\n';
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,361 @@
+// Live drift of the environments somebody is looking at: an open editor on one of their files, or
+// their node in the Environments view. Per environment: render every application (through the
+// workspace's renderer and cache), LIST + WATCH the kinds it uses (LiveCache), keep the results
+// current (EnvironmentDrift), and stop watching a minute after nothing shows it any more.
+// All comparison logic is in src/core/drift; this class schedules it and tells the lens and the tree.
+import * as vscode from 'vscode';
+import { connectToContext, ClusterError, LiveCache, kubeconfigPaths, readKubeconfig, type ClusterClient, type CacheHealth } from '../core/cluster';
+import {
+  countResults,
+  desiredFromDocuments,
+  diffDocuments,
+  EnvironmentDrift,
+  lensAnchors,
+  ownershipOf,
+  staleFault,
+  type DiffDocuments,
+  type DriftCounts,
+  type DriftResult,
+  type LensAnchor,
+  type NotInGit,
+} from '../core/drift';
+import type { RenderedDocument } from '../core/render';
+import { resourceKey } from '../core/manifest';
+import type { Application, Environment } from '../core/repo';
+import type { OutputLog } from './log';
+import { kubeconfigSetting } from './settings';
+import type { WorkspaceRepo } from './workspaceRepo';
+
+/** How long an environment nobody looks at keeps its watches. */
+const IDLE_MS = 60_000;
+const SWEEP_MS = 15_000;
+
+export type EnvironmentDriftPhase =
+  | { phase: 'no-context'; message: string }
+  | { phase: 'rendering' }
+  | { phase: 'render-failed'; message: string }
+  | { phase: 'connecting' }
+  | { phase: 'error'; message: string }
+  | { phase: 'live' };
+
+interface Tracked {
+  name: string;
+  context?: string;
+  phase: EnvironmentDriftPhase;
+  client?: ClusterClient;
+  cache?: LiveCache;
+  drift?: EnvironmentDrift;
+  anchors: Map<string, LensAnchor[]>;
+  /** key → the application that renders it */
+  appOf: Map<string, string>;
+  failedApps: string[];
+  lastWanted: number;
+  generation: number;
+  subscriptions: Array<{ dispose(): void }>;
+  defaultNamespace: string;
+}
+
+export interface AnchoredResult {
+  environment: string;
+  anchor: LensAnchor;
+  result?: DriftResult;
+  /** Set when the environment cannot be compared (no context, render failed, cluster config). */
+  problem?: string;
+  fault?: string;
+}
+
+export class DriftService implements vscode.Disposable {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly changed = new vscode.EventEmitter<string>();
+  /** Fires with the environment whose drift (or phase) changed. */
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly sweeper: NodeJS.Timeout;
+  /** Environments the tree shows expanded (the tree tells us). */
+  private readonly treeWants = new Set<string>();
+  private treeVisible = false;
+
+  constructor(
+    private readonly repo: WorkspaceRepo,
+    private readonly log: OutputLog,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.disposables.push(
+      this.changed,
+      repo.onDidChangeRender((app) => this.renderChanged(app)),
+      repo.onDidChange(() => this.modelChanged()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('reconcile.kubeconfig') && this.restartAll('kubeconfig setting changed')),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.ensureVisible()),
+    );
+  }
+
+  /** The tree reports which environment nodes are expanded and whether it is visible. */
+  setTreeInterest(visible: boolean, expanded: Iterable<string>): void {
+    this.treeVisible = visible;
+    this.treeWants.clear();
+    for (const e of expanded) this.treeWants.add(e);
+    if (visible) for (const e of this.treeWants) void this.ensure(e);
+  }
+
+  /** Environments (with a context) that render this file. */
+  environmentsOfFile(file: string): Environment[] {
+    const out: Environment[] = [];
+    for (const { model } of this.repo.current) {
+      for (const env of model.environments) if (env.applications.some((a) => a.sourcePaths.includes(file))) out.push(env);
+    }
+    return out;
+  }
+
+  /** Environments mapped to a context. */
+  environmentsOfContext(context: string): Environment[] {
+    return this.repo.current.flatMap((f) => f.model.environments.filter((e) => e.context === context));
+  }
+
+  private ensureVisible(): void {
+    for (const ed of vscode.window.visibleTextEditors) {
+      if (ed.document.uri.scheme !== 'file') continue;
+      for (const env of this.environmentsOfFile(ed.document.uri.fsPath)) void this.ensure(env.name);
+    }
+  }
+
+  phase(envName: string): EnvironmentDriftPhase | undefined {
+    return this.tracked.get(envName)?.phase;
+  }
+
+  /** Starts (or keeps alive) the drift of an environment. Resolves once its first results are in. */
+  async ensure(envName: string): Promise<void> {
+    const t = this.tracked.get(envName);
+    if (t) {
+      t.lastWanted = Date.now();
+      return;
+    }
+    await this.start(envName);
+  }
+
+  private async start(envName: string): Promise<void> {
+    const env = this.repo.findEnvironment(envName);
+    if (!env) return;
+    const t: Tracked = { name: envName, context: env.context, phase: { phase: 'rendering' }, anchors: new Map(), appOf: new Map(), failedApps: [], lastWanted: Date.now(), generation: 0, subscriptions: [], defaultNamespace: env.namespaces[0] ?? 'default' };
+    this.tracked.set(envName, t);
+    if (!env.context) {
+      t.phase = { phase: 'no-context', message: `no cluster context for ${envName}: set \`context:\` for it in .reconcile.yaml` };
+      this.changed.fire(envName);
+      return;
+    }
+    const files = kubeconfigPaths(kubeconfigSetting());
+    const kube = await readKubeconfig(files);
+    if (!kube.contexts.some((c) => c.name === env.context)) {
+      t.phase = { phase: 'no-context', message: `context ${env.context} is not in the kubeconfig (${files.join(', ')})` };
+      this.changed.fire(envName);
+      return;
+    }
+    t.defaultNamespace = env.namespaces[0] ?? kube.contexts.find((c) => c.name === env.context)?.namespace ?? 'default';
+    this.changed.fire(envName);
+    await this.loadDesired(t, env);
+  }
+
+  /** Renders the environment's applications and hands the desired objects to the drift engine. */
+  private async loadDesired(t: Tracked, env: Environment): Promise<void> {
+    const generation = ++t.generation;
+    const results = await Promise.all(env.applications.map(async (a) => ({ app: a, r: await this.repo.render(a) })));
+    if (generation !== t.generation || this.tracked.get(t.name) !== t) return; // superseded or stopped
+    const docs: Array<RenderedDocument & { app: Application }> = [];
+    const failed: string[] = [];
+    for (const { app, r } of results) {
+      if (r.ok) for (const d of r.documents) docs.push({ ...d, app });
+      else failed.push(`${app.name}: ${r.error.message}`);
+    }
+    t.failedApps = failed;
+    t.anchors = lensAnchors(docs);
+    t.appOf = new Map();
+    for (const d of docs) if (d.id?.kind && d.id.version) t.appOf.set(resourceKey(d.id), d.app.id);
+    if (docs.length === 0 && failed.length) {
+      t.phase = { phase: 'render-failed', message: `did not render: ${failed.join('; ')}` };
+      this.changed.fire(t.name);
+      return;
+    }
+    if (!t.drift) {
+      t.phase = { phase: 'connecting' };
+      this.changed.fire(t.name);
+      try {
+        t.client = await connectToContext({ files: kubeconfigPaths(kubeconfigSetting()), context: t.context, userAgent: 'reconcile-vscode' });
+      } catch (e) {
+        t.phase = { phase: 'error', message: e instanceof ClusterError ? e.message : String((e as Error).message ?? e) };
+        this.log.warn(`Drift of ${t.name}: ${t.phase.message}`);
+        this.changed.fire(t.name);
+        return;
+      }
+      if (this.tracked.get(t.name) !== t) return t.client.dispose();
+      t.cache = new LiveCache(t.client, { defaultNamespace: t.defaultNamespace, namespaces: env.namespaces });
+      t.drift = new EnvironmentDrift(t.cache, {
+        environment: t.name,
+        context: t.context,
+        ignoreRules: this.configOf(env)?.ignore ?? [],
+        ownership: ownershipOf(env),
+        defaultNamespace: t.defaultNamespace,
+      });
+      t.subscriptions.push(
+        t.drift.onDidChange(() => this.changed.fire(t.name)),
+        t.cache.onHealth((h) => this.healthChanged(t, h)),
+      );
+      t.phase = { phase: 'live' };
+    }
+    const set = desiredFromDocuments(docs);
+    for (const w of set.warnings) this.log.warn(`Drift of ${t.name}: ${w}`);
+    await t.drift.setDesired(set);
+    this.changed.fire(t.name);
+  }
+
+  private lastHealth = new Map<string, string>();
+  private healthChanged(t: Tracked, h: CacheHealth): void {
+    const sig = `${h.state}|${h.error?.message ?? ''}`;
+    if (this.lastHealth.get(t.name) === sig) return;
+    this.lastHealth.set(t.name, sig);
+    if (h.error) this.log.warn(`Cluster ${t.context} (${t.name}): ${h.state}: ${h.error.message}`);
+    else this.log.info(`Cluster ${t.context} (${t.name}): ${h.state}`);
+    this.changed.fire(t.name);
+  }
+
+  private configOf(env: Environment) {
+    return this.repo.current.find((f) => f.model.environments.includes(env))?.model.config;
+  }
+
+  private readonly rerender = new Map<string, NodeJS.Timeout>();
+  private renderChanged(app: Application): void {
+    const t = this.tracked.get(app.environment);
+    if (!t) return;
+    clearTimeout(this.rerender.get(t.name));
+    this.rerender.set(
+      t.name,
+      setTimeout(() => {
+        const env = this.repo.findEnvironment(t.name);
+        if (env) void this.loadDesired(t, env);
+      }, 100),
+    );
+  }
+
+  private modelChanged(): void {
+    for (const t of [...this.tracked.values()]) {
+      const env = this.repo.findEnvironment(t.name);
+      if (!env || env.context !== t.context) this.stop(t.name, env ? 'its context changed' : 'it no longer exists');
+    }
+    this.ensureVisible();
+  }
+
+  /** Results anchored in this file, for every environment that is live or cannot be compared. */
+  resultsForFile(file: string): AnchoredResult[] {
+    const out: AnchoredResult[] = [];
+    for (const t of this.tracked.values()) {
+      const anchors = t.anchors.get(file);
+      if (!anchors) continue;
+      for (const anchor of anchors) {
+        const problem =
+          t.phase.phase === 'no-context' || t.phase.phase === 'error' || t.phase.phase === 'render-failed' ? t.phase.message
+          : t.phase.phase === 'connecting' || t.phase.phase === 'rendering' ? undefined
+          : undefined;
+        const result = t.drift?.result(anchor.key);
+        const fault = result && t.cache ? staleFault(t.cache.lookup(anchor.id), anchor.id, t.cache.health(), t.defaultNamespace) : undefined;
+        out.push({ environment: t.name, anchor, result, problem, fault });
+      }
+    }
+    return out;
+  }
+
+  result(envName: string, key: string): DriftResult | undefined {
+    return this.tracked.get(envName)?.drift?.result(key);
+  }
+
+  /** Counts of the environment, or of one application of it. Undefined while nothing is known. */
+  counts(envName: string, appId?: string): DriftCounts | undefined {
+    const t = this.tracked.get(envName);
+    if (!t?.drift) return undefined;
+    const results = t.drift.results().filter((r) => !appId || t.appOf.get(r.key) === appId);
+    return countResults(results, appId ? 0 : this.notInGit(envName).length);
+  }
+
+  /** Live objects of the environment that are not in Git (none while an application fails to render: they could be its). */
+  notInGit(envName: string): NotInGit[] {
+    const t = this.tracked.get(envName);
+    if (!t?.drift || t.failedApps.length) return [];
+    return t.drift.notInGit();
+  }
+
+  failedApplications(envName: string): string[] {
+    return this.tracked.get(envName)?.failedApps ?? [];
+  }
+
+  /** The environment's cluster problem for the tree, when there is one. */
+  problem(envName: string): string | undefined {
+    const t = this.tracked.get(envName);
+    if (!t) return undefined;
+    if (t.phase.phase === 'no-context' || t.phase.phase === 'error' || t.phase.phase === 'render-failed') return t.phase.message;
+    const h = t.cache?.health();
+    if (h?.error && (h.state === 'failing' || h.state === 'degraded')) {
+      const stream = h.streams.find((s) => s.error === h.error);
+      if (stream?.state === 'reconnecting') return `watch broken, reconnecting: ${h.error.message}`;
+      if (h.error.kind === 'forbidden') return `no permission to read some kinds: ${h.error.message}`;
+      return `cluster ${h.error.kind === 'timeout' ? 'slow' : 'unreachable'}: ${h.error.message}`;
+    }
+    return undefined;
+  }
+
+  /** The keys of the environment's results of one application. */
+  resultsOf(envName: string, appId?: string): DriftResult[] {
+    const t = this.tracked.get(envName);
+    if (!t?.drift) return [];
+    return t.drift.results().filter((r) => !appId || t.appOf.get(r.key) === appId);
+  }
+
+  diff(envName: string, key: string): DiffDocuments | undefined {
+    const r = this.result(envName, key);
+    return r ? diffDocuments(r, envName) : undefined;
+  }
+
+  /** Tracked environment names. */
+  environments(): string[] {
+    return [...this.tracked.keys()];
+  }
+
+  /** Forgets everything and starts again (kubeconfig changed, context switched, Refresh). */
+  restartAll(why: string): void {
+    const names = [...this.tracked.keys()];
+    for (const n of names) this.stop(n, why);
+    this.ensureVisible();
+    if (this.treeVisible) for (const e of this.treeWants) void this.ensure(e);
+  }
+
+  private stop(envName: string, why: string): void {
+    const t = this.tracked.get(envName);
+    if (!t) return;
+    this.tracked.delete(envName);
+    this.lastHealth.delete(envName);
+    clearTimeout(this.rerender.get(envName));
+    for (const s of t.subscriptions) s.dispose();
+    t.drift?.dispose();
+    t.cache?.stop();
+    t.client?.dispose();
+    this.log.info(`Stopped watching ${envName}${t.context ? ` (${t.context})` : ''}: ${why}`);
+    this.changed.fire(envName);
+  }
+
+  /** Stops the environments nothing has shown for a minute. */
+  private sweep(): void {
+    const now = Date.now();
+    const wanted = new Set<string>();
+    for (const ed of vscode.window.visibleTextEditors) {
+      if (ed.document.uri.scheme === 'file') for (const env of this.environmentsOfFile(ed.document.uri.fsPath)) wanted.add(env.name);
+    }
+    if (this.treeVisible) for (const e of this.treeWants) wanted.add(e);
+    for (const t of [...this.tracked.values()]) {
+      if (wanted.has(t.name)) t.lastWanted = now;
+      else if (now - t.lastWanted > IDLE_MS) this.stop(t.name, 'nothing shows it');
+    }
+  }
+
+  dispose(): void {
+    clearInterval(this.sweeper);
+    for (const n of [...this.tracked.keys()]) this.stop(n, 'shutting down');
+    for (const d of this.disposables) d.dispose();
+  }
+}
+

@@ -1,0 +1,187 @@
+// Drift in a real VS Code against the real kube-apiserver of the harness: examples' dev environment is
+// applied, the CodeLens says "in sync", a change made with kubectl turns it into "drifted" with the field
+// and its manager, the lens opens a diff editor, the tree counts and filters, an unreachable cluster is
+// shown for what it is and recovery is automatic.
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import { parseAllDocuments } from 'yaml';
+import { connectToContext, type ClusterClient, type RawObject } from '../../src/core/cluster';
+import { desiredFromDocuments, toApplyPayload } from '../../src/core/drift';
+import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
+import type { ShownDiff } from '../../src/vscode/driftCommands';
+import { activateExtension, requireEnv, screenshot, sleep, waitFor } from './util';
+
+const execFileP = promisify(execFile);
+const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
+const CONTEXT = 'reconcile-local';
+
+let client: ClusterClient;
+
+async function kubectl(...args: string[]): Promise<string> {
+  const tools = JSON.parse(requireEnv('RECONCILE_TEST_TOOLS')) as { kubectl: string };
+  const { stdout } = await execFileP(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: requireEnv('RECONCILE_TEST_KUBECONFIG') } });
+  return stdout;
+}
+
+/** Namespaces and CRDs first (waiting until the CRDs are served), then everything else, with server-side apply. */
+async function applyAll(objects: RawObject[]): Promise<void> {
+  const first = objects.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition');
+  for (const o of first) await client.serverSideApply(toApplyPayload(o), { fieldManager: 'reconcile', force: true });
+  for (const crd of first.filter((o) => o.kind === 'CustomResourceDefinition')) {
+    const spec = crd.spec as { group: string; names: { kind: string }; versions: { name: string }[] };
+    await waitFor(async () => {
+      client.invalidateDiscovery();
+      return client.resolve(`${spec.group}/${spec.versions[0].name}`, spec.names.kind);
+    }, `CRD ${spec.names.kind} served`);
+  }
+  for (const o of objects.filter((x) => !first.includes(x))) await client.serverSideApply(toApplyPayload(o), { fieldManager: 'reconcile', force: true });
+}
+
+
+async function lensOf(file: string, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<vscode.CodeLens> {
+  let last: string[] = [];
+  try {
+    return await waitFor(async () => {
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', vscode.Uri.file(file), 100)) ?? [];
+      last = lenses.map((l) => l.command?.title ?? '');
+      return lenses.find((l) => pattern.test(l.command?.title ?? ''));
+    }, what, timeoutMs);
+  } catch (e) {
+    const api = await activateExtension();
+    throw new Error(`${(e as Error).message}; lenses: ${JSON.stringify(last)}\nlog:\n${api.log.recent.slice(-30).join('\n')}`);
+  }
+}
+
+describe('Drift', function () {
+  this.timeout(120_000);
+  const deployment = () => path.join(ws(), 'apps', 'web', 'base', 'deployment.yaml');
+
+  before(async () => {
+    const api = await activateExtension();
+    client = await connectToContext({ files: [requireEnv('RECONCILE_TEST_KUBECONFIG')], context: CONTEXT });
+    await api.repo.models();
+    const dev = api.repo.findEnvironment('dev');
+    assert.ok(dev, 'examples have a dev environment');
+    const documents = [];
+    for (const app of dev.applications) {
+      const r = await api.repo.render(app);
+      assert.ok(r.ok, `render ${app.id}: ${!r.ok && r.error.message}`);
+      documents.push(...r.documents);
+    }
+    // What Git wants: one object per identity, as drift compares it (the first definition wins).
+    const objects = desiredFromDocuments(documents).objects.map((d) => d.object as RawObject);
+    const crds = fs.readFileSync(path.join(vscode.extensions.getExtension('reconcile-dev.reconcile')!.extensionPath, 'test', 'fixtures', 'drift', 'cluster', 'flux-crds.yaml'), 'utf8');
+    await applyAll([...parseAllDocuments(crds).map((d) => d.toJS() as RawObject).filter(Boolean), ...objects]);
+  });
+
+  after(() => client?.dispose());
+
+  it('shows "in sync" on the resource in its source file, through the CodeLens provider', async () => {
+    const doc = await vscode.workspace.openTextDocument(deployment());
+    await vscode.window.showTextDocument(doc);
+    const lens = await lensOf(deployment(), /^✓ in sync · checked \d+s ago$/, 'an in-sync lens on apps/web/base/deployment.yaml');
+    assert.equal(lens.range.start.line, 0, 'the lens sits on the Deployment document');
+    assert.equal(lens.command?.command, 'reconcile.showDrift');
+    // An overlay patch carries the lens of the object it changed: worker's dev JSON6902 patch of its Deployment.
+    const patch = path.join(ws(), 'apps', 'worker', 'overlays', 'dev', 'kustomization.yaml');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(patch), { preview: false });
+    const onPatch = await waitFor(async () => {
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', vscode.Uri.file(patch), 100)) ?? [];
+      return lenses.find((l) => /Deployment\/shop-dev\/worker/.test(JSON.stringify(l.command?.arguments)) && /^✓ in sync/.test(l.command?.title ?? ''));
+    }, 'an in-sync lens for the worker Deployment on its dev patch');
+    assert.match(fs.readFileSync(patch, 'utf8').split('\n')[onPatch.range.start.line], /target|patch|path/, 'on the patch entry');
+    assert.match(JSON.stringify(onPatch.command?.arguments), /Deployment\/shop-dev\/worker/);
+  });
+
+  it('turns into "drifted" with the field and its field manager after kubectl changes the live object, and opens the diff', async () => {
+    await kubectl('-n', 'shop-dev', 'patch', 'deployment/web', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"spec":{"replicas":5}}');
+    const lens = await lensOf(deployment(), /^⚠ drifted: spec\.replicas \d+→5 \(kubectl-edit\)/, 'a drifted lens naming spec.replicas and kubectl-edit');
+    await sleep(1500); // the editor repaints lenses after a short debounce
+    await screenshot('drift-lens');
+    const shown = await vscode.commands.executeCommand<ShownDiff>(lens.command!.command, ...(lens.command!.arguments ?? []));
+    assert.equal(shown.title, 'Deployment/web — live ↔ Git (dev)');
+    const tab = await waitFor(() => {
+      const t = vscode.window.tabGroups.activeTabGroup.activeTab;
+      return t?.input instanceof vscode.TabInputTextDiff ? t : undefined;
+    }, 'a diff editor tab');
+    assert.equal(tab.label, 'Deployment/web — live ↔ Git (dev)');
+    const left = (await vscode.workspace.openTextDocument(shown.left)).getText();
+    const right = (await vscode.workspace.openTextDocument(shown.right)).getText();
+    assert.match(left, /replicas: 5/);
+    assert.doesNotMatch(right, /replicas: 5/);
+    await screenshot('drift-diff');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('counts drift in the tree, per environment and application, and filters to drifted resources', async () => {
+    const api = await activateExtension();
+    const roots = await api.environments.getChildren();
+    const dev = roots.find((n) => n.type === 'environment' && n.env.name === 'dev')!;
+    await waitFor(() => /⚠ 1 drifted/.test(String(api.environments.getTreeItem(dev).description)), 'dev shows 1 drifted').catch((e: Error) => {
+      throw new Error(`${e.message}: ${api.environments.getTreeItem(dev).description}`);
+    });
+    const web = (await api.environments.getChildren(dev)).find((n) => n.type === 'application' && n.app.name === 'shop-web')!;
+    assert.match(String(api.environments.getTreeItem(web).description), /⚠ 1 drifted/);
+    assert.ok(api.tree.badge && api.tree.badge.value >= 1, 'the view has a badge');
+    await vscode.commands.executeCommand('reconcile.filterDrifted');
+    try {
+      const apps = (await api.environments.getChildren(dev)).filter((n): n is Extract<EnvironmentsNode, { type: 'application' }> => n.type === 'application');
+      assert.deepEqual(apps.map((a) => a.app.name), ['shop-web']);
+      const resources = await api.environments.getChildren(apps[0]);
+      assert.deepEqual(
+        resources.map((r) => (r.type === 'resource' ? `${r.entry.id.kind}/${r.entry.id.name}` : r.type)),
+        ['Deployment/web'],
+      );
+      const item = api.environments.getTreeItem(resources[0]);
+      assert.match(String(item.description), /⚠ drifted: spec\.replicas/);
+      assert.match(String(item.contextValue), /drift-drifted/);
+    } finally {
+      await vscode.commands.executeCommand('reconcile.clearDriftFilter');
+    }
+    // Back in sync after Git's state is applied again.
+    await kubectl('-n', 'shop-dev', 'patch', 'deployment/web', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"spec":{"replicas":1}}');
+    await lensOf(deployment(), /^✓ in sync/, 'in sync again');
+  });
+
+  it('masks Secret values in the diff', async () => {
+    const api = await activateExtension();
+    const key = api.drift.resultsOf('dev').find((r) => r.id.kind === 'Secret' && r.id.name === 'api-db-credentials')?.key;
+    assert.ok(key, `a Secret result among ${api.drift.resultsOf('dev').map((r) => r.key).join(', ')}`);
+    const shown = await vscode.commands.executeCommand<ShownDiff>('reconcile.showDrift', 'dev', key);
+    const texts = (await vscode.workspace.openTextDocument(shown.left)).getText() + (await vscode.workspace.openTextDocument(shown.right)).getText();
+    assert.match(texts, /\*\*\* \(unchanged\)/);
+    const secret = parseAllDocuments(fs.readFileSync(path.join(ws(), 'apps', 'api', 'overlays', 'dev', 'secret.yaml'), 'utf8'))[0].toJS() as { stringData: Record<string, string> };
+    const values = Object.values(secret.stringData);
+    assert.ok(values.length >= 2);
+    for (const v of values) {
+      assert.ok(!texts.includes(v), `the Secret value ${v.slice(0, 2)}… is not in the diff`);
+      assert.ok(!texts.includes(Buffer.from(v).toString('base64')), 'nor its base64');
+    }
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('shows an unreachable cluster on the lens and in the tree, and recovers by itself', async () => {
+    const api = await activateExtension();
+    // A kubeconfig whose reconcile-local context points at a closed port.
+    const real = fs.readFileSync(requireEnv('RECONCILE_TEST_KUBECONFIG'), 'utf8');
+    const dead = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'reconcile-dead-')), 'kubeconfig');
+    assert.match(real, /server:\s*["']?https:\/\/127\.0\.0\.1:\d+/);
+    fs.writeFileSync(dead, real.replace(/(server:\s*["']?)https?:\/\/127\.0\.0\.1:\d+/g, '$1https://127.0.0.1:1'));
+    const config = vscode.workspace.getConfiguration('reconcile');
+    await config.update('kubeconfig', dead, vscode.ConfigurationTarget.Workspace);
+    try {
+      await lensOf(deployment(), /^\? cluster unreachable: .*(refused|127\.0\.0\.1:1)/, 'an unreachable lens');
+      const dev = (await api.environments.getChildren()).find((n) => n.type === 'environment' && n.env.name === 'dev')!;
+      await waitFor(() => /\? cluster unreachable/.test(String(api.environments.getTreeItem(dev).description)), 'the tree says unreachable');
+    } finally {
+      await config.update('kubeconfig', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await lensOf(deployment(), /^✓ in sync/, 'in sync again after the cluster came back');
+    await sleep(100);
+  });
+});
