@@ -13,6 +13,8 @@ import { clusterSettings } from './vscode/clusterSettings';
 import { DriftService } from './vscode/driftService';
 import { DRIFT_SCHEME, DriftDocuments, DriftLensProvider } from './vscode/driftLens';
 import { registerDriftCommands } from './vscode/driftCommands';
+import { Prompts } from './vscode/prompts';
+import { GIT_SCHEME, GitDocuments, HistoryLensProvider, Repos, registerHistoryCommands } from './vscode/history';
 
 /** What the extension returns from activate(): a small, stable surface used by the integration tests and benches. */
 export interface ReconcileApi {
@@ -26,6 +28,8 @@ export interface ReconcileApi {
   readonly log: OutputLog;
   readonly drift: DriftService;
   readonly driftLenses: DriftLensProvider;
+  /** Every confirmation goes through here (the integration tests script the answers). */
+  readonly prompts: Prompts;
 }
 
 export function activate(context: vscode.ExtensionContext): ReconcileApi {
@@ -48,6 +52,10 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   environments.setDrift(drift);
   const driftLenses = new DriftLensProvider(drift);
   const driftDocuments = new DriftDocuments();
+  const prompts = new Prompts();
+  const repos = new Repos();
+  const gitDocuments = new GitDocuments();
+  const historyLenses = new HistoryLensProvider(repos);
   // The tree needs an environment's drift while its node is expanded and the view visible.
   const collapsed = new Set<string>();
   const treeInterest = () => {
@@ -75,6 +83,11 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     driftDocuments,
     vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'yaml' }, { scheme: 'file', pattern: '**/*.{yaml,yml}' }], driftLenses),
     vscode.workspace.registerTextDocumentContentProvider(DRIFT_SCHEME, driftDocuments),
+    historyLenses,
+    vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'yaml' }, { scheme: 'file', pattern: '**/*.{yaml,yml}' }], historyLenses),
+    vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, gitDocuments),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => repos.forget()),
+    ...registerHistoryCommands({ repo, repos, documents: gitDocuments, prompts, log }),
     tree.onDidChangeVisibility(treeInterest),
     tree.onDidCollapseElement((e) => e.element.type === 'environment' && (collapsed.add(e.element.env.name), treeInterest())),
     tree.onDidExpandElement((e) => e.element.type === 'environment' && (collapsed.delete(e.element.env.name), treeInterest())),
@@ -94,7 +107,7 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   setTimeout(() => void languageClient.start().catch((e: Error) => log.error(`The language server did not start: ${e.message}`)), 0);
   const activationMs = performance.now() - t0;
   log.info(`Reconcile ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, environments, repo, contextStatus, tree, languageClient, log, drift, driftLenses };
+  return { activationMs, environments, repo, contextStatus, tree, languageClient, log, drift, driftLenses, prompts };
 }
 
 export function deactivate(): void {
