@@ -24,6 +24,11 @@ export const DEFAULT_SYSTEM_MANAGERS: readonly string[] = [
   'kube-proxy',
   'cloud-controller-manager',
   'before-first-apply',
+  // Reconcile's own requests to the GitOps engines (src/core/delegate): a sync operation, a refresh or
+  // a reconcile request is a message to the controller, not drift.
+  'reconcile-argo-sync',
+  'reconcile-argo-refresh',
+  'reconcile-flux-reconcile',
 ];
 
 export interface CompareOptions {
