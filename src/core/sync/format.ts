@@ -1,0 +1,198 @@
+// Words for plans and sync results: `reconcile plan --format text|md|json` (and the Plan view's Markdown
+// export), its exit code, and one line per sync result for the Output channel. Secret values never
+// reach here: plan items carry masks only.
+import * as path from 'node:path';
+import type { DriftField } from '../drift/types';
+import { formatValue } from '../drift/format';
+import type { ResourceId } from '../manifest/identity';
+import { conflictText } from './failures';
+import type { Plan, PlanItem, SyncOutcome, SyncResult } from './types';
+
+export interface PlanFormatOptions {
+  /** Source files are shown relative to this folder. */
+  root?: string;
+  /** List unchanged resources one by one too (text). Default false: only their number. */
+  unchanged?: boolean;
+}
+
+/** 0 nothing to change; 1 something to create, update or prune; 2 a dry-run failed (nothing was verified for it). */
+export function planExitCode(plan: Pick<Plan, 'counts'>): 0 | 1 | 2 {
+  if (plan.counts.failed > 0) return 2;
+  return plan.counts.create + plan.counts.update + plan.counts.prune > 0 ? 1 : 0;
+}
+
+function label(id: Pick<ResourceId, 'kind' | 'namespace' | 'name'>): string {
+  return `${id.kind} ${id.namespace ? `${id.namespace}/` : ''}${id.name}`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** `2 to create, 1 to update, 18 unchanged, 1 failed, 1 prune candidate` */
+export function planSummary(plan: Pick<Plan, 'counts'>): string {
+  const c = plan.counts;
+  const parts = [`${c.create} to create`, `${c.update} to update`, `${c.unchanged} unchanged`];
+  if (c.failed) parts.push(`${c.failed} failed`);
+  parts.push(plural(c.prune, 'prune candidate'));
+  return parts.join(', ');
+}
+
+/** `spec.replicas: 5 → 2` (the cluster's value, then Git's), `data.password: changed (value hidden)`. */
+export function planFieldLine(f: DriftField): string {
+  const who = f.manager && f.change !== 'missing' ? ` (now set by ${f.manager})` : '';
+  if (f.masked) return `${f.path}: ${f.change === 'changed' ? 'changed' : f.change === 'missing' ? 'added' : 'removed'} (value hidden)${who}`;
+  if (f.change === 'missing') return `${f.path}: ∅ → ${formatValue(f.desired)}`;
+  if (f.change === 'added') return `${f.path}: ${formatValue(f.live)} → ∅${who}`;
+  return `${f.path}: ${formatValue(f.live)} → ${formatValue(f.desired)}${who}`;
+}
+
+function failureLine(i: PlanItem): string {
+  const f = i.failure;
+  const msg = f?.serverMessage ?? f?.message ?? 'failed';
+  return msg.replace(/\s*\n\s*/g, ' ');
+}
+
+function where(i: PlanItem, root?: string): string {
+  if (!i.source) return '';
+  const file = root ? path.relative(root, i.source.file) : i.source.file;
+  return `${file}:${i.source.range.start.line + 1}`;
+}
+
+function headline(plan: Plan): string {
+  const ctx = plan.context ? `context ${plan.context}` : plan.server;
+  return `Plan for ${plan.environment} (${ctx}): ${planSummary(plan)}`;
+}
+
+export function planText(plan: Plan, opts: PlanFormatOptions = {}): string {
+  const lines: string[] = [headline(plan)];
+  const failed = plan.items.filter((i) => i.action === 'failed');
+  if (failed.length) {
+    lines.push('', `DRY-RUN FAILED for ${plural(failed.length, 'resource')}: a sync applies nothing until ${failed.length === 1 ? 'it is' : 'they are'} fixed (or the others are applied on purpose).`);
+    for (const i of failed) {
+      lines.push(`✗ failed   ${label(i.id)}: ${failureLine(i)}`);
+      if (i.note) lines.push(`      ${i.note}`);
+      const src = where(i, opts.root);
+      if (src) lines.push(`      defined at ${src}`);
+    }
+  }
+  const changes = plan.items.filter((i) => i.action === 'create' || i.action === 'update' || i.action === 'prune');
+  if (changes.length) lines.push('');
+  for (const i of changes) {
+    if (i.action === 'create') {
+      lines.push(`+ create   ${label(i.id)}`);
+      if (i.note) lines.push(`      ${i.note}`);
+    } else if (i.action === 'update') {
+      lines.push(`~ update   ${label(i.id)}`);
+      for (const f of i.fields ?? []) lines.push(`      ${planFieldLine(f)}`);
+      if (i.conflicts?.length) lines.push(`      ! conflict: ${conflictText(i.conflicts)} — a sync takes these fields over only with force`);
+    } else {
+      lines.push(`- prune    ${label(i.id)}`);
+      lines.push(`      not in Git; owned by ${plan.environment} (${i.ownership}); deleted only when pruning is confirmed`);
+    }
+  }
+  const unchanged = plan.items.filter((i) => i.action === 'unchanged');
+  if (unchanged.length) {
+    lines.push('');
+    if (opts.unchanged) for (const i of unchanged) lines.push(`= unchanged ${label(i.id)}`);
+    else lines.push(`= ${plural(unchanged.length, 'resource')} unchanged`);
+  }
+  if (plan.warnings.length) {
+    lines.push('');
+    for (const w of plan.warnings) lines.push(`warning: ${w}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Inline code that survives backticks inside. */
+function code(s: string): string {
+  const text = s.replace(/\s*\n\s*/g, ' ');
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return longest ? `${fence} ${text} ${fence}` : `${fence}${text}${fence}`;
+}
+
+function mdText(s: string): string {
+  return s.replace(/([\\*_[\]<>|#])/g, '\\$1').replace(/\s*\n\s*/g, ' ');
+}
+
+export function planMarkdown(plan: Plan, opts: PlanFormatOptions = {}): string {
+  const c = plan.counts;
+  const lines: string[] = [`## Plan: ${mdText(plan.environment)}${plan.context ? ` (${code(plan.context)})` : ''}`, ''];
+  lines.push(`Server-side dry-run of ${plural(c.total, 'resource')} against ${code(plan.server)}, ${new Date(plan.createdAt).toISOString()}.`, '');
+  lines.push('| create | update | unchanged | failed | prune candidates |', '| ---: | ---: | ---: | ---: | ---: |');
+  lines.push(`| ${c.create} | ${c.update} | ${c.unchanged} | ${c.failed} | ${c.prune} |`, '');
+  const section = (title: string, items: PlanItem[], body: (i: PlanItem) => string[]) => {
+    if (!items.length) return;
+    lines.push(`### ${title}`, '');
+    for (const i of items) lines.push(...body(i));
+    lines.push('');
+  };
+  const src = (i: PlanItem) => (i.source ? ` — ${code(where(i, opts.root))}` : '');
+  section(`❌ Dry-run failed (${c.failed}): nothing is synced until fixed`, plan.items.filter((i) => i.action === 'failed'), (i) => [
+    `- **${mdText(label(i.id))}**${src(i)}`,
+    `  - ${code(failureLine(i))}`,
+    ...(i.note ? [`  - ${mdText(i.note)}`] : []),
+  ]);
+  section(`Create (${c.create})`, plan.items.filter((i) => i.action === 'create'), (i) => [`- ${mdText(label(i.id))}${i.note ? ` — ${mdText(i.note)}` : ''}`]);
+  section(`Update (${c.update})`, plan.items.filter((i) => i.action === 'update'), (i) => [
+    `- **${mdText(label(i.id))}**`,
+    ...(i.fields ?? []).map((f) => `  - ${code(planFieldLine(f))}`),
+    ...(i.conflicts?.length ? [`  - ⚠ conflict: ${mdText(conflictText(i.conflicts))} (taken over only with force)`] : []),
+  ]);
+  section(`Prune candidates (${c.prune}): deleted only when confirmed`, plan.items.filter((i) => i.action === 'prune'), (i) => [`- ${mdText(label(i.id))} — ${mdText(i.ownership ?? '')}`]);
+  const unchanged = plan.items.filter((i) => i.action === 'unchanged');
+  if (unchanged.length) {
+    lines.push(`<details><summary>Unchanged (${unchanged.length})</summary>`, '');
+    for (const i of unchanged) lines.push(`- ${mdText(label(i.id))}`);
+    lines.push('', '</details>', '');
+  }
+  for (const w of plan.warnings) lines.push(`> ⚠ ${mdText(w)}`);
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+export function planJson(plan: Plan, opts: PlanFormatOptions = {}): string {
+  return `${JSON.stringify(
+    {
+      environment: plan.environment,
+      context: plan.context,
+      server: plan.server,
+      createdAt: new Date(plan.createdAt).toISOString(),
+      durationMs: Math.round(plan.durationMs),
+      requests: plan.requests,
+      exitCode: planExitCode(plan),
+      counts: plan.counts,
+      items: plan.items.map((i) => ({
+        key: i.key,
+        resource: i.id,
+        action: i.action,
+        ...(i.application ? { application: i.application } : {}),
+        ...(i.source ? { source: where(i, opts.root) } : {}),
+        wave: i.wave,
+        ...(i.fields ? { fields: i.fields.map(({ segments: _s, ...f }) => f) } : {}),
+        ...(i.conflicts ? { conflicts: i.conflicts } : {}),
+        ...(i.failure ? { failure: i.failure } : {}),
+        ...(i.note ? { note: i.note } : {}),
+        ...(i.ownership ? { ownership: i.ownership } : {}),
+      })),
+      warnings: plan.warnings,
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+const STATUS_ICON: Record<SyncResult['status'], string> = { applied: '✓', unchanged: '=', failed: '✗', skipped: '⊘', cancelled: '■', pruned: '−' };
+
+/** One line per result for the Output channel: `✓ applied   Deployment shop-dev/api (updated)`. */
+export function syncResultLine(r: SyncResult): string {
+  const extra = r.conflicts?.length ? ` — conflict: ${conflictText(r.conflicts)}` : '';
+  const msg = r.failure ? `: ${(r.failure.serverMessage ?? r.failure.message).replace(/\s*\n\s*/g, ' ')}` : r.message ? ` (${r.message})` : '';
+  return `${STATUS_ICON[r.status]} ${r.status.padEnd(9)} ${label(r.id)}${msg}${extra}${r.uncertain ? ' — may or may not have reached the cluster' : ''}`;
+}
+
+/** `sync of dev: 3 applied, 18 unchanged, 1 failed … in 1.2 s (25 requests)` */
+export function syncSummary(environment: string, o: SyncOutcome): string {
+  const parts = (Object.keys(o.counts) as Array<keyof SyncOutcome['counts']>).filter((k) => o.counts[k] > 0).map((k) => `${o.counts[k]} ${k}`);
+  return `sync of ${environment}: ${o.outcome}${o.reason ? ` — ${o.reason}` : ''}; ${parts.join(', ') || 'nothing done'} in ${(o.durationMs / 1000).toFixed(1)} s (${plural(o.requests.total, 'request')})`;
+}
