@@ -361,7 +361,13 @@ export class HttpClusterClient implements ClusterClient {
       return await this.callOnce(o);
     } catch (e) {
       // A kept-alive connection the server closed just as it was reused: safe to retry once.
-      if (e instanceof RetryableReset) return this.callOnce(o);
+      if (!(e instanceof RetryableReset)) throw e;
+    }
+    try {
+      return await this.callOnce(o);
+    } catch (e) {
+      // Reset again on a fresh connection: the server is going away. Never let the internal error out.
+      if (e instanceof RetryableReset) throw new ClusterError('unreachable', `connection reset by the server (${this.server})`, { server: this.server, code: 'ECONNRESET' });
       throw e;
     }
   }
