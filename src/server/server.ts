@@ -24,6 +24,7 @@ import { findYamlFiles } from '../core/util/yaml-files';
 import { readTextOrUndefined } from '../core/util/files';
 import { checkRendered } from '../core/check/environment-checks';
 import { loadPolicyContext, type PolicyContext } from '../core/check/policy-context';
+import { ParsedText } from '../core/manifest/parsed-text';
 import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkPolicies, environmentObjects } from '../core/policy';
 import type { Application } from '../core/repo';
 import type { RenderedDocument } from '../core/render';
@@ -190,15 +191,16 @@ function validate(doc: TextDocument): void {
   const text = doc.getText();
   const findings: Finding[] = [];
   const deferred = schemaDeferred(file, workspaceRoots, settings.deferSchemaGlobs ?? []);
+  const parsed = new ParsedText(text); // parsed once, for the schema and the policy checks
   try {
-    if (!deferred) findings.push(...schemas.checksFor(file).check(file, text));
+    if (!deferred) findings.push(...schemas.checksFor(file).check(file, text, parsed));
   } catch (e) {
     connection.console.error(`schema check failed on ${file}: ${(e as Error).stack ?? e}`);
   }
   try {
     const ctx = policyContextFor(file);
     if (ctx) {
-      findings.push(...checkPolicies(file, text, ctx.options));
+      findings.push(...checkPolicies(file, text, ctx.options, parsed));
       // A policy file's own problems (invalid CEL, missing params) while it is edited.
       if (ctx.policyFiles.includes(file)) findings.push(...ctx.problems.filter((f) => f.file === file));
     }

@@ -1,9 +1,11 @@
 // Checks of files as they are in the repository (the language server while editing, the CLI in CI):
-// the core engines composed, returning Findings (src/core/findings.ts).
+// the core engines composed, returning Findings (src/core/findings.ts). Callers parse a file once
+// (a ParsedText) and hand it to both the schema checks and the policy engine.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import type { Finding } from '../findings';
+import type { ParsedText } from '../manifest/parsed-text';
 import { SchemaRegistry, SchemaValidator } from '../schema';
 import { readTextOrUndefined } from '../util/files';
 
@@ -16,6 +18,14 @@ export interface CheckSettings {
 
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
+export interface SchemaChecksOptions {
+  /**
+   * The files do not change while this instance lives (one `reconcile check` run): which
+   * kustomizations exist and the patches they list are read once, not checked again per file.
+   */
+  filesDoNotChange?: boolean;
+}
+
 /**
  * Schema and YAML checks for files being edited. Keeps one validator (and its per-document cache)
  * per Kubernetes version; the registry learns the repository's CRDs.
@@ -24,8 +34,11 @@ export class SchemaChecks {
   private validator: SchemaValidator;
   private version: string | undefined;
   private readonly patchSets = new Map<string, { mtimeMs: number; patches: Set<string>; json6902: Set<string> }>();
+  /** With filesDoNotChange: each kustomization's patch sets (undefined: no such file) as first read. */
+  private readonly stable?: Map<string, { patches: Set<string>; json6902: Set<string> } | undefined>;
 
-  constructor(settings: CheckSettings) {
+  constructor(settings: CheckSettings, opts: SchemaChecksOptions = {}) {
+    if (opts.filesDoNotChange) this.stable = new Map();
     this.version = settings.kubernetesVersion || undefined;
     this.validator = new SchemaValidator({ kubernetesVersion: this.version });
   }
@@ -54,11 +67,12 @@ export class SchemaChecks {
     return n;
   }
 
-  check(file: string, text: string): Finding[] {
+  /** `parsed`: the same text, parsed once for the policy engine too (see ParsedText). */
+  check(file: string, text: string, parsed?: ParsedText): Finding[] {
     const kind = this.patchKind(file);
     // JSON 6902 patches are lists of operations, not objects: nothing to validate as a resource.
     if (kind === 'json6902') return [];
-    const findings = this.validator.validateFile(file, text, { partial: kind === 'strategic-merge' });
+    const findings = this.validator.validateFile(file, text, { partial: kind === 'strategic-merge', parsed });
     // kustomization.yaml configures kustomize; it is not a Kubernetes object, so "no schema known" is noise there.
     return KUSTOMIZATION_FILES.includes(path.basename(file)) ? findings.filter((f) => f.code !== 'schema/unknown-kind') : findings;
   }
@@ -86,6 +100,12 @@ export class SchemaChecks {
   }
 
   private patchesOf(kustomization: string): { patches: Set<string>; json6902: Set<string> } | undefined {
+    if (!this.stable) return this.readPatches(kustomization);
+    if (!this.stable.has(kustomization)) this.stable.set(kustomization, this.readPatches(kustomization));
+    return this.stable.get(kustomization);
+  }
+
+  private readPatches(kustomization: string): { patches: Set<string>; json6902: Set<string> } | undefined {
     let st: fs.Stats;
     try {
       st = fs.statSync(kustomization);

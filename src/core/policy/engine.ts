@@ -5,6 +5,7 @@
 import type { Finding, FindingSeverity, Fix } from '../findings';
 import { resourceIdOf, type ResourceId } from '../manifest/identity';
 import { parseManifests, type ManifestDocument, type ManifestFile } from '../manifest/parse';
+import type { ParsedText } from '../manifest/parsed-text';
 import { quickParse, type QuickDocument } from '../manifest/quick';
 import { FILE_START, type SourceLocation, type SourceRange } from '../manifest/range';
 import type { RenderedDocument } from '../render/types';
@@ -181,8 +182,8 @@ interface FileDocs {
   offsets(index: number): [number, number];
 }
 
-function fileDocs(file: string, text: string, preferQuick: boolean): FileDocs {
-  const quick: QuickDocument[] | undefined = preferQuick ? quickParse(text) : undefined;
+function fileDocs(file: string, text: string, preferQuick: boolean, parsed: ParsedText | undefined): FileDocs {
+  const quick: QuickDocument[] | undefined = preferQuick ? (parsed?.holds(text) ? parsed.quick() : quickParse(text)) : undefined;
   let starts: number[] | undefined;
   const lineStarts = () => (starts ??= lineStartsOf(text));
   if (quick) {
@@ -235,7 +236,7 @@ function policiesFor(file: string, text: string, options: PolicyOptions): Policy
   return loadPolicies([...files, { file, text }]);
 }
 
-function checkOneFile(file: string, text: string, options: PolicyOptions, preferQuick: boolean): Finding[] {
+function checkOneFile(file: string, text: string, options: PolicyOptions, preferQuick: boolean, parsed?: ParsedText): Finding[] {
   const out: Finding[] = [];
   const templated = text.includes('{{');
   const policies = templated ? options.policies : policiesFor(file, text, options);
@@ -243,7 +244,7 @@ function checkOneFile(file: string, text: string, options: PolicyOptions, prefer
   const entropySkip: Array<[number, number]> = [];
   let fd: FileDocs | undefined;
   if (!templated) {
-    fd = fileDocs(file, text, preferQuick);
+    fd = fileDocs(file, text, preferQuick, parsed);
     const objects: ObjectRef[] = [];
     const docByObject = new Map<ObjectRef, number>();
     fd.docs.forEach((d) => {
@@ -294,10 +295,10 @@ function checkOneFile(file: string, text: string, options: PolicyOptions, prefer
  * admission policies, duplicate ids inside the file, Argo CD/Flux paths), with quick fixes.
  * Helm templates (text with `{{`) get the secret scan only. Values are read with the fast parser;
  * only documents with findings are parsed again for exact ranges (YAML errors are the schema
- * engine's to report).
+ * engine's to report). `parsed`: the same text as the schema engine read it (parse once for both).
  */
-export function checkFile(file: string, text: string, options: PolicyOptions = {}): Finding[] {
-  return checkOneFile(file, text, options, true);
+export function checkFile(file: string, text: string, options: PolicyOptions = {}, parsed?: ParsedText): Finding[] {
+  return checkOneFile(file, text, options, true, parsed);
 }
 
 /** Checks many files (CI), each as checkFile does. */

@@ -2,13 +2,16 @@
 // time: parse (js-yaml for speed, `yaml` with source ranges when a finding needs a range or js-yaml
 // refuses the text), check apiVersion/kind against the removed/deprecated API table, pick the
 // schema, validate with ajv, evaluate CRD CEL rules, map every error to the exact range.
-// SchemaValidator.validateFile caches each document's findings by the hash of its text, so an edit
-// re-validates only the document it touched.
+// SchemaValidator.validateFile caches each document's findings by its text, so an edit
+// re-validates only the document it touched; given the file's ParsedText, it takes the documents'
+// values from it instead of parsing them again (see sharedValue).
 import { load as loadYaml } from 'js-yaml';
 import { isMap, isSeq, isScalar, type Node } from 'yaml';
 import type { Finding, FindingSeverity, Fix } from '../findings';
 import { DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_FILE_BYTES, formatBytes, parseManifests, rangeOfPath, type ManifestDocument, type ManifestFile } from '../manifest/parse';
 import { splitApiVersion } from '../manifest/identity';
+import type { ParsedText } from '../manifest/parsed-text';
+import type { QuickDocument } from '../manifest/quick';
 import { FILE_START, rangeAt, type SourceRange } from '../manifest/range';
 import { evaluateCel } from './cel';
 import { SCHEMA_CODES, docsFor, type SchemaCode } from './codes';
@@ -17,9 +20,9 @@ import { apiStatus, lifecycleMessage } from './deprecations';
 import { isHelmTemplate } from './helm';
 import { closestName, formatPath, mapAjvErrors, type PathSegment } from './messages';
 import { SchemaRegistry } from './registry';
-import { hashText, splitDocuments, tooDeepAt } from './split';
+import { hashText, splitDocuments, tooDeepAt, type DocumentChunk } from './split';
 import { apiVersionOf } from './types';
-import { KUBECTL_SCHEMA, applyYaml11Booleans } from './yaml11';
+import { KUBECTL_SCHEMA, applyYaml11Booleans, isYaml11BooleanWord } from './yaml11';
 
 export interface SchemaValidatorOptions {
   /** Shared registry (bundled + repo CRDs + cluster schemas); default a new one for kubernetesVersion. */
@@ -45,6 +48,8 @@ export interface ValidationStats {
   /** Documents whose findings came from the cache. */
   reused: number;
   validated: number;
+  /** Validated documents whose value came from the file's shared parse (ParsedText), not parsed again. */
+  shared: number;
   ms: number;
 }
 
@@ -96,6 +101,13 @@ function stripNulls(root: unknown): void {
   }
 }
 
+/** A document's value read by another engine (shared, so copied before it is changed). */
+interface SharedValue {
+  value: unknown;
+  /** The value holds nulls, which validation strips: validate a copy. */
+  hasNulls: boolean;
+}
+
 /** The source of one document: its text (fast path) and, lazily, its `yaml` AST with ranges. */
 class DocSource {
   private parsed?: { file: ManifestFile; doc?: ManifestDocument };
@@ -103,6 +115,8 @@ class DocSource {
     readonly text: string | undefined,
     private readonly given?: { file: ManifestFile; doc: ManifestDocument },
     private readonly maxAliasCount = DEFAULT_MAX_ALIAS_COUNT,
+    /** The value of `text` as js-yaml reads it with KUBECTL_SCHEMA, already parsed elsewhere. */
+    readonly shared?: SharedValue,
   ) {}
 
   get ownsAst(): boolean {
@@ -215,7 +229,10 @@ function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined
   }
   let value: unknown;
   let haveValue = false;
-  if (text !== undefined && !ANCHOR_OR_ALIAS.test(text)) {
+  if (src.shared) {
+    value = src.shared.hasNulls ? structuredClone(src.shared.value) : src.shared.value;
+    haveValue = true;
+  } else if (text !== undefined && !ANCHOR_OR_ALIAS.test(text)) {
     try {
       value = loadYaml(text, { schema: KUBECTL_SCHEMA });
       haveValue = true;
@@ -315,7 +332,7 @@ function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined
     res.findings.push(finding(SCHEMA_CODES.unknownKind, 'info', `the schema of ${kind} (${apiVersion}, from ${resolved.source}) could not be compiled, so its fields are not checked: ${resolved.compileError}`, src.topLevelValueRange('kind')));
     return res;
   }
-  stripNulls(value);
+  if (!src.shared || src.shared.hasNulls) stripNulls(value); // a shared value was checked for nulls already
   let ok: boolean;
   try {
     ok = resolved.validate(value) as boolean;
@@ -400,12 +417,75 @@ export interface ValidateFileOptions {
    * reported; unknown fields, types and enums still are.
    */
   partial?: boolean;
+  /** The same text, parsed once for every engine: documents' values are taken from it when they are the same. */
+  parsed?: ParsedText;
+}
+
+/** Words that YAML 1.1 (kubectl) reads as booleans and YAML 1.2 (js-yaml's core schema) as strings. */
+function isYaml11OnlyWord(s: string): boolean {
+  return s.length <= 3 && isYaml11BooleanWord(s); // true/True/false/… (4+ letters) read the same in both
+}
+
+/**
+ * Whether a value read with js-yaml's core schema is also what KUBECTL_SCHEMA reads from the same text,
+ * and whether it holds nulls. The schemas differ only on plain scalars `yes`, `on`, `n`, … (strings in
+ * the core schema): a value without such a string, as key or value, read the same under both (a
+ * quoted "yes" is refused too, which only costs a parse). Iterative: no recursion.
+ */
+function kubectlEquivalent(root: unknown): { same: boolean; hasNulls: boolean } {
+  let hasNulls = false;
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null) hasNulls = true;
+    else if (typeof v === 'string') {
+      if (isYaml11OnlyWord(v)) return { same: false, hasNulls };
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (typeof v === 'object') {
+      for (const k of Object.keys(v as object)) {
+        // js-yaml joins a sequence used as a key with commas: check each part
+        if (isYaml11OnlyWord(k) || (k.includes(',') && k.split(',').some(isYaml11OnlyWord))) return { same: false, hasNulls };
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return { same: true, hasNulls };
+}
+
+const KEEP_CHOMPING = /[|>][1-9]?\+/;
+
+/**
+ * The value of chunk `k` when the fast parse of the whole file (quickParse) read exactly its text:
+ * the quick document must span the same lines, and its text may differ only by the final line
+ * break of the chunk, which js-yaml adds itself, or — without a keep-chomping block scalar (`|+`),
+ * the only construct that sees them — by trailing blank lines. Undefined: parse the chunk itself.
+ */
+function sharedValue(text: string, chunks: readonly DocumentChunk[], k: number, docs: readonly QuickDocument[], byLine: ReadonlyMap<number, QuickDocument>): SharedValue | undefined {
+  const c = chunks[k];
+  const next = chunks[k + 1];
+  const atLineStart = (ch: DocumentChunk | undefined) => !ch || ch.offset === 0 || text.charCodeAt(ch.offset - 1) === 10;
+  if (!atLineStart(c) || !atLineStart(next)) return undefined;
+  let d = byLine.get(c.startLine);
+  // the first document without a `---` starts (in quickParse's range) at its first content line
+  if (!d && k === 0 && docs[0] && docs[0].range.start.line < (next?.startLine ?? Infinity)) d = docs[0];
+  if (!d) return undefined;
+  if (next) {
+    if (d.range.end.line !== next.startLine || d.range.end.character !== 0) return undefined;
+    // quickParse read the chunk without its last line break; a blank line before it is harmless
+    // unless a block scalar keeps trailing line breaks
+    const last = c.text.charCodeAt(c.text.length - 2);
+    if ((last === 10 || last === 13) && KEEP_CHOMPING.test(c.text)) return undefined;
+  } else if (d !== docs[docs.length - 1]) return undefined;
+  const eq = kubectlEquivalent(d.value);
+  return eq.same ? { value: d.value, hasNulls: eq.hasNulls } : undefined;
 }
 
 interface FileCache {
   generation: number;
   partial: boolean;
-  byHash: Map<string, DocResult>;
+  /** Findings of each document, by the document's text (a string key: exact, and cheaper than hashing it). */
+  byText: Map<string, DocResult>;
   crdHash?: string;
 }
 
@@ -413,7 +493,7 @@ const CRD_KIND = /^kind:[ \t]*CustomResourceDefinition\b/m;
 
 /**
  * The engine: one per language server or CLI run. Holds the registry and, per file, the findings of
- * each document by the hash of its text.
+ * each document by its text.
  */
 export class SchemaValidator {
   readonly registry: SchemaRegistry;
@@ -423,7 +503,7 @@ export class SchemaValidator {
   private readonly skipHelm: boolean;
   private readonly cache = new Map<string, FileCache>();
   /** Counters of the last validateFile call. */
-  lastStats: ValidationStats = { documents: 0, reused: 0, validated: 0, ms: 0 };
+  lastStats: ValidationStats = { documents: 0, reused: 0, validated: 0, shared: 0, ms: 0 };
 
   constructor(opts: SchemaValidatorOptions = {}) {
     this.registry = opts.registry ?? new SchemaRegistry({ kubernetesVersion: opts.kubernetesVersion });
@@ -445,8 +525,8 @@ export class SchemaValidator {
   validateFile(uri: string, text: string, opts: ValidateFileOptions = {}): Finding[] {
     const t0 = performance.now();
     const filePath = pathOf(uri);
-    const stats: ValidationStats = { documents: 0, reused: 0, validated: 0, ms: 0 };
-    const out = this.run(uri, filePath, text, stats, !!opts.partial);
+    const stats: ValidationStats = { documents: 0, reused: 0, validated: 0, shared: 0, ms: 0 };
+    const out = this.run(uri, filePath, text, stats, !!opts.partial, opts.parsed?.holds(text) ? opts.parsed : undefined);
     stats.ms = performance.now() - t0;
     this.lastStats = stats;
     return out;
@@ -462,7 +542,7 @@ export class SchemaValidator {
     this.cache.clear();
   }
 
-  private run(uri: string, filePath: string | undefined, text: string, stats: ValidationStats, partial: boolean): Finding[] {
+  private run(uri: string, filePath: string | undefined, text: string, stats: ValidationStats, partial: boolean, parsed: ParsedText | undefined): Finding[] {
     const bytes = text.length * 3 > this.maxFileBytes ? Buffer.byteLength(text) : text.length;
     if (bytes > this.maxFileBytes) {
       this.cache.delete(uri);
@@ -481,7 +561,7 @@ export class SchemaValidator {
       fc = this.cache.get(uri);
     }
     if (!fc || fc.generation !== this.registry.generation || fc.partial !== partial) {
-      fc = { generation: this.registry.generation, partial, byHash: new Map(), crdHash: fc?.crdHash };
+      fc = { generation: this.registry.generation, partial, byText: new Map(), crdHash: fc?.crdHash };
       this.cache.set(uri, fc);
     }
     const ctx: Ctx = partial ? { ...this.ctx, partial } : this.ctx;
@@ -495,22 +575,34 @@ export class SchemaValidator {
         stats.validated++;
         results.push({ startLine: 0, r: safeValidate(new DocSource(undefined, { file, doc }, this.ctx.maxAliasCount), ctx, filePath) });
       }
-      fc.byHash.clear();
+      fc.byText.clear();
     } else {
       const next = new Map<string, DocResult>();
-      for (const c of chunks) {
+      // The whole file's parse is used when it exists, or when most documents must be validated
+      // anyway; an edit in a big file parses only the document it changed.
+      const known = fc.byText;
+      const misses = parsed && !parsed.quickDone ? chunks.reduce((n, c) => (known.has(c.text) ? n : n + 1), 0) : 0;
+      let quick: { docs: QuickDocument[]; byLine: Map<number, QuickDocument> } | null | undefined =
+        parsed && (parsed.quickDone || misses * 2 >= chunks.length) ? undefined : null;
+      for (let k = 0; k < chunks.length; k++) {
+        const c = chunks[k];
         stats.documents++;
-        const h = hashText(c.text);
-        let r = fc.byHash.get(h) ?? next.get(h);
+        let r = known.get(c.text) ?? next.get(c.text);
         if (r) stats.reused++;
         else {
           stats.validated++;
-          r = safeValidate(new DocSource(c.text, undefined, this.ctx.maxAliasCount), ctx, filePath);
+          if (quick === undefined) {
+            const docs = parsed!.quick();
+            quick = docs ? { docs, byLine: new Map(docs.map((d) => [d.range.start.line, d])) } : null;
+          }
+          const shared = quick ? sharedValue(text, chunks, k, quick.docs, quick.byLine) : undefined;
+          if (shared) stats.shared++;
+          r = safeValidate(new DocSource(c.text, undefined, this.ctx.maxAliasCount, shared), ctx, filePath);
         }
-        next.set(h, r);
+        next.set(c.text, r);
         results.push({ startLine: c.startLine, r });
       }
-      fc.byHash = next;
+      fc.byText = next;
     }
     return assemble(results, filePath);
   }
@@ -528,7 +620,7 @@ export class SchemaValidator {
     if (fc?.crdHash === h) return;
     this.registry.registerCrdsFromText(text, uri);
     if (fc) fc.crdHash = h;
-    else this.cache.set(uri, { generation: -1, partial: false, byHash: new Map(), crdHash: h });
+    else this.cache.set(uri, { generation: -1, partial: false, byText: new Map(), crdHash: h });
   }
 }
 
