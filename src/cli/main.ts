@@ -7,6 +7,10 @@ import { discover, type Application, type RepoModel } from '../core/repo';
 import { createRenderer, type RenderResult, type ToolPaths } from '../core/render';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import { oneOf, parseArgs, UsageError } from './args';
+import { driftCommand } from './drift';
+import { diffCommand } from './diff';
+import { metricsCommand } from './metrics';
+import { planCommand } from './plan';
 import * as fs from 'node:fs';
 import { SchemaChecks } from '../core/check/file-checks';
 import { checkEnvironment } from '../core/check/environment-checks';
@@ -15,6 +19,7 @@ import { findYamlFiles } from '../core/util/yaml-files';
 import { cachingReader } from '../core/util/files';
 import type { Finding } from '../core/findings';
 import { loadPolicyContext } from '../core/check/policy-context';
+import { ParsedText } from '../core/manifest/parsed-text';
 import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkFilePolicies, environmentObjects, formatReport, mergeFindings } from '../core/policy';
 
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
@@ -25,6 +30,10 @@ Usage:
   reconcile envs   [path] [--format text|json]
   reconcile render [path] --env E [--app A]
   reconcile check  [path] [--env E]... [--format text|json|sarif|junit] [--fail-on error|warning|never]
+  reconcile drift  [path] --env E [--context C] [--format text|json|md] [--strategy local|server-side]
+  reconcile diff   [path] [--base REV] [--head REV|WORKTREE] [--env E]... [--format text|md|json]
+  reconcile metrics [path] [--since 90d] [--until DATE] [--branch B] [--incidents FILE] [--format text|md|json]
+  reconcile plan   [path] --env E [--context C] [--format text|md|json] [--output FILE]
   reconcile help | version
 
 Commands:
@@ -38,14 +47,36 @@ Commands:
             built-in policies (Pod Security, practices, references, GitOps hygiene), secrets, and
             the repository's own ValidatingAdmissionPolicies, with .reconcile.yaml's policy
             settings and reconcile.dev/ignore suppressions. The same engine as the editor.
+  drift     Compare environment E, rendered from Git, with its cluster (the context of E in
+            .reconcile.yaml, or --context): drifted fields with the field manager that changed
+            them, resources missing from the cluster, and live objects that carry the
+            environment's marks but are not in Git. For cron jobs: exit 0 in sync, 1 drift,
+            2 when drift could not be verified — a render failure, the cluster unreachable, or
+            no permission to read some resources (they are listed as "no permission to read").
+  diff      Render every environment whose inputs changed at two revisions (temporary git
+            worktrees, always removed) and list the resources added, removed or changed, with
+            field-level changes and Secret values masked. --base defaults to the merge-base with the
+            default branch (origin/HEAD, main, master), --head to HEAD (WORKTREE: the files as they
+            are). --format md fits a pull-request comment. Exit 0 no changes, 1 changes, 2 error.
+  metrics   GitOps metrics per ISO week from the default branch's first-parent history, overall
+            and per environment: deployment frequency, lead time, change failure rate (reverted
+            or fixed within --failure-window days, default 7), time to restore; plus drift
+            incidents from --incidents FILE (JSON). --since: 30d, 12w, 6m, 1y or a date.
+  plan      What a sync of environment E would do, as its cluster says (server-side dry-run of
+            every resource): create, update (field by field, Secret values masked), unchanged,
+            failed with the server's own message, and prune candidates (live objects with the
+            environment's marks that are not in Git). Exit 0 nothing to change, 1 changes,
+            2 error or a failed dry-run.
 
 Options:
   --format F           output format: envs text|json; check text|json|sarif|junit (default text)
   --env E              environment name (render)
   --app A              application name or id (render)
   --fail-on LEVEL      exit 1 when a finding at or above LEVEL exists (check; default error)
+  --context C          kubeconfig context of the cluster (drift, plan; default the environment's)
+  --strategy S         drift: local (fast comparison, default) or server-side (dry-run apply)
   --kubernetes-version V   bundled schemas of this version (check; default the newest bundled)
-  --output FILE        write the report to FILE instead of standard output (check)
+  --output FILE        write the report to FILE instead of standard output (check, drift)
   --kubectl P, --kustomize P, --helm P
                        tool paths (default: $RECONCILE_KUBECTL, … then PATH)
   --kubeconfig P       kubeconfig used to map environments to contexts (default: $KUBECONFIG, ~/.kube/config)
@@ -53,7 +84,7 @@ Options:
 Exit codes: 0 ok, 1 findings (problems in the repository, failed renders), 2 usage or tool error.
 `;
 
-interface Io {
+export interface Io {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
@@ -84,6 +115,14 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
         return await renderCommand(rest, { out, err, env, cwd });
       case 'check':
         return await checkCommand(rest, { out, err, env, cwd });
+      case 'drift':
+        return await driftCommand(rest, { out, err, env, cwd });
+      case 'diff':
+        return await diffCommand(rest, { out, err, env, cwd });
+      case 'metrics':
+        return await metricsCommand(rest, { out, err, env, cwd });
+      case 'plan':
+        return await planCommand(rest, { out, err, env, cwd });
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -168,7 +207,7 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
   const target = path.resolve(io.cwd, args.positionals[0] ?? '.');
   if (!fs.existsSync(target)) throw new UsageError(`no such file or folder: ${target}`);
   const root = fs.statSync(target).isDirectory() ? target : path.dirname(target);
-  const checks = new SchemaChecks({ kubernetesVersion: args.options.get('kubernetes-version')?.at(-1) });
+  const checks = new SchemaChecks({ kubernetesVersion: args.options.get('kubernetes-version')?.at(-1) }, { filesDoNotChange: true });
   const files = fs.statSync(target).isDirectory() ? findYamlFiles([target], 200_000).sort() : [target];
   // Each file is read once: for the CRDs it may define, then for its checks.
   const read = cachingReader();
@@ -184,8 +223,9 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
         io.err.write(`reconcile: cannot read ${f}\n`);
         return EXIT.error;
       }
-      findings.push(...checks.check(f, text));
-      findings.push(...checkFilePolicies(f, text, policy.options));
+      const parsed = new ParsedText(text); // parsed once for both engines
+      findings.push(...checks.check(f, text, parsed));
+      findings.push(...checkFilePolicies(f, text, policy.options, parsed));
       checked++;
     }
   } else {
@@ -216,7 +256,7 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
   return failed(findings, failOn) ? EXIT.findings : EXIT.ok;
 }
 
-function toolsFrom(args: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv): ToolPaths {
+export function toolsFrom(args: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv): ToolPaths {
   return {
     kubectl: args.options.get('kubectl')?.at(-1) ?? env.RECONCILE_KUBECTL,
     kustomize: args.options.get('kustomize')?.at(-1) ?? env.RECONCILE_KUSTOMIZE,
