@@ -4,12 +4,13 @@
 // --screenshot opens headless Chromium on the workbench, saves a PNG once Reconcile is shown;
 // with --exit the demo stops right after (used to look at the demo without a browser at hand).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCluster } from '../test/harness/cluster.mjs';
 import { freePort, startVSCode } from '../test/harness/vscode.mjs';
 import { loadTools } from '../test/harness/tools.mjs';
+import { parseAllDocuments, stringify } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -20,25 +21,37 @@ const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'u
 const vsix = join(root, `${name}-${version}.vsix`);
 const say = (m) => console.log(`[demo] ${m}`);
 
-/** The dev environment of examples/: every kustomize overlay named dev, and each chart with values-dev.yaml. */
+/**
+ * The dev environment of examples/ as Reconcile renders it (`reconcile render --env dev`: every
+ * application of dev, kustomize and Helm, Argo CD and Flux), one object per identity as drift compares
+ * it (the first definition wins), objects without a namespace in the environment's namespace.
+ */
 function renderDev() {
-  const docs = [];
-  const appsDir = join(examples, 'apps');
-  for (const app of existsSync(appsDir) ? readdirSync(appsDir).sort() : []) {
-    const overlay = join(appsDir, app, 'overlays', 'dev');
-    if (!existsSync(overlay)) continue;
-    docs.push({ what: `apps/${app}/overlays/dev`, yaml: tool(tools.kubectl, ['kustomize', overlay]) });
+  const cli = join(root, 'dist', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`missing ${cli}: build first (scripts/demo does)`);
+  const out = tool(process.execPath, [cli, 'render', examples, '--env', 'dev', '--kubectl', tools.kubectl, '--helm', tools.helm]);
+  const seen = new Set();
+  const objects = [];
+  for (const doc of parseAllDocuments(out)) {
+    const o = doc.toJS();
+    if (!o || typeof o !== 'object' || !o.kind) continue;
+    const key = `${o.apiVersion}/${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    objects.push(o);
   }
-  const chartsDir = join(examples, 'charts');
-  for (const chart of existsSync(chartsDir) ? readdirSync(chartsDir).sort() : []) {
-    const values = join(chartsDir, chart, 'values-dev.yaml');
-    if (!existsSync(values)) continue;
-    docs.push({
-      what: `charts/${chart} (values-dev.yaml)`,
-      yaml: tool(tools.helm, ['template', chart, join(chartsDir, chart), '-f', values, '--namespace', 'shop-dev']),
-    });
-  }
-  return docs;
+  const namespaces = [...new Set(objects.map((o) => o.metadata?.namespace).filter(Boolean))].filter((n) => !objects.some((o) => o.kind === 'Namespace' && o.metadata.name === n));
+  const first = [
+    ...namespaces.map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } })),
+    ...objects.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition'),
+  ];
+  const rest = objects.filter((o) => !first.includes(o));
+  const stream = (list) => list.map((o) => stringify(o)).join('---\n');
+  return [
+    { what: 'the Argo CD and Flux CRDs (minimal, from test/fixtures/delegate)', yaml: readFileSync(join(root, 'test', 'fixtures', 'delegate', 'crds.yaml'), 'utf8') },
+    { what: 'namespaces and CRDs of dev', yaml: stream(first) },
+    { what: `the ${rest.length} other objects of dev`, yaml: stream(rest), namespace: 'shop-dev' },
+  ];
 }
 
 function tool(bin, argv, input) {
@@ -57,9 +70,11 @@ try {
   say('starting the local cluster (etcd + kube-apiserver + kube-controller-manager on 127.0.0.1)');
   cluster = await startCluster({ controllerManager: true, log: (l) => say(l) });
   const kubectl = (argv, input) => tool(tools.kubectl, ['--kubeconfig', cluster.kubeconfig, ...argv], input);
-  for (const { what, yaml } of renderDev()) {
+  for (const { what, yaml, namespace } of renderDev()) {
     say(`applying ${what} with kubectl apply --server-side`);
-    const applied = kubectl(['apply', '--server-side', '--field-manager=reconcile-demo', '-f', '-'], yaml);
+    const applied = kubectl(['apply', '--server-side', '--field-manager=reconcile-demo', ...(namespace ? ['-n', namespace] : []), '-f', '-'], yaml);
+    // CRDs must be served before their objects are applied.
+    if (/CustomResourceDefinition/.test(yaml)) kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
     console.log(applied.trimEnd().replace(/^/gm, '       '));
   }
   // One live change, as a colleague would make with `kubectl edit`: this is the drift the demo shows.

@@ -15,6 +15,8 @@ import { DRIFT_SCHEME, DriftDocuments, DriftLensProvider } from './vscode/driftL
 import { registerDriftCommands } from './vscode/driftCommands';
 import { Prompts } from './vscode/prompts';
 import { GIT_SCHEME, GitDocuments, HistoryLensProvider, Repos, registerHistoryCommands } from './vscode/history';
+import { PlanView, registerPlanCommands } from './vscode/plan';
+import { CompareView, registerCompareCommands } from './vscode/compare';
 
 /** What the extension returns from activate(): a small, stable surface used by the integration tests and benches. */
 export interface ReconcileApi {
@@ -30,6 +32,8 @@ export interface ReconcileApi {
   readonly driftLenses: DriftLensProvider;
   /** Every confirmation goes through here (the integration tests script the answers). */
   readonly prompts: Prompts;
+  readonly plan: PlanView;
+  readonly compare: CompareView;
 }
 
 export function activate(context: vscode.ExtensionContext): ReconcileApi {
@@ -56,6 +60,11 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   const repos = new Repos();
   const gitDocuments = new GitDocuments();
   const historyLenses = new HistoryLensProvider(repos);
+  const planView = new PlanView();
+  const planTree = vscode.window.createTreeView('reconcile.plan', { treeDataProvider: planView });
+  const compareView = new CompareView();
+  const incidentsFile = vscode.Uri.joinPath(context.globalStorageUri, 'drift-incidents.jsonl').fsPath;
+  drift.recordIncidents(incidentsFile);
   // The tree needs an environment's drift while its node is expanded and the view visible.
   const collapsed = new Set<string>();
   const treeInterest = () => {
@@ -88,6 +97,22 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, gitDocuments),
     vscode.workspace.onDidGrantWorkspaceTrust(() => repos.forget()),
     ...registerHistoryCommands({ repo, repos, documents: gitDocuments, prompts, log }),
+    planView,
+    planTree,
+    ...registerPlanCommands({
+      repo,
+      drift,
+      view: planView,
+      treeView: planTree,
+      documents: driftDocuments,
+      prompts,
+      repos,
+      log,
+      auditFile: vscode.Uri.joinPath(context.globalStorageUri, 'sync-audit.jsonl').fsPath,
+    }),
+    compareView,
+    vscode.window.createTreeView('reconcile.compare', { treeDataProvider: compareView }),
+    ...registerCompareCommands({ repo, view: compareView, documents: driftDocuments, prompts, log, extensionUri: context.extensionUri, incidentsFile }),
     tree.onDidChangeVisibility(treeInterest),
     tree.onDidCollapseElement((e) => e.element.type === 'environment' && (collapsed.add(e.element.env.name), treeInterest())),
     tree.onDidExpandElement((e) => e.element.type === 'environment' && (collapsed.delete(e.element.env.name), treeInterest())),
@@ -107,7 +132,7 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   setTimeout(() => void languageClient.start().catch((e: Error) => log.error(`The language server did not start: ${e.message}`)), 0);
   const activationMs = performance.now() - t0;
   log.info(`Reconcile ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, environments, repo, contextStatus, tree, languageClient, log, drift, driftLenses, prompts };
+  return { activationMs, environments, repo, contextStatus, tree, languageClient, log, drift, driftLenses, prompts, plan: planView, compare: compareView };
 }
 
 export function deactivate(): void {

@@ -20,6 +20,8 @@ import {
   type NotInGit,
 } from '../core/drift';
 import type { RenderedDocument } from '../core/render';
+import { findManagers, type Manager } from '../core/delegate';
+import { appendIncident, incidentTransition, type DriftIncident } from '../core/metrics';
 import { resourceKey } from '../core/manifest';
 import type { Application, Environment } from '../core/repo';
 import type { OutputLog } from './log';
@@ -53,6 +55,11 @@ interface Tracked {
   generation: number;
   subscriptions: Array<{ dispose(): void }>;
   defaultNamespace: string;
+  /** The Argo CD / Flux objects that manage the environment (read after connecting, then every 30 s). */
+  managers?: Manager[];
+  managersProblem?: string;
+  managersTimer?: NodeJS.Timeout;
+  lastSet?: ReturnType<typeof desiredFromDocuments>;
 }
 
 export interface AnchoredResult {
@@ -87,6 +94,40 @@ export class DriftService implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('reconcile.kubeconfig') && this.restartAll('kubeconfig setting changed')),
       vscode.window.onDidChangeVisibleTextEditors(() => this.ensureVisible()),
     );
+  }
+
+  private incidentsFile: string | undefined;
+  private readonly openIncidents = new Map<string, DriftIncident>();
+  private readonly incidentTimers = new Map<string, NodeJS.Timeout>();
+
+  /**
+   * Records drift incidents (an environment going out of sync with Git, and coming back) as JSON
+   * lines in this file, for the GitOps metrics. Only what this editor saw is recorded.
+   */
+  recordIncidents(file: string): void {
+    this.incidentsFile = file;
+    this.disposables.push(
+      this.onDidChange((env) => {
+        clearTimeout(this.incidentTimers.get(env));
+        this.incidentTimers.set(env, setTimeout(() => void this.recordIncident(env), 2000));
+      }),
+    );
+  }
+
+  private async recordIncident(envName: string): Promise<void> {
+    const t = this.tracked.get(envName);
+    if (!this.incidentsFile || !t?.drift || t.phase.phase !== 'live' || t.failedApps.length) return;
+    const report = t.drift.report();
+    if (report.results.some((r) => r.status === 'unknown')) return; // not a verdict
+    const next = incidentTransition(report, this.openIncidents.get(envName));
+    if (!next) return;
+    if (next.resolvedAt) this.openIncidents.delete(envName);
+    else this.openIncidents.set(envName, next);
+    try {
+      await appendIncident(this.incidentsFile, next);
+    } catch (e) {
+      this.log.warn(`Could not record a drift incident in ${this.incidentsFile}: ${(e as Error).message}`);
+    }
   }
 
   /** The tree reports which environment nodes are expanded and whether it is visible. */
@@ -202,8 +243,48 @@ export class DriftService implements vscode.Disposable {
     }
     const set = desiredFromDocuments(docs);
     for (const w of set.warnings) this.log.warn(`Drift of ${t.name}: ${w}`);
-    await t.drift.setDesired(set);
+    t.lastSet = set;
+    const first = !t.managersTimer;
+    if (first) t.managersTimer = setInterval(() => void this.scanManagers(t, this.repo.findEnvironment(t.name) ?? env, t.lastSet ?? set), 30_000);
+    await Promise.all([t.drift.setDesired(set), first ? this.scanManagers(t, env, set) : undefined]);
     this.changed.fire(t.name);
+  }
+
+  /** Which Argo CD Applications / Flux objects deploy the environment, and their status. */
+  private async scanManagers(t: Tracked, env: Environment, set: ReturnType<typeof desiredFromDocuments>): Promise<void> {
+    if (!t.client || this.tracked.get(t.name) !== t) return;
+    const root = this.repo.current.find((f) => f.model.environments.some((e) => e.name === env.name))?.model.root;
+    if (!root) return;
+    try {
+      const scan = await findManagers(t.client, env, { root, rendered: set, timeoutMs: 5000 });
+      t.managers = scan.managers;
+      const forbidden = scan.kinds.filter((k) => k.state === 'forbidden');
+      t.managersProblem = forbidden.length ? `no permission to read ${forbidden.map((k) => k.kind).join(', ')}` : undefined;
+    } catch (e) {
+      t.managersProblem = (e as Error).message;
+    }
+    this.changed.fire(t.name);
+  }
+
+  /** The GitOps engines' objects that manage the environment (undefined until read). */
+  managers(envName: string): Manager[] | undefined {
+    return this.tracked.get(envName)?.managers;
+  }
+
+  managersProblem(envName: string): string | undefined {
+    return this.tracked.get(envName)?.managersProblem;
+  }
+
+  /** The client of an environment's context, while it is tracked. */
+  client(envName: string): ClusterClient | undefined {
+    return this.tracked.get(envName)?.client;
+  }
+
+  /** Reads the managers again now (after asking an engine to sync). */
+  async rescanManagers(envName: string): Promise<void> {
+    const t = this.tracked.get(envName);
+    const env = this.repo.findEnvironment(envName);
+    if (t && env && t.lastSet) await this.scanManagers(t, env, t.lastSet);
   }
 
   private lastHealth = new Map<string, string>();
@@ -330,6 +411,7 @@ export class DriftService implements vscode.Disposable {
     this.tracked.delete(envName);
     this.lastHealth.delete(envName);
     clearTimeout(this.rerender.get(envName));
+    clearInterval(t.managersTimer);
     for (const s of t.subscriptions) s.dispose();
     t.drift?.dispose();
     t.cache?.stop();
@@ -354,6 +436,7 @@ export class DriftService implements vscode.Disposable {
 
   dispose(): void {
     clearInterval(this.sweeper);
+    for (const t of this.incidentTimers.values()) clearTimeout(t);
     for (const n of [...this.tracked.keys()]) this.stop(n, 'shutting down');
     for (const d of this.disposables) d.dispose();
   }

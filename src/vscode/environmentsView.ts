@@ -9,6 +9,7 @@ import { summaryLine, notInGitLine, type DriftCounts, type DriftResult, type Not
 import type { OutputLog } from './log';
 import type { WorkspaceRepo } from './workspaceRepo';
 import type { DriftService } from './driftService';
+import { statusLine, type Manager } from '../core/delegate';
 
 export type EnvironmentsNode =
   | { type: 'notice'; label: string; detail: string; command?: vscode.Command; icon: string }
@@ -17,6 +18,7 @@ export type EnvironmentsNode =
   | { type: 'kind'; app: Application; kind: string; resources: ResourceEntry[] }
   | { type: 'resource'; app: Application; entry: ResourceEntry }
   | { type: 'notInGit'; env: Environment; items: NotInGit[] }
+  | { type: 'manager'; env: Environment; manager: Manager }
   | { type: 'notInGitItem'; env: Environment; item: NotInGit }
   | { type: 'error'; message: string; detail?: string; location?: SourceLocation; severity: 'error' | 'warning' | 'info' };
 
@@ -108,8 +110,10 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       case 'environment': {
         const notInGit = this.drift?.notInGit(node.env.name) ?? [];
         const apps = node.env.applications.filter((app) => !this.onlyDrifted || hasDrift(this.drift?.counts(node.env.name, app.id)));
+        const managers = this.drift?.managers(node.env.name) ?? [];
         return [
           ...node.env.errors.map(errorNode),
+          ...managers.map((manager): EnvironmentsNode => ({ type: 'manager', env: node.env, manager })),
           ...apps.map((app): EnvironmentsNode => ({ type: 'application', app, env: node.env, folder: node.folder })),
           ...(notInGit.length ? [{ type: 'notInGit', env: node.env, items: notInGit } as EnvironmentsNode] : []),
         ];
@@ -263,6 +267,23 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         item.command = source
           ? { command: 'reconcile.openSource', title: 'Open Source', arguments: [source] }
           : { command: 'reconcile.openRendered', title: 'Open Rendered Manifests', arguments: [{ type: 'application', app: node.app }] };
+        return item;
+      }
+      case 'manager': {
+        const m = node.manager;
+        const engine = m.engine === 'argocd' ? 'Argo CD' : `Flux ${m.kind}`;
+        const item = new vscode.TreeItem(`${engine} ${m.namespace}/${m.name}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `mgr:${node.env.name}:${m.kind}/${m.namespace}/${m.name}`;
+        const line = statusLine(m);
+        item.description = line;
+        const bad = /OutOfSync|Degraded|not ready|Failed|Error/.test(line);
+        item.iconPath = new vscode.ThemeIcon(m.engine === 'argocd' ? 'rocket' : 'sync', bad ? new vscode.ThemeColor('problemsWarningIcon.foreground') : new vscode.ThemeColor('testing.iconPassed'));
+        const md = new vscode.MarkdownString();
+        md.appendMarkdown(`**${engine} ${m.namespace}/${m.name}** manages ${m.applications.length} application(s) of ${node.env.name}\n\n- status: ${line}\n- matched by: ${m.matchedBy.join(', ')}\n`);
+        for (const n of m.notes) md.appendMarkdown(`- ${n}\n`);
+        md.appendMarkdown('\nA direct sync from the editor would be reverted by it: ask it to sync instead.');
+        item.tooltip = md;
+        item.contextValue = `manager ${m.engine}`;
         return item;
       }
       case 'notInGit': {

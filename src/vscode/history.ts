@@ -59,9 +59,11 @@ export class Repos {
     let p = this.repos.get(folder);
     if (!p) {
       const binary = vscode.workspace.getConfiguration('git').get<string | string[]>('path');
-      p = openRepo(folder, { binary: typeof binary === 'string' && binary ? binary : undefined }).catch((e: unknown) =>
-        e instanceof GitRepoError ? e : new GitRepoError('failed', (e as Error).message),
-      );
+      p = openRepo(folder, { binary: typeof binary === 'string' && binary ? binary : undefined }).catch((e: unknown) => {
+        // Remember a failure only briefly: `git init` or a clone may make the folder a repository.
+        setTimeout(() => this.repos.get(folder) === p && this.repos.delete(folder), 10_000);
+        return e instanceof GitRepoError ? e : new GitRepoError('failed', (e as Error).message);
+      });
       this.repos.set(folder, p);
     }
     return p;
@@ -111,12 +113,13 @@ function lastLine(document: vscode.TextDocument, d: QuickDocument): number {
 export class HistoryLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
-  private readonly cache = new Map<string, { version: number; lenses: vscode.CodeLens[] }>();
+  private readonly cache = new Map<string, { version: number; lineCount: number; lenses: vscode.CodeLens[] }>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
 
   constructor(private readonly repos: Repos) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/.git/{HEAD,index,ORIG_HEAD}');
     const reset = () => {
+      this.repos.forget();
       this.cache.clear();
       this.changed.fire();
     };
@@ -134,6 +137,9 @@ export class HistoryLensProvider implements vscode.CodeLensProvider, vscode.Disp
     const key = document.uri.toString();
     const hit = this.cache.get(key);
     if (hit && hit.version === document.version) return hit.lenses;
+    // While a file is being edited, its history has not changed: keep the lenses of the saved text
+    // (no git process per keystroke), and none when lines were added or removed above them.
+    if (document.isDirty) return hit && hit.lineCount === document.lineCount ? hit.lenses : [];
     const docs = resourceDocs(document);
     if (docs.length === 0) return [];
     const repo = await this.repos.forPath(document.uri.fsPath);
@@ -144,7 +150,7 @@ export class HistoryLensProvider implements vscode.CodeLensProvider, vscode.Disp
         repo,
         document.uri.fsPath,
         docs.map((d) => ({ start: d.line + 1, end: lastLine(document, d.doc) + 1 })),
-        document.isDirty ? { contents: document.getText() } : {},
+        {},
       );
       const now = new Date();
       lenses = docs.map(
@@ -160,7 +166,7 @@ export class HistoryLensProvider implements vscode.CodeLensProvider, vscode.Disp
       // Untracked files, files outside the repository: no history to show.
       lenses = [];
     }
-    this.cache.set(key, { version: document.version, lenses });
+    this.cache.set(key, { version: document.version, lineCount: document.lineCount, lenses });
     return lenses;
   }
 

@@ -21,6 +21,11 @@ export class Prompts {
     this.script.push(...answers);
   }
 
+  /** Tests: drops answers not used (so they cannot leak into the next test). */
+  reset(): void {
+    this.script.length = 0;
+  }
+
   /** Tests: answers not used yet. */
   get pending(): number {
     return this.script.length;

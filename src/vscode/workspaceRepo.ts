@@ -229,6 +229,9 @@ export class WorkspaceRepo implements vscode.Disposable {
       // The same output again (a cache hit after a change elsewhere): keep the result we have, so
       // that work started on it (validation of the rendered output) stays current.
       if (before?.ok && r.ok && before.yaml === r.yaml) return before;
+      // The same failure again (restricted mode, a tool still missing): nothing changed, so nothing fires
+      // (listeners that render on change would otherwise render forever).
+      if (before && !before.ok && !r.ok && before.error.code === r.error.code && before.error.message === r.error.message && before.error.stderr === r.error.stderr) return before;
       this.results.set(app.id, r);
       if (!r.ok) {
         this.log.warn(`Render of ${app.environment}/${app.name} failed: ${r.error.message}${r.error.stderr ? `\n${r.error.stderr.trim()}` : ''}`);

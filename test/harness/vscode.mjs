@@ -43,6 +43,8 @@ const DEFAULT_SETTINGS = {
   'security.workspace.trust.enabled': false,
   'git.openRepositoryInParentFolders': 'never',
   'extensions.ignoreRecommendations': true,
+  // code-server saves edited files after a delay by default; tests that edit and then revert need VS Code's own default.
+  'files.autoSave': 'off',
 };
 
 /**

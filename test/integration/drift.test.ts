@@ -10,11 +10,10 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { parseAllDocuments } from 'yaml';
-import { connectToContext, type ClusterClient, type RawObject } from '../../src/core/cluster';
-import { desiredFromDocuments, toApplyPayload } from '../../src/core/drift';
+import { connectToContext, type ClusterClient } from '../../src/core/cluster';
 import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
 import type { ShownDiff } from '../../src/vscode/driftCommands';
-import { activateExtension, requireEnv, screenshot, sleep, waitFor } from './util';
+import { activateExtension, applyDevEnvironment, requireEnv, screenshot, sleep, waitFor } from './util';
 
 const execFileP = promisify(execFile);
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -27,21 +26,6 @@ async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await execFileP(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: requireEnv('RECONCILE_TEST_KUBECONFIG') } });
   return stdout;
 }
-
-/** Namespaces and CRDs first (waiting until the CRDs are served), then everything else, with server-side apply. */
-async function applyAll(objects: RawObject[]): Promise<void> {
-  const first = objects.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition');
-  for (const o of first) await client.serverSideApply(toApplyPayload(o), { fieldManager: 'reconcile', force: true });
-  for (const crd of first.filter((o) => o.kind === 'CustomResourceDefinition')) {
-    const spec = crd.spec as { group: string; names: { kind: string }; versions: { name: string }[] };
-    await waitFor(async () => {
-      client.invalidateDiscovery();
-      return client.resolve(`${spec.group}/${spec.versions[0].name}`, spec.names.kind);
-    }, `CRD ${spec.names.kind} served`);
-  }
-  for (const o of objects.filter((x) => !first.includes(x))) await client.serverSideApply(toApplyPayload(o), { fieldManager: 'reconcile', force: true });
-}
-
 
 async function lensOf(file: string, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<vscode.CodeLens> {
   let last: string[] = [];
@@ -62,21 +46,8 @@ describe('Drift', function () {
   const deployment = () => path.join(ws(), 'apps', 'web', 'base', 'deployment.yaml');
 
   before(async () => {
-    const api = await activateExtension();
     client = await connectToContext({ files: [requireEnv('RECONCILE_TEST_KUBECONFIG')], context: CONTEXT });
-    await api.repo.models();
-    const dev = api.repo.findEnvironment('dev');
-    assert.ok(dev, 'examples have a dev environment');
-    const documents = [];
-    for (const app of dev.applications) {
-      const r = await api.repo.render(app);
-      assert.ok(r.ok, `render ${app.id}: ${!r.ok && r.error.message}`);
-      documents.push(...r.documents);
-    }
-    // What Git wants: one object per identity, as drift compares it (the first definition wins).
-    const objects = desiredFromDocuments(documents).objects.map((d) => d.object as RawObject);
-    const crds = fs.readFileSync(path.join(vscode.extensions.getExtension('reconcile-dev.reconcile')!.extensionPath, 'test', 'fixtures', 'drift', 'cluster', 'flux-crds.yaml'), 'utf8');
-    await applyAll([...parseAllDocuments(crds).map((d) => d.toJS() as RawObject).filter(Boolean), ...objects]);
+    await applyDevEnvironment();
   });
 
   after(() => client?.dispose());

@@ -23,7 +23,7 @@ describe('Foundation', () => {
     // The view's container contributes a focus command only when the view exists in the workbench.
     assert.ok(commands.includes('reconcile.environments.focus'), 'Environments view registered');
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
-    assert.deepEqual(pkg.contributes.views.reconcile.map((v: { id: string }) => v.id), ['reconcile.environments']);
+    assert.deepEqual(pkg.contributes.views.reconcile.map((v: { id: string }) => v.id), ['reconcile.environments', 'reconcile.plan', 'reconcile.compare']);
   });
 
   it('runs a command', async () => {

@@ -54,6 +54,8 @@ describe('History, revert and discard (git)', function () {
   this.timeout(60_000);
   let file: string;
 
+  afterEach(async () => (await activateExtension()).prompts.reset());
+
   before(async () => {
     await activateExtension();
     file = scratchFile('history-app.yaml');

@@ -58,3 +58,45 @@ export function scratchFile(name: string): string {
   fs.mkdirSync(dir, { recursive: true });
   return path.join(dir, name);
 }
+
+/**
+ * Applies examples' dev environment to the harness cluster as Reconcile renders it (one object per
+ * identity, the first definition winning, as drift compares it), with the Flux CRDs its objects need.
+ * Server-side apply as field manager `reconcile`, forced: afterwards dev is exactly Git's state.
+ */
+export async function applyDevEnvironment(): Promise<void> {
+  const { connectToContext } = await import('../../src/core/cluster');
+  const { desiredFromDocuments, toApplyPayload } = await import('../../src/core/drift');
+  const { parseAllDocuments } = await import('yaml');
+  const api = await activateExtension();
+  const client = await connectToContext({ files: [requireEnv('RECONCILE_TEST_KUBECONFIG')], context: 'reconcile-local' });
+  try {
+    await api.repo.models();
+    const dev = api.repo.findEnvironment('dev');
+    if (!dev) throw new Error('examples have no dev environment');
+    const documents = [];
+    for (const app of dev.applications) {
+      const r = await api.repo.render(app);
+      if (!r.ok) throw new Error(`render ${app.id}: ${r.error.message}`);
+      documents.push(...r.documents);
+    }
+    const crds = fs.readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test', 'fixtures', 'drift', 'cluster', 'flux-crds.yaml'), 'utf8');
+    const objects = [
+      ...parseAllDocuments(crds).map((d) => d.toJS() as Record<string, unknown>).filter(Boolean),
+      ...desiredFromDocuments(documents).objects.map((d) => d.object as Record<string, unknown>),
+    ];
+    const apply = (o: Record<string, unknown>) => client.serverSideApply(toApplyPayload(o), { fieldManager: 'reconcile', force: true });
+    const first = objects.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition');
+    for (const o of first) await apply(o);
+    for (const crd of first.filter((o) => o.kind === 'CustomResourceDefinition')) {
+      const spec = crd.spec as { group: string; names: { kind: string }; versions: { name: string }[] };
+      await waitFor(async () => {
+        client.invalidateDiscovery();
+        return client.resolve(`${spec.group}/${spec.versions[0].name}`, spec.names.kind);
+      }, `CRD ${spec.names.kind} served`);
+    }
+    for (const o of objects.filter((x) => !first.includes(x))) await apply(o);
+  } finally {
+    client.dispose();
+  }
+}

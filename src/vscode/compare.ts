@@ -1,0 +1,292 @@
+// Pull-request preview and promotion check in the editor, and the GitOps metrics dashboard.
+// - Compare with Branch…: every environment whose inputs changed, rendered at the merge-base with the
+//   default branch (or a chosen revision) and at the working tree, in temporary git worktrees that are
+//   always removed (src/core/compare); results in the Compare view with counts; each resource opens a diff.
+// - Compare Environments…: two environments of the working tree (staging ↔ prod).
+// - Show GitOps Metrics: a webview (strict CSP, no remote assets) over src/core/metrics.
+import * as vscode from 'vscode';
+import { compareEnvironments, compareRevisions, GitError, statusLabel, WORKTREE, type EnvironmentComparison, type EnvironmentsComparison, type ResourceChange, type RevisionComparison } from '../core/compare';
+import { desiredFromDocuments, type RenderedEnvironment } from '../core/drift';
+import { computeMetrics, createNonce, dashboardData, dashboardHtml, DASHBOARD_SCRIPT, DASHBOARD_STYLE, environmentInputs, readIncidents, type DashboardRequest, type MetricsReport } from '../core/metrics';
+import type { Environment } from '../core/repo';
+import type { DriftDocuments } from './driftLens';
+import type { OutputLog } from './log';
+import type { Prompts } from './prompts';
+import { toolPaths } from './settings';
+import type { WorkspaceRepo } from './workspaceRepo';
+
+type CompareNode =
+  | { type: 'header'; label: string; detail: string }
+  | { type: 'env'; env: EnvironmentComparison }
+  | { type: 'resource'; change: ResourceChange }
+  | { type: 'note'; message: string; severity: 'info' | 'warning' | 'error' };
+
+export class CompareView implements vscode.TreeDataProvider<CompareNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<CompareNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  revisions: RevisionComparison | undefined;
+  environments: EnvironmentsComparison | undefined;
+  private readonly byKey = new Map<string, ResourceChange>();
+
+  showRevisions(r: RevisionComparison): void {
+    this.revisions = r;
+    this.environments = undefined;
+    this.index(r.environments.flatMap((e) => e.resources));
+  }
+
+  showEnvironments(r: EnvironmentsComparison): void {
+    this.environments = r;
+    this.revisions = undefined;
+    this.index(r.resources);
+  }
+
+  private index(resources: ResourceChange[]): void {
+    this.byKey.clear();
+    for (const c of resources) this.byKey.set(`${c.title}`, c);
+    this.changed.fire(undefined);
+  }
+
+  change(title: string): ResourceChange | undefined {
+    return this.byKey.get(title);
+  }
+
+  getChildren(node?: CompareNode): CompareNode[] {
+    if (!node) {
+      if (this.revisions) {
+        const r = this.revisions;
+        const changed = r.environments.filter((e) => e.status !== 'unchanged' && e.status !== 'inputs-unchanged').length;
+        return [
+          { type: 'header', label: `${r.base.ref} → ${r.head.ref === WORKTREE ? 'working tree' : r.head.ref}`, detail: `${changed} of ${r.environments.length} environment(s) change · ${(r.elapsedMs / 1000).toFixed(1)} s` },
+          ...r.notes.map((message): CompareNode => ({ type: 'note', message, severity: 'info' })),
+          ...r.environments.map((env): CompareNode => ({ type: 'env', env })),
+        ];
+      }
+      if (this.environments) {
+        const e = this.environments;
+        return [
+          { type: 'header', label: `${e.left} ↔ ${e.right}`, detail: `${e.status === 'render-failed' ? 'render failed' : `${e.counts.added} only in ${e.right}, ${e.counts.removed} only in ${e.left}, ${e.counts.changed} differ`}` },
+          ...e.errors.map((x): CompareNode => ({ type: 'note', message: `${x.environment}/${x.application}: ${x.message}`, severity: 'error' })),
+          ...e.warnings.map((message): CompareNode => ({ type: 'note', message, severity: 'warning' })),
+          ...e.resources.map((change): CompareNode => ({ type: 'resource', change })),
+        ];
+      }
+      return [];
+    }
+    if (node.type === 'env') {
+      return [
+        ...node.env.errors.map((x): CompareNode => ({ type: 'note', message: `${x.side === 'base' ? 'at the base: ' : 'at the head: '}${x.application ? `${x.application}: ` : ''}${x.message}`, severity: 'error' })),
+        ...node.env.warnings.map((message): CompareNode => ({ type: 'note', message, severity: 'warning' })),
+        ...node.env.resources.map((change): CompareNode => ({ type: 'resource', change })),
+      ];
+    }
+    return [];
+  }
+
+  getTreeItem(node: CompareNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'header': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.description = node.detail;
+        item.iconPath = new vscode.ThemeIcon('git-compare');
+        return item;
+      }
+      case 'note': {
+        const item = new vscode.TreeItem(node.message, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon(node.severity === 'info' ? 'info' : node.severity, node.severity === 'error' ? new vscode.ThemeColor('problemsErrorIcon.foreground') : undefined);
+        item.tooltip = node.message;
+        return item;
+      }
+      case 'env': {
+        const e = node.env;
+        const has = e.resources.length + e.errors.length + e.warnings.length > 0;
+        const item = new vscode.TreeItem(e.name, has ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        const c = e.counts;
+        item.description = e.status === 'changed' ? `+${c.added} −${c.removed} ~${c.changed}` : statusLabel(e.status);
+        item.iconPath = new vscode.ThemeIcon(
+          e.status === 'render-failed' ? 'error' : e.status === 'changed' ? 'diff-modified' : e.status === 'added' ? 'diff-added' : e.status === 'removed' ? 'diff-removed' : 'pass',
+          e.status === 'render-failed' ? new vscode.ThemeColor('problemsErrorIcon.foreground') : undefined,
+        );
+        item.tooltip = e.changedInputs.length ? `Changed inputs:\n${e.changedInputs.join('\n')}` : statusLabel(e.status);
+        item.contextValue = `compareEnv ${e.status}`;
+        return item;
+      }
+      case 'resource': {
+        const c = node.change;
+        const item = new vscode.TreeItem(`${c.id.kind}/${c.id.name}`, vscode.TreeItemCollapsibleState.None);
+        item.description = [c.id.namespace, c.change === 'changed' ? c.fields.slice(0, 2).map((f) => f.path).join(', ') + (c.fields.length > 2 ? ` +${c.fields.length - 2}` : '') : c.change].filter(Boolean).join(' · ');
+        item.iconPath = new vscode.ThemeIcon(c.change === 'added' ? 'diff-added' : c.change === 'removed' ? 'diff-removed' : 'diff-modified');
+        item.command = { command: 'reconcile.openCompareDiff', title: 'Open Diff', arguments: [c.title] };
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+export interface CompareDeps {
+  repo: WorkspaceRepo;
+  view: CompareView;
+  documents: DriftDocuments;
+  prompts: Prompts;
+  log: OutputLog;
+  extensionUri: vscode.Uri;
+  /** Where the drift service records drift incidents. */
+  incidentsFile: string;
+}
+
+function root(deps: CompareDeps): string | undefined {
+  return deps.repo.current[0]?.model.root ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] {
+  const { repo, view, prompts, log } = deps;
+
+  const requireTrust = (what: string): boolean => {
+    if (vscode.workspace.isTrusted) return true;
+    void prompts.message('warning', `Reconcile: ${what} runs git and the render tools, which an untrusted workspace does not allow. Trust the workspace first.`);
+    return false;
+  };
+
+  const rendered = async (env: Environment): Promise<RenderedEnvironment> => {
+    const results = await Promise.all(env.applications.map(async (application) => ({ application, r: await repo.render(application) })));
+    const applications: RenderedEnvironment['applications'] = [];
+    const failures: RenderedEnvironment['failures'] = [];
+    for (const { application, r } of results) {
+      if (r.ok) applications.push({ application, documents: r.documents });
+      else failures.push({ application, error: r.error });
+    }
+    return { environment: env, set: desiredFromDocuments(applications.flatMap((a) => a.documents)), applications, failures };
+  };
+
+  let panel: vscode.WebviewPanel | undefined;
+
+  return [
+    vscode.commands.registerCommand('reconcile.compareWithBranch', async (baseArg?: string, headArg?: string): Promise<RevisionComparison | undefined> => {
+      if (!requireTrust('Compare with Branch')) return undefined;
+      const dir = root(deps);
+      if (!dir) return undefined;
+      let base = baseArg;
+      if (base === undefined) {
+        const pick = await prompts.pick(
+          [
+            { label: 'Merge-base with the default branch', description: 'what a pull request from here would change', value: '' },
+            { label: 'Another revision…', description: 'a branch, tag or commit', value: '?' },
+          ],
+          { placeHolder: 'Compare the working tree with…' },
+        );
+        if (!pick) return undefined;
+        base = pick.value;
+        if (base === '?') {
+          base = await prompts.input({ prompt: 'Base revision (branch, tag or commit)', placeHolder: 'main' });
+          if (!base) return undefined;
+        }
+      }
+      try {
+        const result = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Reconcile: comparing', cancellable: true },
+          async (progress, token) => {
+            const controller = new AbortController();
+            const sub = token.onCancellationRequested(() => controller.abort());
+            try {
+              return await compareRevisions(dir, {
+                ...(base ? { base } : {}),
+                head: headArg ?? WORKTREE,
+                tools: toolPaths(),
+                signal: controller.signal,
+                onProgress: (p) => progress.report({ message: p.total ? `${p.message} (${p.done}/${p.total})` : p.message }),
+              });
+            } finally {
+              sub.dispose();
+            }
+          },
+        );
+        view.showRevisions(result);
+        log.info(`Compared ${result.base.ref} (${result.base.sha.slice(0, 8)}) with ${result.head.ref}: ${result.environments.map((e) => `${e.name} ${statusLabel(e.status)}`).join(', ')}`);
+        await vscode.commands.executeCommand('reconcile.compare.focus');
+        return result;
+      } catch (e) {
+        const message = e instanceof GitError ? e.message : `compare failed: ${(e as Error).message}`;
+        void prompts.message('error', `Reconcile: ${message}`);
+        return undefined;
+      }
+    }),
+    vscode.commands.registerCommand('reconcile.compareEnvironments', async (leftArg?: string, rightArg?: string): Promise<EnvironmentsComparison | undefined> => {
+      if (!requireTrust('Compare Environments')) return undefined;
+      await repo.models();
+      const envs = repo.current.flatMap((f) => f.model.environments);
+      const pickEnv = async (placeHolder: string, not?: string) =>
+        (await prompts.pick(envs.filter((e) => e.name !== not).map((e) => ({ label: e.name, description: `${e.applications.length} application(s)` })), { placeHolder }))?.label;
+      const left = leftArg ?? (await pickEnv('Compare environment… (e.g. staging)'));
+      if (!left) return undefined;
+      const right = rightArg ?? (await pickEnv(`…with (e.g. prod)`, left));
+      const a = envs.find((e) => e.name === left);
+      const b = envs.find((e) => e.name === right);
+      if (!a || !b) {
+        void prompts.message('error', `Reconcile: no environment ${!a ? left : right} in this workspace.`);
+        return undefined;
+      }
+      const result = compareEnvironments(await rendered(a), await rendered(b), { roots: [root(deps) ?? ''] });
+      view.showEnvironments(result);
+      await vscode.commands.executeCommand('reconcile.compare.focus');
+      return result;
+    }),
+    vscode.commands.registerCommand('reconcile.openCompareDiff', async (title: string) => {
+      const c = view.change(title);
+      if (!c) return undefined;
+      const { left, right } = deps.documents.put('compare', c.id.kind, c.id.name, c.left || '# (absent)\n', c.right || '# (absent)\n');
+      await vscode.commands.executeCommand('vscode.diff', left, right, c.title, { preview: true });
+      return { title: c.title, left, right };
+    }),
+    vscode.commands.registerCommand('reconcile.showMetrics', async (sinceArg?: string): Promise<{ panel: vscode.WebviewPanel; report: MetricsReport } | undefined> => {
+      if (!requireTrust('GitOps Metrics')) return undefined;
+      const dir = root(deps);
+      if (!dir) return undefined;
+      await repo.models();
+      const model = repo.current[0]?.model;
+      const compute = async (since: string) => {
+        let incidents: ReturnType<typeof readIncidents> = [];
+        try {
+          incidents = readIncidents(deps.incidentsFile);
+        } catch (e) {
+          log.warn(`Drift incidents: ${(e as Error).message}`);
+        }
+        return computeMetrics(dir, { since, environments: model ? environmentInputs(model) : undefined, incidents });
+      };
+      let report: MetricsReport;
+      try {
+        report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Reconcile: reading git history' }, () => compute(sinceArg ?? '90d'));
+      } catch (e) {
+        void prompts.message('error', `Reconcile: metrics: ${(e as Error).message}`);
+        return undefined;
+      }
+      const media = vscode.Uri.joinPath(deps.extensionUri, 'media', 'metrics');
+      if (!panel) {
+        panel = vscode.window.createWebviewPanel('reconcile.metrics', 'GitOps Metrics', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: false });
+        panel.onDidDispose(() => (panel = undefined));
+        const p = panel;
+        p.webview.onDidReceiveMessage(async (m: DashboardRequest) => {
+          if (m?.type !== 'period') return;
+          void p.webview.postMessage({ type: 'loading' });
+          try {
+            void p.webview.postMessage({ type: 'metrics', data: dashboardData(await compute(m.since)) });
+          } catch (e) {
+            void p.webview.postMessage({ type: 'error', message: (e as Error).message });
+          }
+        });
+      }
+      const w = panel.webview;
+      w.html = dashboardHtml({
+        cspSource: w.cspSource,
+        nonce: createNonce(),
+        scriptUri: w.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, DASHBOARD_SCRIPT)).toString(),
+        styleUri: w.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, DASHBOARD_STYLE)).toString(),
+        data: report,
+      });
+      panel.reveal();
+      return { panel, report };
+    }),
+  ];
+}

@@ -1,0 +1,76 @@
+// Pull-request preview, environment comparison and the GitOps metrics dashboard in a real VS Code. The
+// workspace is a git repository by now (history.test.ts made it one): compare renders both revisions
+// in temporary worktrees, which must be gone afterwards.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EnvironmentsComparison, RevisionComparison } from '../../src/core/compare';
+import type { MetricsReport } from '../../src/core/metrics';
+import { activateExtension, screenshot, sleep } from './util';
+
+const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
+const git = (...args: string[]) => execFileSync('git', args, { cwd: ws(), encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } });
+
+describe('Compare and metrics', function () {
+  this.timeout(120_000);
+
+  before(function () {
+    if (!fs.existsSync(path.join(ws(), '.git'))) throw new Error('history.test.ts makes the workspace a git repository first');
+  });
+
+  it('Compare with Branch shows what the working tree changes per environment, and leaves the repository as it was', async () => {
+    const api = await activateExtension();
+    const file = path.join(ws(), 'apps', 'web', 'overlays', 'dev', 'kustomization.yaml');
+    const original = fs.readFileSync(file, 'utf8');
+    const worktreesBefore = git('worktree', 'list');
+    const statusBefore = git('status', '--porcelain');
+    fs.writeFileSync(file, original.replace(/replicas:\n  - name: web\n    count: 1/, 'replicas:\n  - name: web\n    count: 2'));
+    try {
+      const r = await vscode.commands.executeCommand<RevisionComparison>('reconcile.compareWithBranch', 'HEAD');
+      assert.ok(r, 'a comparison');
+      const dev = r.environments.find((e) => e.name === 'dev')!;
+      assert.equal(dev.status, 'changed');
+      const web = dev.resources.find((c) => c.id.kind === 'Deployment' && c.id.name === 'web');
+      assert.deepEqual(web?.fields.map((f) => `${f.path} ${String(f.before)}→${String(f.after)}`), ['spec.replicas 1→2']);
+      for (const name of ['staging', 'prod']) assert.equal(r.environments.find((e) => e.name === name)?.status, 'inputs-unchanged', name);
+      const roots = api.compare.getChildren();
+      assert.match(String(api.compare.getTreeItem(roots[0]).label), /^HEAD → working tree$/);
+      const opened = await vscode.commands.executeCommand<{ title: string }>('reconcile.openCompareDiff', web!.title);
+      assert.equal(opened.title, web!.title);
+      await vscode.commands.executeCommand('reconcile.compare.focus');
+      await sleep(600);
+      await screenshot('compare-view');
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    } finally {
+      fs.writeFileSync(file, original);
+    }
+    assert.equal(git('worktree', 'list'), worktreesBefore, 'no worktree left behind');
+    assert.equal(git('status', '--porcelain'), statusBefore, 'the working tree is as it was');
+  });
+
+  it('Compare Environments diffs staging against prod', async () => {
+    const r = await vscode.commands.executeCommand<EnvironmentsComparison>('reconcile.compareEnvironments', 'staging', 'prod');
+    assert.ok(r);
+    assert.notEqual(r.status, 'render-failed', JSON.stringify(r.errors));
+    assert.equal(r.left, 'staging');
+    assert.equal(r.right, 'prod');
+    assert.ok(r.resources.some((c) => c.change === 'changed'), 'prod differs from staging somewhere');
+  });
+
+  it('opens the GitOps metrics dashboard, computed from the repository history', async () => {
+    const result = await vscode.commands.executeCommand<{ panel: vscode.WebviewPanel; report: MetricsReport }>('reconcile.showMetrics', '365d');
+    assert.ok(result?.report, 'a report');
+    assert.ok(result.report.commitsRead >= 3, `${result.report.commitsRead} commits read`);
+    assert.ok(result.report.environments.includes('dev'));
+    assert.ok(result.panel.visible, 'the panel is shown');
+    assert.match(result.panel.webview.html, /Content-Security-Policy/);
+    // Every URL is a webview resource of the extension (VS Code serves them), never a remote asset.
+    const urls = result.panel.webview.html.match(/https?:\/\/[^\s"'<>)]+/g) ?? [];
+    for (const u of urls) assert.match(u, /vscode-cdn\.net|vscode-resource|vscode-webview/, `not a remote asset: ${u}`);
+    await sleep(1500);
+    await screenshot('metrics-dashboard');
+    result.panel.dispose();
+  });
+});
