@@ -236,7 +236,7 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
     vscode.commands.registerCommand('reconcile.openCompareDiff', async (title: string) => {
       const c = view.change(title);
       if (!c) return undefined;
-      const { left, right } = deps.documents.put('compare', c.id.kind, c.id.name, c.left || '# (absent)\n', c.right || '# (absent)\n');
+      const { left, right } = deps.documents.put('compare', c.id.kind, c.id.name, c.left || '# (absent)\n', c.right || '# (absent)\n', ['before', 'after']);
       await vscode.commands.executeCommand('vscode.diff', left, right, c.title, { preview: true });
       return { title: c.title, left, right };
     }),

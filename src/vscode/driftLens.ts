@@ -110,11 +110,11 @@ export class DriftDocuments implements vscode.TextDocumentContentProvider, vscod
   private serial = 0;
 
   /** Stores the two sides and returns their URIs. */
-  put(env: string, kind: string, name: string, live: string, desired: string): { left: vscode.Uri; right: vscode.Uri } {
+  put(env: string, kind: string, name: string, live: string, desired: string, sides: [string, string] = ['live', 'git']): { left: vscode.Uri; right: vscode.Uri } {
     const n = ++this.serial;
     const base = `/${encodeURIComponent(env)}/${encodeURIComponent(kind)}/${encodeURIComponent(name)}`;
-    const left = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `${base}.live.yaml`, query: `n=${n}` });
-    const right = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `${base}.git.yaml`, query: `n=${n}` });
+    const left = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `${base}.${sides[0]}.yaml`, query: `n=${n}` });
+    const right = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `${base}.${sides[1]}.yaml`, query: `n=${n}` });
     this.texts.set(left.toString(), live);
     this.texts.set(right.toString(), desired);
     // Keep the last 50 diffs.

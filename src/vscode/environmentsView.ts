@@ -18,6 +18,7 @@ export type EnvironmentsNode =
   | { type: 'kind'; app: Application; kind: string; resources: ResourceEntry[] }
   | { type: 'resource'; app: Application; entry: ResourceEntry }
   | { type: 'notInGit'; env: Environment; items: NotInGit[] }
+  | { type: 'managers'; env: Environment; managers: Manager[] }
   | { type: 'manager'; env: Environment; manager: Manager }
   | { type: 'notInGitItem'; env: Environment; item: NotInGit }
   | { type: 'error'; message: string; detail?: string; location?: SourceLocation; severity: 'error' | 'warning' | 'info' };
@@ -113,13 +114,15 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const managers = this.drift?.managers(node.env.name) ?? [];
         return [
           ...node.env.errors.map(errorNode),
-          ...managers.map((manager): EnvironmentsNode => ({ type: 'manager', env: node.env, manager })),
+          ...(managers.length ? [{ type: 'managers', env: node.env, managers } as EnvironmentsNode] : []),
           ...apps.map((app): EnvironmentsNode => ({ type: 'application', app, env: node.env, folder: node.folder })),
           ...(notInGit.length ? [{ type: 'notInGit', env: node.env, items: notInGit } as EnvironmentsNode] : []),
         ];
       }
       case 'notInGit':
         return node.items.map((item): EnvironmentsNode => ({ type: 'notInGitItem', env: node.env, item }));
+      case 'managers':
+        return node.managers.map((manager): EnvironmentsNode => ({ type: 'manager', env: node.env, manager }));
       case 'application':
         return this.applicationChildren(node.app);
       case 'kind':
@@ -267,6 +270,18 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         item.command = source
           ? { command: 'reconcile.openSource', title: 'Open Source', arguments: [source] }
           : { command: 'reconcile.openRendered', title: 'Open Rendered Manifests', arguments: [{ type: 'application', app: node.app }] };
+        return item;
+      }
+      case 'managers': {
+        const engines = [...new Set(node.managers.map((m) => (m.engine === 'argocd' ? 'Argo CD' : 'Flux')))].join(' and ');
+        const item = new vscode.TreeItem(`Managed by ${engines}`, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `mgrs:${node.env.name}`;
+        const lines = node.managers.map((m) => statusLine(m));
+        const bad = lines.filter((l) => /OutOfSync|Degraded|not ready|Failed|Error/.test(l)).length;
+        item.description = `${node.managers.length} object${node.managers.length === 1 ? '' : 's'}${bad ? ` · ${bad} not healthy` : ''}`;
+        item.iconPath = new vscode.ThemeIcon(node.managers[0].engine === 'argocd' ? 'rocket' : 'sync', bad ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
+        item.tooltip = `${node.env.name} is deployed by ${engines}: a direct sync from the editor would be reverted by it, so Sync offers to ask it instead.`;
+        item.contextValue = 'managers';
         return item;
       }
       case 'manager': {

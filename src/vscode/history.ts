@@ -323,6 +323,13 @@ export function registerHistoryCommands(deps: HistoryDeps): vscode.Disposable[] 
       try {
         await abortRevert(repo);
         log.info('Revert aborted: the working tree is as it was before');
+        // Merge editors opened for the conflict show a state that no longer exists.
+        // (A merge editor's tab input has base, input1, input2 and result; its class is not in the stable API.)
+        const stale = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => {
+          const input = t.input as { result?: unknown; input1?: unknown } | undefined;
+          return input?.result instanceof vscode.Uri && input.input1 !== undefined && input.result.fsPath.startsWith(repo.root);
+        });
+        if (stale.length) await vscode.window.tabGroups.close(stale);
         return true;
       } catch (e) {
         void prompts.message('error', `Reconcile: ${errorText(e)}`);

@@ -503,7 +503,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
       const item = plan?.items.find((i) => i.key === key);
       if (!plan || !item) return undefined;
       const d = planDiff(plan, item);
-      const { left, right } = deps.documents.put(`plan-${plan.environment}`, item.id.kind, item.id.name, d.live, d.desired);
+      const { left, right } = deps.documents.put(`plan-${plan.environment}`, item.id.kind, item.id.name, d.live, d.desired, ['live', 'after-sync']);
       await vscode.commands.executeCommand('vscode.diff', left, right, d.title, { preview: true });
       return { title: d.title, left, right };
     }),

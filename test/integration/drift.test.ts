@@ -72,6 +72,7 @@ describe('Drift', function () {
   it('turns into "drifted" with the field and its field manager after kubectl changes the live object, and opens the diff', async () => {
     await kubectl('-n', 'shop-dev', 'patch', 'deployment/web', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"spec":{"replicas":5}}');
     const lens = await lensOf(deployment(), /^⚠ drifted: spec\.replicas \d+→5 \(kubectl-edit\)/, 'a drifted lens naming spec.replicas and kubectl-edit');
+    await vscode.window.showTextDocument(vscode.Uri.file(deployment()), { preview: false });
     await sleep(1500); // the editor repaints lenses after a short debounce
     await screenshot('drift-lens');
     const shown = await vscode.commands.executeCommand<ShownDiff>(lens.command!.command, ...(lens.command!.arguments ?? []));

@@ -133,6 +133,8 @@ describe('History, revert and discard (git)', function () {
     assert.deepEqual(result?.status === 'conflict' && result.files, ['.scratch/history-app.yaml']);
     await waitFor(() => git(['rev-parse', 'HEAD']).trim() === head && git(['status', '--porcelain']).trim() === '' && !fs.existsSync(path.join(ws(), '.git', 'REVERT_HEAD')), 'the revert to be aborted');
     assert.match(fs.readFileSync(file, 'utf8'), /replicas: 7/);
+    const merges = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => (t.input as { input1?: unknown } | undefined)?.input1 !== undefined);
+    await waitFor(() => merges().length === 0, `no merge editor left open after the abort (${merges().map((t) => t.label).join(', ')})`, 5000);
   });
 
   it('Discard Local Changes asks first, then restores the committed file', async () => {

@@ -118,7 +118,10 @@ describe('Preview, sync and restore', function () {
     assert.match(requested, /^\d{4}-\d\d-\d\dT/);
     assert.equal(await replicasOfWeb(), 2, 'nothing applied directly');
     const root = (await api.environments.getChildren()).find((n) => n.type === 'environment' && n.env.name === 'dev')!;
-    const nodes = await api.environments.getChildren(root);
+    const group = (await api.environments.getChildren(root)).find((n) => n.type === 'managers');
+    assert.ok(group, 'the tree shows who manages dev');
+    assert.match(String(api.environments.getTreeItem(group).label), /^Managed by Flux/);
+    const nodes = await api.environments.getChildren(group);
     assert.ok(nodes.some((n) => n.type === 'manager' && n.manager.name === 'shop-web'), 'the tree shows the managers');
     await kubectl('-n', 'shop-dev', 'patch', 'deployment/web', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"spec":{"replicas":1}}');
   });
