@@ -45,12 +45,15 @@ function renderDev() {
     ...namespaces.map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } })),
     ...objects.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition'),
   ];
+  // Namespaced objects that name no namespace go to the environment's, as Reconcile compares them.
+  const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService']);
+  for (const o of objects) if (!o.metadata?.namespace && !clusterScoped.has(o.kind)) o.metadata = { ...o.metadata, namespace: 'shop-dev' };
   const rest = objects.filter((o) => !first.includes(o));
   const stream = (list) => list.map((o) => stringify(o)).join('---\n');
   return [
     { what: 'the Argo CD and Flux CRDs (minimal, from test/fixtures/delegate)', yaml: readFileSync(join(root, 'test', 'fixtures', 'delegate', 'crds.yaml'), 'utf8') },
     { what: 'namespaces and CRDs of dev', yaml: stream(first) },
-    { what: `the ${rest.length} other objects of dev`, yaml: stream(rest), namespace: 'shop-dev' },
+    { what: `the ${rest.length} other objects of dev`, yaml: stream(rest) },
   ];
 }
 
@@ -70,9 +73,9 @@ try {
   say('starting the local cluster (etcd + kube-apiserver + kube-controller-manager on 127.0.0.1)');
   cluster = await startCluster({ controllerManager: true, log: (l) => say(l) });
   const kubectl = (argv, input) => tool(tools.kubectl, ['--kubeconfig', cluster.kubeconfig, ...argv], input);
-  for (const { what, yaml, namespace } of renderDev()) {
+  for (const { what, yaml } of renderDev()) {
     say(`applying ${what} with kubectl apply --server-side`);
-    const applied = kubectl(['apply', '--server-side', '--field-manager=reconcile-demo', ...(namespace ? ['-n', namespace] : []), '-f', '-'], yaml);
+    const applied = kubectl(['apply', '--server-side', '--field-manager=reconcile-demo', '-f', '-'], yaml);
     // CRDs must be served before their objects are applied.
     if (/CustomResourceDefinition/.test(yaml)) kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
     console.log(applied.trimEnd().replace(/^/gm, '       '));
@@ -111,13 +114,16 @@ try {
     await vs.page.waitForTimeout(800);
     await vs.page.keyboard.press('Enter');
     await vs.page.waitForTimeout(3000);
-    // Expand two applications of dev and open one resource's source, as a user would.
-    for (const app of ['shop-web', 'cache']) {
-      await vs.page.locator('.monaco-list-row', { hasText: app }).first().click().catch(() => {});
-      await vs.page.waitForTimeout(1500);
-    }
-    await vs.page.locator('.monaco-list-row', { hasText: 'Deployment/web' }).first().click().catch(() => {});
-    await vs.page.waitForTimeout(2000);
+    // Collapse cache (expanded by default when it is the first application), expand shop-web, and open
+    // the web Deployment's source through Quick Open, as a user would: its drift CodeLens shows.
+    await vs.page.locator('.monaco-list-row', { hasText: 'shop-web' }).first().click().catch(() => {});
+    await vs.page.waitForTimeout(1500);
+    await vs.page.keyboard.press('Control+P');
+    await vs.page.waitForTimeout(800);
+    await vs.page.keyboard.type('apps/web/base/deployment.yaml');
+    await vs.page.waitForTimeout(1200);
+    await vs.page.keyboard.press('Enter');
+    await vs.page.waitForTimeout(5000);
     await vs.page.screenshot({ path: resolve(shot) });
     say(`screenshot saved to ${resolve(shot)}`);
     if (args.includes('--exit')) {

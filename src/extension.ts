@@ -90,10 +90,11 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     drift,
     driftLenses,
     driftDocuments,
+    // VS Code shows the lenses of the provider registered last first on a shared line: drift comes first.
+    vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'yaml' }, { scheme: 'file', pattern: '**/*.{yaml,yml}' }], historyLenses),
     vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'yaml' }, { scheme: 'file', pattern: '**/*.{yaml,yml}' }], driftLenses),
     vscode.workspace.registerTextDocumentContentProvider(DRIFT_SCHEME, driftDocuments),
     historyLenses,
-    vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'yaml' }, { scheme: 'file', pattern: '**/*.{yaml,yml}' }], historyLenses),
     vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, gitDocuments),
     vscode.workspace.onDidGrantWorkspaceTrust(() => repos.forget()),
     ...registerHistoryCommands({ repo, repos, documents: gitDocuments, prompts, log }),

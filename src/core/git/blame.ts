@@ -178,10 +178,12 @@ const DAY = 86_400_000;
  * or `not committed yet` when any line of the range is uncommitted. A commit at a shallow clone's
  * boundary says "or earlier".
  */
-export function formatLastChange(change: LastChange, now: Date = new Date()): string {
+export function formatLastChange(change: LastChange, now: Date = new Date(), maxSubject = 48): string {
   const c = change.commit;
   if (change.uncommittedLines > 0 || !c) return 'not committed yet';
   const days = Math.max(0, Math.floor((now.getTime() - c.time) / DAY));
   const ago = days === 0 ? 'today' : days === 1 ? '1 day ago' : `${days} days ago`;
-  return `changed by ${c.author.name}, ${ago}${c.beyondHorizon ? ' or earlier' : ''} — ${c.subject}`;
+  // A CodeLens line is shared with other lenses (drift): a long subject would push them out of view.
+  const subject = c.subject.length > maxSubject ? `${c.subject.slice(0, maxSubject - 1).trimEnd()}…` : c.subject;
+  return `changed by ${c.author.name}, ${ago}${c.beyondHorizon ? ' or earlier' : ''} — ${subject}`;
 }

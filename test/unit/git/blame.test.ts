@@ -135,4 +135,12 @@ describe('formatLastChange', () => {
     assert.equal(formatLastChange(c, new Date('2024-03-06T19:00:00Z')), 'changed by Alan Turing, 1 day ago — raise x');
     assert.equal(formatLastChange(c, new Date('2024-03-05T20:00:00Z')), 'changed by Alan Turing, today — raise x');
   });
+
+  test('a long subject is cut with an ellipsis so that other lenses on the line stay visible', () => {
+    const subject = 'examples/: a GitOps repository for the demo and the tests with three kustomize apps';
+    const c: LastChange = { range: { start: 1, end: 1 }, uncommittedLines: 0, commit: { hash: 'a'.repeat(40), shortHash: 'aaaaaaa', subject, date: '2024-03-05T18:00:00.000Z', author: { name: 'Ada', email: 'a@x' }, time: Date.parse('2024-03-05T18:00:00Z'), committedTime: Date.parse('2024-03-05T18:00:00Z'), beyondHorizon: false } };
+    const text = formatLastChange(c, new Date('2024-03-06T19:00:00Z'));
+    assert.equal(text, `changed by Ada, 1 day ago — ${subject.slice(0, 47).trimEnd()}…`);
+    assert.equal(formatLastChange(c, new Date('2024-03-06T19:00:00Z'), 200), `changed by Ada, 1 day ago — ${subject}`);
+  });
 });
