@@ -357,18 +357,16 @@ export class HttpClusterClient implements ClusterClient {
 
   /** One request whose whole answer is read; rejects only with ClusterError. */
   private async call(o: CallOptions): Promise<HttpAnswer> {
-    try {
-      return await this.callOnce(o);
-    } catch (e) {
-      // A kept-alive connection the server closed just as it was reused: safe to retry once.
-      if (!(e instanceof RetryableReset)) throw e;
-    }
-    try {
-      return await this.callOnce(o);
-    } catch (e) {
-      // Reset again on a fresh connection: the server is going away. Never let the internal error out.
-      if (e instanceof RetryableReset) throw new ClusterError('unreachable', `connection reset by the server (${this.server})`, { server: this.server, code: 'ECONNRESET' });
-      throw e;
+    // A kept-alive connection the server closed just as it was reused resets before the request is
+    // processed: safe to send again. After a server restart every pooled connection is dead, so a few
+    // tries may meet one each; then the server is taken as gone. Never let the internal error out.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.callOnce(o);
+      } catch (e) {
+        if (!(e instanceof RetryableReset)) throw e;
+        if (attempt >= 4) throw new ClusterError('unreachable', `connection reset by the server, the request was not sent (${this.server})`, { server: this.server });
+      }
     }
   }
 
