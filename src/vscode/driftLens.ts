@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { lensProblem, lensTitle, type LensAnchor } from '../core/drift';
 import { quickParse } from '../core/manifest';
 import type { DriftService, AnchoredResult } from './driftService';
+import { applicationFile } from '../core/check/environment-checks';
 
 export const DRIFT_SCHEME = 'reconcile-drift';
 const REFRESH_MS = 15_000;
@@ -47,15 +48,24 @@ export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vs
     if (document.uri.scheme !== 'file') return [];
     const file = document.uri.fsPath;
     for (const env of this.drift.environmentsOfFile(file)) void this.drift.ensure(env.name);
+    // On the file that defines an application (its kustomization, values file…): Preview its environment.
+    const preview: vscode.CodeLens[] = [];
+    const seen = new Set<string>();
+    for (const env of this.drift.environmentsOfFile(file)) {
+      if (seen.has(env.name) || !env.context || !env.applications.some((a) => applicationFile(a) === file || a.definedBy?.file === file)) continue;
+      seen.add(env.name);
+      preview.push(new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: `$(checklist) Preview ${env.name}`, command: 'reconcile.preview', arguments: [env.name], tooltip: `Server-side dry-run of every resource of ${env.name}: what a sync would change` }));
+    }
     const entries = this.drift.resultsForFile(file);
-    if (entries.length === 0) return [];
+    if (entries.length === 0) return preview as DriftLens[];
     const located = entries.map((e) => ({ e, line: lineOf(document, e.anchor) }));
     const envsPerLine = new Map<number, Set<string>>();
     for (const { e, line } of located) envsPerLine.set(line, (envsPerLine.get(line) ?? new Set()).add(e.environment));
-    return located.map(({ e, line }) => new DriftLens(new vscode.Range(line, 0, line, 0), e, (envsPerLine.get(line)?.size ?? 0) > 1));
+    return [...(preview as DriftLens[]), ...located.map(({ e, line }) => new DriftLens(new vscode.Range(line, 0, line, 0), e, (envsPerLine.get(line)?.size ?? 0) > 1))];
   }
 
   resolveCodeLens(lens: DriftLens): DriftLens {
+    if (!(lens instanceof DriftLens)) return lens; // the Preview lens is complete already
     const { entry } = lens;
     const env = lens.prefixEnvironment ? entry.environment : undefined;
     // The newest result, not the one from when the lens was provided.

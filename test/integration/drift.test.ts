@@ -67,6 +67,11 @@ describe('Drift', function () {
     }, 'an in-sync lens for the worker Deployment on its dev patch');
     assert.match(fs.readFileSync(patch, 'utf8').split('\n')[onPatch.range.start.line], /target|patch|path/, 'on the patch entry');
     assert.match(JSON.stringify(onPatch.command?.arguments), /Deployment\/shop-dev\/worker/);
+    // The file that defines the application offers a Preview of its environment.
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', vscode.Uri.file(patch), 100)) ?? [];
+    const preview = lenses.find((l) => l.command?.command === 'reconcile.preview');
+    assert.equal(preview?.command?.title, '$(checklist) Preview dev');
+    assert.deepEqual(preview?.command?.arguments, ['dev']);
   });
 
   it('turns into "drifted" with the field and its field manager after kubectl changes the live object, and opens the diff', async () => {
@@ -135,6 +140,25 @@ describe('Drift', function () {
       assert.ok(!texts.includes(Buffer.from(v).toString('base64')), 'nor its base64');
     }
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('Switch Context changes the kubeconfig\'s current context (comments kept) and the status bar follows', async () => {
+    const api = await activateExtension();
+    const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'reconcile-switch-')), 'kubeconfig');
+    fs.writeFileSync(copy, `# my clusters\n${fs.readFileSync(requireEnv('RECONCILE_TEST_KUBECONFIG'), 'utf8')}`);
+    const config = vscode.workspace.getConfiguration('reconcile');
+    await config.update('kubeconfig', copy, vscode.ConfigurationTarget.Workspace);
+    try {
+      await waitFor(() => api.contextStatus.summary?.files[0] === copy, 'the status bar to read the new kubeconfig');
+      const switched = await vscode.commands.executeCommand<string>('reconcile.switchContext', 'reconcile-local-viewer');
+      assert.equal(switched, 'reconcile-local-viewer');
+      const text = fs.readFileSync(copy, 'utf8');
+      assert.match(text, /^current-context: "?reconcile-local-viewer"?$/m);
+      assert.match(text, /^# my clusters$/m, 'comments kept');
+      assert.equal(api.contextStatus.summary?.currentContext, 'reconcile-local-viewer');
+    } finally {
+      await config.update('kubeconfig', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   it('shows an unreachable cluster on the lens and in the tree, and recovers by itself', async () => {
