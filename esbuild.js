@@ -43,7 +43,7 @@ const builds = [
   // Integration suites run inside the real VS Code extension host; mocha comes from node_modules.
   { ...common, entryPoints: listSuites(), outdir: 'out/test/integration', minify: false, external: ['vscode', 'mocha'] },
   // Code the benches run inside the real VS Code extension host.
-  { ...common, entryPoints: { activation: 'bench/host/activation.ts' }, outdir: 'out/bench', minify: false },
+  { ...common, entryPoints: { activation: 'bench/host/activation.ts', drift: 'bench/host/drift.ts' }, outdir: 'out/bench', minify: false },
 ];
 
 async function main() {

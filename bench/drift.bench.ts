@@ -4,9 +4,11 @@
 //   - full drift, cold (discovery + one LIST per type + compare), vs kubectl diff: ratio (target ≥ 10×, ≤ 0.5 s);
 //   - a watch event → the updated drift result (target ≤ 50 ms);
 //   - after scaling 3 Deployments with kubectl: the same resources drifted as kubectl diff says, none extra;
-//   - memory of the live cache holding the 1,000 objects (target ≤ 100 MB).
+//   - memory of the live cache holding the 1,000 objects (target ≤ 100 MB);
+//   - the same environment in a real VS Code (bench/host/drift.ts in the extension host): time to the
+//     first full result, the host's heap and RSS growth, and an edit → the editor's drift result.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -117,6 +119,68 @@ async function kubectlDiff(kubectl: string, kubeconfig: string, file: string): P
   const drifted = new Set<string>();
   for (const m of stdout.matchAll(/^diff -u -N \S+\/(\S+) \S+$/gm)) drifted.add(keyFromDiffName(m[1]));
   return { ms, drifted };
+}
+
+interface HostMemory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** What bench/host/drift.ts measured inside the extension host. */
+interface HostResult {
+  expected: number;
+  counts: { total: number; inSync: number; drifted: number; missing: number; unknown: number; skipped: number; notInGit: number };
+  firstFullMs: number;
+  /** ms from ensure() to each step the service reported. */
+  timeline: Record<string, number>;
+  before: HostMemory;
+  after: HostMemory;
+  gcAvailable: boolean;
+  editMs: number[];
+  /** Of editMs, the apply request's own round trip. */
+  applyMs: number[];
+  /** The extension's last log lines. */
+  log: string[];
+  node: string;
+  vscode: string;
+}
+
+/**
+ * The objects as a Git repository would hold them (plain manifests, one file per kind) and a
+ * .reconcile.yaml that maps them to the environment `bench` on the harness context.
+ */
+function writeWorkspace(dir: string, objects: RawObject[], context: string): void {
+  mkdirSync(join(dir, 'manifests'), { recursive: true });
+  const byKind = new Map<string, RawObject[]>();
+  for (const o of objects) byKind.set(String(o.kind), [...(byKind.get(String(o.kind)) ?? []), o]);
+  for (const [kind, list] of byKind) writeFileSync(join(dir, 'manifests', `${kind.toLowerCase()}.yaml`), list.map((o) => stringify(o)).join('---\n'));
+  writeFileSync(join(dir, '.reconcile.yaml'), stringify({ environments: [{ name: 'bench', paths: ['manifests/**'], context, namespaces: [NS] }] }));
+}
+
+/** Starts VS Code on the workspace with the extension from source and runs bench/host/drift.ts in its extension host. */
+async function measureInEditor(workspace: string, objects: number, kubeconfig: string, kubectl: string): Promise<HostResult> {
+  const { startVSCode } = await import('../test/harness/vscode.mjs');
+  const root = join(__dirname, '..');
+  const host = join(root, 'out', 'bench', 'drift.js');
+  if (!existsSync(host)) throw new Error(`${host} is missing: run \`node esbuild.js\` first`);
+  const outFile = join(workspace, '..', 'editor.json');
+  const vs = await startVSCode({
+    workspace,
+    extensionDevelopmentPath: root,
+    extensionTestsPath: host,
+    settings: { 'reconcile.tools.kubectl': kubectl },
+    env: { RECONCILE_BENCH_OUT: outFile, RECONCILE_BENCH_OBJECTS: String(objects), KUBECONFIG: kubeconfig },
+    log: () => {},
+  });
+  try {
+    const code = await vs.waitForExit(240_000);
+    if (code !== 0 || !existsSync(outFile)) throw new Error(`drift in VS Code failed (exit ${code})\n${vs.serverLog().slice(-3000)}`);
+    return JSON.parse(readFileSync(outFile, 'utf8')) as HostResult;
+  } finally {
+    await vs.stop();
+  }
 }
 
 function gc(): void {
@@ -230,6 +294,26 @@ async function main(): Promise<void> {
     env.dispose();
     cache.stop();
     client.dispose();
+
+    // 4. The same environment in a real VS Code: the extension host's own numbers.
+    const workspace = join(scratch, 'workspace');
+    writeWorkspace(workspace, objects, cluster.context);
+    const h = await measureInEditor(workspace, objects.length, cluster.kubeconfig, tools.kubectl);
+    const mb = (n: number) => n / 1024 / 1024;
+    const hostHeapMB = mb(h.after.heapUsed - h.before.heapUsed);
+    const gcNote = h.gcAvailable ? 'after full GC' : 'no GC available';
+    console.log(`# extension host (VS Code ${h.vscode}, Node ${h.node}): counts ${JSON.stringify(h.counts)}; heap ${mb(h.before.heapUsed).toFixed(1)} → ${mb(h.after.heapUsed).toFixed(1)} MB, RSS ${mb(h.before.rss).toFixed(0)} → ${mb(h.after.rss).toFixed(0)} MB, external ${mb(h.before.external).toFixed(1)} → ${mb(h.after.external).toFixed(1)} MB (${gcNote})`);
+    rows.push({ bench: 'drift', metric: `drift in the extension host: JS heap growth for ${objects.length} objects (${gcNote})`, value: hostHeapMB, unit: 'MB', target: '≤ 100 MB', ok: hostHeapMB <= 100 });
+    rows.push({ bench: 'drift', metric: 'extension host RSS growth (whole process)', value: mb(h.after.rss - h.before.rss), unit: 'MB' });
+    rows.push({ bench: 'drift', metric: 'extension host RSS with the environment live', value: mb(h.after.rss), unit: 'MB' });
+    console.log(`# editor, from ensure(): ${Object.entries(h.timeline).sort((a, b) => a[1] - b[1]).map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', ')}`);
+    if (process.env.RECONCILE_BENCH_VERBOSE) console.log(h.log.map((l) => `#   ${l}`).join('\n'));
+    rows.push({ bench: 'drift', metric: 'time to first full drift result in the editor (render + connect + LIST + compare)', value: h.firstFullMs, unit: 'ms' });
+    const c = h.counts;
+    const editorOk = c.total === objects.length && c.drifted === scaled.size && c.inSync === objects.length - scaled.size && c.missing + c.unknown + c.skipped + c.notInGit === 0;
+    rows.push({ bench: 'drift', metric: 'resources drifted in the editor after scaling 3 Deployments (the rest in sync)', value: c.drifted, unit: '', target: '3, same as kubectl', ok: editorOk });
+    rows.push({ bench: 'drift', metric: `editor: edit request sent → DriftService reports drift (incl. apiserver, median of ${h.editMs.length})`, value: median(h.editMs), unit: 'ms' });
+    rows.push({ bench: 'drift', metric: 'editor: of which the apply request (sent → response)', value: median(h.applyMs), unit: 'ms' });
     report(rows, `${objects.length} objects; ours: median of ${RUNS} cold runs; kubectl diff: median of ${KUBECTL_RUNS}`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
