@@ -25,7 +25,7 @@ import { readTextOrUndefined } from '../core/util/files';
 import { checkRendered } from '../core/check/environment-checks';
 import { loadPolicyContext, type PolicyContext } from '../core/check/policy-context';
 import { ParsedText } from '../core/manifest/parsed-text';
-import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkPolicies, environmentObjects } from '../core/policy';
+import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkPolicies, environmentObjects, PolicyFileCache } from '../core/policy';
 import type { Application } from '../core/repo';
 import type { RenderedDocument } from '../core/render';
 
@@ -73,6 +73,11 @@ function isPolicyInput(file: string): boolean {
   return path.basename(file) === '.reconcile.yaml' || policyContexts.some((c) => c.policyFiles.includes(file));
 }
 const timers = new Map<string, NodeJS.Timeout>();
+/**
+ * Per open document: its last parse and the policy engine's per-object results. The next version's
+ * check re-parses and re-checks only the documents an edit changed (and what depends on them).
+ */
+const lastChecks = new Map<string, { parsed: ParsedText; policy: PolicyFileCache }>();
 /** Fixes of the diagnostics last published, per document, to answer code actions. */
 const fixes = new Map<string, { diagnostic: Diagnostic; fixes: Fix[] }[]>();
 
@@ -191,7 +196,11 @@ function validate(doc: TextDocument): void {
   const text = doc.getText();
   const findings: Finding[] = [];
   const deferred = schemaDeferred(file, workspaceRoots, settings.deferSchemaGlobs ?? []);
-  const parsed = new ParsedText(text); // parsed once, for the schema and the policy checks
+  // parsed once, for the schema and the policy checks, reusing the unchanged documents of the last parse
+  const last = lastChecks.get(doc.uri);
+  const parsed = new ParsedText(text, last?.parsed);
+  const policyCache = last?.policy ?? new PolicyFileCache();
+  lastChecks.set(doc.uri, { parsed, policy: policyCache });
   try {
     if (!deferred) findings.push(...schemas.checksFor(file).check(file, text, parsed));
   } catch (e) {
@@ -200,7 +209,7 @@ function validate(doc: TextDocument): void {
   try {
     const ctx = policyContextFor(file);
     if (ctx) {
-      findings.push(...checkPolicies(file, text, ctx.options, parsed));
+      findings.push(...checkPolicies(file, text, ctx.options, parsed, policyCache));
       // A policy file's own problems (invalid CEL, missing params) while it is edited.
       if (ctx.policyFiles.includes(file)) findings.push(...ctx.problems.filter((f) => f.file === file));
     }
@@ -253,6 +262,7 @@ documents.onDidClose((e) => {
   clearTimeout(timers.get(e.document.uri));
   for (const c of schemas.all()) c.forget(URI.toPath(e.document.uri));
   fixes.delete(e.document.uri);
+  lastChecks.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 

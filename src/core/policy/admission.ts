@@ -19,6 +19,7 @@ import { rangeAt, type SourceLocation } from '../manifest/range';
 import { FileTree, isYamlName } from '../repo/file-tree';
 import { matchesGlobOrParent } from '../util/glob';
 import { compileCel, toCel, type CelBudget, type CelError, type CelProgram } from './cel/evaluator';
+import { asKubectlReads } from './kubectl-reads';
 import { crdResources, resourceOf, type ResourceInfo } from './resources';
 import { VAP_PREFIX } from './rules';
 import type { ObjectRef, ObjectSet, PolicyOptions, Violation } from './types';
@@ -290,7 +291,7 @@ export function loadPolicies(files: Array<{ file: string; text?: string }>): Pol
       }
     }
     if (!text.includes('kind')) continue;
-    const mf = parseManifests(text);
+    const mf = asKubectlReads(parseManifests(text)); // params as kubectl reads them (YAML 1.1 booleans)
     set.files.push(f.file);
     set.texts.set(f.file, text);
     for (const doc of mf.documents) {
@@ -604,7 +605,7 @@ export function checkAdmission(obj: ObjectRef, policies: PolicySet, ctx: Admissi
   if (!policies.bindings.length) return;
   const crds = ctx.set.memo('crds', () => {
     const m = new Map(policies.crds);
-    for (const [k, v] of crdResources(ctx.set.objects.map((o) => o.value))) m.set(k, v);
+    for (const [k, v] of crdResources(ctx.set.ofKind('CustomResourceDefinition').map((o) => o.value))) m.set(k, v);
     return m;
   });
   const res = resourceOf(obj.value, crds);

@@ -1,12 +1,14 @@
 // The policy engine: runs the built-in rules, the repository's admission policies and the secret
 // scanner over a file being edited (checkFile), many files (checkFiles, for CI) or a rendered
 // environment (checkEnvironment), applies `.reconcile.yaml` and suppressions, and turns
-// violations into Findings with ranges and quick fixes.
+// violations into Findings with ranges and quick fixes. Files are read as kubectl reads them
+// (YAML 1.1 booleans: `privileged: on` is true). An editor passes a PolicyFileCache to checkFile so
+// that an edit re-runs the rules only where something changed (file-cache.ts).
 import type { Finding, FindingSeverity, Fix } from '../findings';
 import { resourceIdOf, type ResourceId } from '../manifest/identity';
 import { parseManifests, type ManifestDocument, type ManifestFile } from '../manifest/parse';
 import type { ParsedText } from '../manifest/parsed-text';
-import { quickParse, type QuickDocument } from '../manifest/quick';
+import { ownCopy, quickParse, type QuickDocument } from '../manifest/quick';
 import { FILE_START, type SourceLocation, type SourceRange } from '../manifest/range';
 import type { RenderedDocument } from '../render/types';
 import type { Application } from '../repo/model';
@@ -15,7 +17,9 @@ import { checkDuplicates, checkMissingPaths, checkNamespace } from './builtin/gi
 import { checkImageTags, checkPdb, checkProbes, checkResources, checkSingleReplica } from './builtin/practice';
 import { checkPss } from './builtin/pss';
 import { checkConfigRefs, checkHpaTarget, checkIngressBackends, checkServiceSelector } from './builtin/refs';
-import { RenderedLocator, SourceFiles, lineStartsOf, locateInFile, parseDocumentSlice, type DocumentView, type Located, type RenderedObjectInfo } from './locate';
+import type { PolicyFileCache, ParsedSlice } from './file-cache';
+import { asKubectlReads } from './kubectl-reads';
+import { RenderedLocator, SourceFiles, lineStartsOf, locateInFile, parseSlice, sliceOfRange, type DocumentView, type Located, type RenderedObjectInfo } from './locate';
 import { ruleDocsPath } from './rules';
 import { checkPlaintextSecret, isSopsEncrypted, scanText } from './secrets';
 import { resolveSeverity } from './settings';
@@ -41,16 +45,36 @@ interface Placement {
   locate(obj: ObjectRef, v: Violation): Located;
 }
 
-function runRules(set: ObjectSet, options: PolicyOptions, policies: PolicySet | undefined, problems: PolicyProblem[]): Raw[] {
+/**
+ * Every rule on every object of the set. With a cache (file checks in an editor), an object's
+ * results are taken from the previous check when its value and what its rules read of the set
+ * are the same; otherwise the rules run while the set records what they read.
+ */
+function runRules(set: ObjectSet, options: PolicyOptions, policies: PolicySet | undefined, problems: PolicyProblem[], cache?: PolicyFileCache): Raw[] {
   const raw: Raw[] = [];
   const ctx: RuleContext = { options, set, report: (obj, v) => raw.push({ obj, v }) };
+  const sink = { violation: (obj: ObjectRef, v: Violation) => raw.push({ obj, v }), problem: (p: PolicyProblem) => problems.push(p) };
   for (const o of set.objects) {
-    for (const rule of OBJECT_RULES) rule(o, ctx);
-    if (policies) {
-      checkAdmission(o, policies, { set, options, budget: options.celBudget }, {
-        violation: (obj, v) => raw.push({ obj, v }),
-        problem: (p) => problems.push(p),
-      });
+    const hit = cache?.lookup(o, set);
+    if (hit) {
+      for (const v of hit.violations) raw.push({ obj: o, v });
+      problems.push(...hit.problems);
+      continue;
+    }
+    const r0 = raw.length;
+    const p0 = problems.length;
+    const reads = cache ? new Set<string>() : undefined;
+    set.track(reads);
+    try {
+      for (const rule of OBJECT_RULES) rule(o, ctx);
+      if (policies) checkAdmission(o, policies, { set, options, budget: options.celBudget }, sink);
+    } finally {
+      set.track(undefined);
+    }
+    if (cache && reads) {
+      const mine = raw.slice(r0);
+      // results about other objects would not be found again from this one: not kept
+      if (mine.every((r) => r.obj === o)) cache.store(o, set, { violations: mine.map((r) => r.v), problems: problems.slice(p0) }, reads);
     }
   }
   checkDuplicates(ctx);
@@ -182,8 +206,19 @@ interface FileDocs {
   offsets(index: number): [number, number];
 }
 
-function fileDocs(file: string, text: string, preferQuick: boolean, parsed: ParsedText | undefined): FileDocs {
-  const quick: QuickDocument[] | undefined = preferQuick ? (parsed?.holds(text) ? parsed.quick() : quickParse(text)) : undefined;
+/**
+ * One document parsed on its own with ranges, its keys read as kubectl reads them. It is parsed
+ * from a copy of its text: a slice would keep the whole file's text of that version alive for as
+ * long as the parse is cached (PolicyFileCache), one copy per edited document.
+ */
+function kubectlSlice(slice: string): ParsedSlice {
+  const p = parseSlice(ownCopy(slice));
+  if (p) asKubectlReads({ documents: [p.doc] });
+  return p;
+}
+
+function fileDocs(file: string, text: string, preferQuick: boolean, parsed: ParsedText | undefined, cache: PolicyFileCache | undefined): FileDocs {
+  const quick: QuickDocument[] | undefined = preferQuick ? (parsed?.holds(text) ? parsed.quick() : quickParse(text, { kubectl: true })) : undefined;
   let starts: number[] | undefined;
   const lineStarts = () => (starts ??= lineStartsOf(text));
   if (quick) {
@@ -194,9 +229,11 @@ function fileDocs(file: string, text: string, preferQuick: boolean, parsed: Pars
       view(index) {
         if (!views.has(index)) {
           const d = quick[index];
-          let v = d ? parseDocumentSlice(file, text, d.range, lineStarts()) : undefined;
+          const slice = d && sliceOfRange(text, d.range, lineStarts());
+          const p = slice === undefined ? undefined : cache ? cache.slice(slice, () => kubectlSlice(slice)) : kubectlSlice(slice);
+          let v: DocumentView | undefined = p && { file, mf: p.mf, doc: p.doc, lineOffset: d.range.start.line };
           if (!v) {
-            full ??= parseManifests(text);
+            full ??= asKubectlReads(parseManifests(text));
             const doc = docOf(full, index, d?.id);
             v = doc ? { file, mf: full, doc, lineOffset: 0 } : undefined;
           }
@@ -211,7 +248,7 @@ function fileDocs(file: string, text: string, preferQuick: boolean, parsed: Pars
       },
     };
   }
-  const mf = parseManifests(text);
+  const mf = asKubectlReads(parseManifests(text));
   return {
     docs: mf.documents.map((d) => ({ index: d.index, value: d.value, id: d.id, range: d.range })),
     view: (index) => (mf.documents[index] ? { file, mf, doc: mf.documents[index], lineOffset: 0 } : undefined),
@@ -236,7 +273,7 @@ function policiesFor(file: string, text: string, options: PolicyOptions): Policy
   return loadPolicies([...files, { file, text }]);
 }
 
-function checkOneFile(file: string, text: string, options: PolicyOptions, preferQuick: boolean, parsed?: ParsedText): Finding[] {
+function checkOneFile(file: string, text: string, options: PolicyOptions, preferQuick: boolean, parsed?: ParsedText, cache?: PolicyFileCache): Finding[] {
   const out: Finding[] = [];
   const templated = text.includes('{{');
   const policies = templated ? options.policies : policiesFor(file, text, options);
@@ -244,7 +281,8 @@ function checkOneFile(file: string, text: string, options: PolicyOptions, prefer
   const entropySkip: Array<[number, number]> = [];
   let fd: FileDocs | undefined;
   if (!templated) {
-    fd = fileDocs(file, text, preferQuick, parsed);
+    cache?.begin(options, policies);
+    fd = fileDocs(file, text, preferQuick, parsed, cache);
     const objects: ObjectRef[] = [];
     const docByObject = new Map<ObjectRef, number>();
     fd.docs.forEach((d) => {
@@ -255,7 +293,7 @@ function checkOneFile(file: string, text: string, options: PolicyOptions, prefer
     });
     const set = new ObjectSet(objects, false);
     const problems: PolicyProblem[] = [];
-    const raw = runRules(set, options, policies, problems);
+    const raw = runRules(set, options, policies, problems, cache);
     const docs = fd;
     const placement: Placement = {
       locate(obj, v) {
@@ -272,6 +310,7 @@ function checkOneFile(file: string, text: string, options: PolicyOptions, prefer
     const skipDocs = fd.docs.filter((d) => isSopsEncrypted(d.value) || [...plaintext].some((o) => docByObject.get(o) === d.index));
     for (const d of skipDocs) skip.push(fd.offsets(d.index));
     for (const d of fd.docs) if (isRecord(d.value) && d.value.kind === 'SealedSecret') entropySkip.push(fd.offsets(d.index));
+    cache?.end();
   }
   const secrets = scanText(text, { skip, entropySkip });
   if (secrets.length) {
@@ -296,9 +335,11 @@ function checkOneFile(file: string, text: string, options: PolicyOptions, prefer
  * Helm templates (text with `{{`) get the secret scan only. Values are read with the fast parser;
  * only documents with findings are parsed again for exact ranges (YAML errors are the schema
  * engine's to report). `parsed`: the same text as the schema engine read it (parse once for both).
+ * `cache`: an editor's PolicyFileCache for this file (one per open document), with `parsed` made
+ * from the previous version's ParsedText: an edit then re-runs the rules only where it matters.
  */
-export function checkFile(file: string, text: string, options: PolicyOptions = {}, parsed?: ParsedText): Finding[] {
-  return checkOneFile(file, text, options, true, parsed);
+export function checkFile(file: string, text: string, options: PolicyOptions = {}, parsed?: ParsedText, cache?: PolicyFileCache): Finding[] {
+  return checkOneFile(file, text, options, true, parsed, cache);
 }
 
 /** Checks many files (CI), each as checkFile does. */

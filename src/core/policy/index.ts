@@ -2,11 +2,13 @@
 // in CEL, secret scanning, suppressions, quick fixes) and the CI report formats.
 //
 //   checkFile(file, text, options)              one file while it is edited
+//     (…, parsed, cache: PolicyFileCache)        an open document: re-checks only what an edit changed
 //   checkFiles(files, options)                  many files (CI)
 //   checkEnvironment(env, objects, options)     a rendered environment (environmentObjects(…) builds the input)
 //   loadPolicies(files) / findPolicyFiles(root, policyPaths) / policyProblems(set)
 //   formatReport(format, findings, { root })    text | json | sarif | junit
 //   celEvaluator                                 the CEL wrapper shared with CRD x-kubernetes-validations
+export { PolicyFileCache, type PolicyCacheStats } from './file-cache';
 export { checkFile, checkFiles, checkEnvironment, environmentObjects, mergeFindings, policyProblems, sortFindings, type EnvironmentObject } from './engine';
 export { loadPolicies, findPolicyFiles, PolicySet, parseFieldPath, expressionLocation, VAP_VARIABLES, type AdmissionPolicy, type AdmissionBinding, type PolicyProblem } from './admission';
 export { BUILTIN_RULES, VAP_PREFIX, ruleMeta, ruleDocsPath, ruleDocsUrl, ruleTitle, isVapViolationCode, type RuleMeta, type RuleCategory, type PssLevel } from './rules';

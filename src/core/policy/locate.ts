@@ -46,17 +46,28 @@ export function lineStartsOf(text: string): number[] {
   return starts;
 }
 
-/** Parses the document of `text` that spans `range` (lines) on its own; undefined when that is not clean. */
-export function parseDocumentSlice(file: string, text: string, range: SourceRange, starts = lineStartsOf(text)): DocumentView | undefined {
+/** The text of the document of `text` that spans `range` (lines), from its first line; undefined when out of range. */
+export function sliceOfRange(text: string, range: SourceRange, starts: readonly number[]): string | undefined {
   const endLine = range.end.character > 0 || range.end.line === range.start.line ? range.end.line + 1 : range.end.line;
   const from = starts[range.start.line];
   if (from === undefined) return undefined;
-  const slice = text.slice(from, starts[endLine] ?? text.length);
+  return text.slice(from, starts[endLine] ?? text.length);
+}
+
+/** One document's text parsed on its own; undefined when it is not exactly one clean document. */
+export function parseSlice(slice: string): { mf: ManifestFile; doc: ManifestDocument } | undefined {
   if (!slice.trim()) return undefined;
   const mf = parseManifests(slice);
   const doc = mf.documents.find((d) => d.shape !== 'empty');
   if (!doc || mf.errors.some((e) => e.severity === 'error') || mf.documents.filter((d) => d.shape !== 'empty').length !== 1) return undefined;
-  return { file, mf, doc, lineOffset: range.start.line };
+  return { mf, doc };
+}
+
+/** Parses the document of `text` that spans `range` (lines) on its own; undefined when that is not clean. */
+export function parseDocumentSlice(file: string, text: string, range: SourceRange, starts = lineStartsOf(text)): DocumentView | undefined {
+  const slice = sliceOfRange(text, range, starts);
+  const parsed = slice === undefined ? undefined : parseSlice(slice);
+  return parsed && { file, mf: parsed.mf, doc: parsed.doc, lineOffset: range.start.line };
 }
 
 /** Parsed files, read once per check (open editor buffers first through `readFile`). */

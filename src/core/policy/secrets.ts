@@ -133,9 +133,63 @@ const GCP_SA = /["']?type["']?\s*:\s*["']service_account["']/;
 const SUSPICIOUS_KEY = /(pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?|auth[_-]?key|bearer|signing[_-]?key|encryption[_-]?key|webhook[_-]?url)/i;
 const NOT_A_VALUE_KEY = /(ref|name|names|file|files|path|mount|existing|enabled|enable|length|ttl|url$|endpoint|type|kind|policy|annotation|selector|template|format|field|(?:password|passwd|secret|token)[_-]?keys?|id$|ids$|version|secretstore|provider|issuer|rotation|expir|header|prefix|suffix|count|size|timeout|interval|mode)$/i;
 const KEY_VALUE = /^(\s*(?:-\s+)?)(["']?)([A-Za-z0-9_.\-/]+)\2\s*[:=]\s*(.*)$/;
-const ENV_NAME_LINE = /^[ \t]*(?:-[ \t]+)?name:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*\r?$/gm;
-/** Lines whose key may name a secret (a cheap pre-filter for KEY_VALUE + SUSPICIOUS_KEY). */
-const SUSPICIOUS_LINE = /^[ \t]*(?:-[ \t]+)?["']?[A-Za-z0-9_.\-/]*(?:pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth[_-]?key|bearer|signing[_-]?key|encryption[_-]?key|webhook[_-]?url)[A-Za-z0-9_.\-/]*["']?[ \t]*[:=]/gim;
+
+// Lines worth a closer look are found in two steps: a search for the words alone (cheap: no line
+// anchor, no backtracking over keys), then, on the lines that hold one, the line patterns
+// matched at the line's start (sticky). Every word of SUSPICIOUS_KEY contains one of KEY_WORD, so
+// no line that either pattern matches is missed; the results are exactly those of the line
+// patterns run over the whole text with the `m` flag (whose `^` follows \n, \r, \u2028, \u2029).
+const KEY_WORD = /pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth[_-]?key|bearer|signing[_-]?key|encryption[_-]?key|webhook[_-]?url/gi;
+/** A line whose key may name a secret (a pre-filter for KEY_VALUE + SUSPICIOUS_KEY), from the line's start. */
+const SUSPICIOUS_LINE_AT = /[ \t]*(?:-[ \t]+)?["']?[A-Za-z0-9_.\-/]*(?:pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth[_-]?key|bearer|signing[_-]?key|encryption[_-]?key|webhook[_-]?url)[A-Za-z0-9_.\-/]*["']?[ \t]*[:=]/iy;
+/** An env entry's `name:` line, from the line's start. */
+const ENV_NAME_AT = /[ \t]*(?:-[ \t]+)?name:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*\r?$/my;
+
+const isLineBreak = (c: number) => c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
+
+/** Starts of the lines (split at every line break, as `^` with the `m` flag) that contain a KEY_WORD, in order. */
+function keyWordLines(text: string): number[] {
+  const out: number[] = [];
+  KEY_WORD.lastIndex = 0;
+  for (let m = KEY_WORD.exec(text); m; m = KEY_WORD.exec(text)) {
+    let start = m.index;
+    while (start > 0 && !isLineBreak(text.charCodeAt(start - 1))) start--;
+    out.push(start);
+    let end = m.index + m[0].length;
+    while (end < text.length && !isLineBreak(text.charCodeAt(end))) end++;
+    KEY_WORD.lastIndex = end;
+  }
+  return out;
+}
+
+/**
+ * Where the line pattern for suspicious keys matches, as a global `^…` search with the `m` flag
+ * would find it when each match moves the search to the end of its `\n` line: match offsets.
+ */
+export function suspiciousKeyLines(text: string, lines = keyWordLines(text)): number[] {
+  const out: number[] = [];
+  let from = 0;
+  for (const start of lines) {
+    if (start < from) continue;
+    SUSPICIOUS_LINE_AT.lastIndex = start;
+    if (!SUSPICIOUS_LINE_AT.test(text)) continue;
+    out.push(start);
+    const nl = text.indexOf('\n', start);
+    from = Math.max(SUSPICIOUS_LINE_AT.lastIndex, nl < 0 ? text.length : nl);
+  }
+  return out;
+}
+
+/** The `name:` lines whose name holds a KEY_WORD: offset and name, as the global `^…$` search with `m` finds them. */
+export function envNameLines(text: string, lines = keyWordLines(text)): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  for (const start of lines) {
+    ENV_NAME_AT.lastIndex = start;
+    const m = ENV_NAME_AT.exec(text);
+    if (m) out.push([start, m[1]]);
+  }
+  return out;
+}
 
 function shannon(s: string): number {
   const counts = new Map<string, number>();
@@ -232,18 +286,15 @@ export function scanText(text: string, opts: { skip?: Array<[number, number]>; e
     if (out.some((x) => start < x.end && start + value.length > x.start)) return;
     out.push({ code: 'secret/high-entropy', start, end: start + value.length, message: `high-entropy value under '${keyLabel}' looks like a committed secret` });
   };
-  SUSPICIOUS_LINE.lastIndex = 0;
-  for (let m = SUSPICIOUS_LINE.exec(text); m; m = SUSPICIOUS_LINE.exec(text)) {
-    const [a, b] = lineAt(m.index);
+  const candidates = keyWordLines(text);
+  for (const at of suspiciousKeyLines(text, candidates)) {
+    const [a, b] = lineAt(at);
     checkLine(a, b);
-    SUSPICIOUS_LINE.lastIndex = Math.max(SUSPICIOUS_LINE.lastIndex, b);
   }
-  ENV_NAME_LINE.lastIndex = 0;
-  for (let m = ENV_NAME_LINE.exec(text); m; m = ENV_NAME_LINE.exec(text)) {
-    const name = m[1];
+  for (const [at, name] of envNameLines(text, candidates)) {
     if (!SUSPICIOUS_KEY.test(name) || NOT_A_VALUE_KEY.test(name)) continue;
     // the `value:` of the same list item, within the next two lines
-    let [, end] = lineAt(m.index);
+    let [, end] = lineAt(at);
     for (let k = 0; k < 2 && end < text.length; k++) {
       const [a, b] = lineAt(end + 1);
       if (/^\s*value:/.test(text.slice(a, b))) {

@@ -117,30 +117,67 @@ export interface RuleContext {
 
 const NONE: readonly ObjectRef[] = Object.freeze([]);
 
-/** The objects checked together (a file, or a rendered environment), indexed for look-ups. */
+/** What a rule read of its set: kinds (every object of that kind), or ALL_OBJECTS. */
+export const ALL_OBJECTS = '*';
+
+/**
+ * The objects checked together (a file, or a rendered environment), indexed for look-ups.
+ * While a recorder is set (track), every look-up records what it read — the kinds it saw, or
+ * ALL_OBJECTS — so that a rule's result on one object can be reused while those stay the same.
+ */
 export class ObjectSet {
-  readonly byKind = new Map<string, ObjectRef[]>();
-  private readonly memos = new Map<string, unknown>();
+  private readonly byKind = new Map<string, ObjectRef[]>();
+  private readonly memos = new Map<string, { value: unknown; reads: Set<string> }>();
+  private reads: Set<string> | undefined;
 
   constructor(
-    readonly objects: ObjectRef[],
+    private readonly all: ObjectRef[],
     /** True when the set is a whole environment (reference rules run only then). */
     readonly complete: boolean,
   ) {
-    for (const o of objects) {
+    for (const o of all) {
       const l = this.byKind.get(o.id.kind);
       if (l) l.push(o);
       else this.byKind.set(o.id.kind, [o]);
     }
   }
 
-  /** A value computed once per set (indexes that several rules share). */
+  /** Every object, in order. */
+  get objects(): ObjectRef[] {
+    this.reads?.add(ALL_OBJECTS);
+    return this.all;
+  }
+
+  /** Records what look-ups read into `reads` until track(undefined). */
+  track(reads: Set<string> | undefined): void {
+    this.reads = reads;
+  }
+
+  /** The objects a recorded read stands for (without recording it). */
+  readObjects(read: string): readonly ObjectRef[] {
+    return read === ALL_OBJECTS ? this.all : (this.byKind.get(read) ?? NONE);
+  }
+
+  /** A value computed once per set (indexes that several rules share); what it read counts as read by each caller. */
   memo<T>(key: string, compute: () => T): T {
-    if (!this.memos.has(key)) this.memos.set(key, compute());
-    return this.memos.get(key) as T;
+    let m = this.memos.get(key);
+    if (!m) {
+      const outer = this.reads;
+      const reads = new Set<string>();
+      this.reads = reads;
+      try {
+        m = { value: compute(), reads };
+      } finally {
+        this.reads = outer;
+      }
+      this.memos.set(key, m);
+    }
+    if (this.reads) for (const r of m.reads) this.reads.add(r);
+    return m.value as T;
   }
 
   ofKind(kind: string): readonly ObjectRef[] {
+    this.reads?.add(kind);
     return this.byKind.get(kind) ?? NONE;
   }
 
@@ -160,20 +197,20 @@ export class ObjectSet {
   }
 
   find(kind: string, namespace: string | undefined, name: string): ObjectRef | undefined {
-    const index = this.memo('byName', () => {
+    const index = this.memo(`byName:${kind}`, () => {
       const m = new Map<string, ObjectRef>();
-      for (const o of this.objects) {
-        const k = `${o.id.kind}/${o.namespace ?? ''}/${o.id.name}`;
+      for (const o of this.ofKind(kind)) {
+        const k = `${o.namespace ?? ''}/${o.id.name}`;
         if (!m.has(k)) m.set(k, o);
       }
       return m;
     });
-    return index.get(`${kind}/${namespace ?? ''}/${name}`);
+    return index.get(`${namespace ?? ''}/${name}`);
   }
 
   /** Labels of a namespace defined in the set. */
   namespaceLabels(name: string): Record<string, string> | undefined {
-    const ns = (this.byKind.get('Namespace') ?? []).find((o) => o.id.name === name && o.id.group === '');
+    const ns = this.namespaceObject(name);
     if (!ns) return undefined;
     const l = (ns.value.metadata as Obj | undefined)?.labels;
     if (!l || typeof l !== 'object') return {};
@@ -181,6 +218,6 @@ export class ObjectSet {
   }
 
   namespaceObject(name: string): ObjectRef | undefined {
-    return (this.byKind.get('Namespace') ?? []).find((o) => o.id.name === name && o.id.group === '');
+    return this.ofKind('Namespace').find((o) => o.id.name === name && o.id.group === '');
   }
 }

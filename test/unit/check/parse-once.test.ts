@@ -109,10 +109,15 @@ test('parse once: the schema engine takes the values the file parse made, and ne
   // validation strips nulls (the API server drops them), on its own copy: the policy engine still sees them
   const env = ((parsed.quick()![3].value as any).spec.template.spec.containers[0].env as Array<Record<string, unknown>>)[0];
   assert.deepEqual(env, { name: 'MODE', value: null });
-  // YAML 1.1 words and blank lines before a `|+` block are read by the schema engine itself
+  // YAML 1.1 words: the file parse reads them as kubectl does (A: on is true), so the schema engine takes it too
   const words = `${deployment(0)}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {A: on}\n`;
-  v.validateFile('/repo/words.yaml', words, { parsed: new ParsedText(words) });
-  assert.deepEqual([v.lastStats.validated, v.lastStats.shared], [2, 1]);
+  const wordsParsed = new ParsedText(words);
+  const wf = v.validateFile('/repo/words.yaml', words, { parsed: wordsParsed });
+  assert.deepEqual([v.lastStats.validated, v.lastStats.shared], [2, 2]);
+  assert.deepEqual((wordsParsed.quick()![1].value as any).data, { A: true });
+  assert.deepEqual(wf, new SchemaValidator().validateFile('/repo/words.yaml', words));
+  assert.deepEqual(wf.map((x) => x.message), ['data.A: expected string, got boolean true']);
+  // blank lines before a `|+` block are read by the schema engine itself
   const keep = `---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  A: |+\n    x\n\n${deployment(1)}`;
   v.validateFile('/repo/keep.yaml', keep, { parsed: new ParsedText(keep) });
   assert.deepEqual([v.lastStats.validated, v.lastStats.shared], [2, 1]);
