@@ -6,7 +6,7 @@
 // - Show GitOps Metrics: a webview (strict CSP, no remote assets) over src/core/metrics.
 import * as vscode from 'vscode';
 import { compareEnvironments, compareRevisions, GitError, statusLabel, WORKTREE, type EnvironmentComparison, type EnvironmentsComparison, type ResourceChange, type RevisionComparison } from '../core/compare';
-import { desiredFromDocuments, type RenderedEnvironment } from '../core/drift';
+import type { RenderedEnvironment } from '../core/drift';
 import { computeMetrics, createNonce, dashboardData, dashboardHtml, DASHBOARD_SCRIPT, DASHBOARD_STYLE, environmentInputs, readIncidents, type DashboardRequest, type MetricsReport } from '../core/metrics';
 import type { Environment } from '../core/repo';
 import type { DriftDocuments } from './driftLens';
@@ -150,16 +150,7 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
     return false;
   };
 
-  const rendered = async (env: Environment): Promise<RenderedEnvironment> => {
-    const results = await Promise.all(env.applications.map(async (application) => ({ application, r: await repo.render(application) })));
-    const applications: RenderedEnvironment['applications'] = [];
-    const failures: RenderedEnvironment['failures'] = [];
-    for (const { application, r } of results) {
-      if (r.ok) applications.push({ application, documents: r.documents });
-      else failures.push({ application, error: r.error });
-    }
-    return { environment: env, set: desiredFromDocuments(applications.flatMap((a) => a.documents)), applications, failures };
-  };
+  const rendered = (env: Environment): Promise<RenderedEnvironment> => repo.renderedEnvironment(env);
 
   let panel: vscode.WebviewPanel | undefined;
 

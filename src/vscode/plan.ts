@@ -11,10 +11,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { connectToContext, kubeconfigPaths, type ClusterClient } from '../core/cluster';
 import { directApplyWarning, requestArgoSync, requestFluxReconcile, statusLine, type Manager } from '../core/delegate';
-import { desiredFromDocuments, ownershipOf, type RenderedEnvironment } from '../core/drift';
+import { ownershipOf, type RenderedEnvironment } from '../core/drift';
 import { GitRepoError, repoState } from '../core/git';
 import { resourceKey } from '../core/manifest';
-import type { RenderedDocument } from '../core/render';
 import type { Environment } from '../core/repo';
 import {
   AuditLog,
@@ -222,16 +221,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
     return connectToContext({ files: kubeconfigPaths(kubeconfigSetting()), context: env.context, userAgent: 'reconcile-vscode' });
   };
 
-  const rendered = async (env: Environment): Promise<RenderedEnvironment> => {
-    const results = await Promise.all(env.applications.map(async (application) => ({ application, r: await repo.render(application) })));
-    const applications: RenderedEnvironment['applications'] = [];
-    const failures: RenderedEnvironment['failures'] = [];
-    for (const { application, r } of results) {
-      if (r.ok) applications.push({ application, documents: r.documents });
-      else failures.push({ application, error: r.error });
-    }
-    return { environment: env, set: desiredFromDocuments(applications.flatMap((a) => a.documents as RenderedDocument[])), applications, failures };
-  };
+  const rendered = (env: Environment): Promise<RenderedEnvironment> => repo.renderedEnvironment(env);
 
   const configOf = (env: Environment) => repo.current.find((f) => f.model.environments.includes(env))?.model.config;
 

@@ -215,7 +215,7 @@ test('errors: exit 2 with one clear line — render failure, unknown context, un
   writeFileSync(file, readFileSync(cluster.kubeconfig, 'utf8').replaceAll(cluster.server, `https://127.0.0.1:${port}`));
   const down = await plan('--env', 'demo', '--kubeconfig', file);
   assert.equal(down.code, 2);
-  assert.equal(down.err, `reconcile: cannot reach the cluster of demo (context reconcile-local): connection refused (https://127.0.0.1:${port})\n`);
+  assert.equal(down.err, `reconcile: cannot read the cluster of demo (context reconcile-local): connection refused (https://127.0.0.1:${port})\n`);
 
   const noEnv = await plan('.');
   assert.equal(noEnv.code, 2);
