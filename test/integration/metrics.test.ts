@@ -64,6 +64,8 @@ describe('Compare and metrics', function () {
     assert.ok(result?.report, 'a report');
     assert.ok(result.report.commitsRead >= 3, `${result.report.commitsRead} commits read`);
     assert.ok(result.report.environments.includes('dev'));
+    // drift.test.ts made dev drift and come back: the drift service recorded it as an incident.
+    assert.ok(result.report.overall.summary.driftIncidents >= 1, `${result.report.overall.summary.driftIncidents} drift incidents`);
     assert.ok(result.panel.visible, 'the panel is shown');
     assert.match(result.panel.webview.html, /Content-Security-Policy/);
     // Every URL is a webview resource of the extension (VS Code serves them), never a remote asset.
