@@ -15,6 +15,7 @@ import { inputsOf } from './inputs';
 import { spawnRunner, type ProcessRunner, type RunResult } from './process-runner';
 import { mapHelmSources, mapKustomizeSources } from './source-map';
 import { ToolLocator, SETTING_OF, type ToolPaths } from './tools';
+import { asKubectlReads } from '../policy/kubectl-reads';
 import type { RenderError, RenderOptions, RenderResult, RenderSpec, RenderedDocument, Renderer, ToolInfo, ToolName } from './types';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -315,7 +316,8 @@ async function renderPlain(files: readonly string[], maxOutputBytes: number): Pr
   const parts: string[] = [];
   let size = 0;
   for (const file of files) {
-    const mf = await readManifestFile(file);
+    // kubectl apply -f reads these files (YAML 1.1: `privileged: on` is true); so do drift, sync and policies.
+    const mf = asKubectlReads(await readManifestFile(file));
     const bad = mf.errors.find((e) => e.severity === 'error');
     if (bad) {
       return {

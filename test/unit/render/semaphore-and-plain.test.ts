@@ -68,3 +68,22 @@ test('plain render: our own parser, each object with its source document; a YAML
   const bin = await r.render({ kind: 'plain', files: [join(fixtures, 'manifests', 'binary.yaml')] });
   assert.ok(!bin.ok && /binary data/.test(bin.error.message));
 });
+
+test('plain render reads values as kubectl apply -f does (YAML 1.1 booleans), so drift and sync send what kubectl would', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'reconcile-plain-'));
+  try {
+    const file = join(dir, 'pod.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: yes\n  containers:\n    - name: c\n      image: nginx:1.27\n      securityContext: {privileged: on, readOnlyRootFilesystem: "on"}\n');
+    const r = createRenderer({ trusted: false, env: { PATH: '' } });
+    const res = await r.render({ kind: 'plain', files: [file] });
+    assert.ok(res.ok);
+    const spec = res.documents[0].object.spec as { hostNetwork: unknown; containers: Array<{ securityContext: Record<string, unknown> }> };
+    assert.equal(spec.hostNetwork, true);
+    assert.equal(spec.containers[0].securityContext.privileged, true);
+    assert.equal(spec.containers[0].securityContext.readOnlyRootFilesystem, 'on', 'a quoted "on" stays a string');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
