@@ -79,8 +79,8 @@ export async function readKubeconfig(files: string[]): Promise<KubeconfigSummary
 
 /**
  * Makes `name` the current context, as `kubectl config use-context` does: in the first file that sets
- * `current-context`, else the first file that exists. Only that key changes (comments and layout are
- * kept), the write is atomic (temp file + rename) and keeps the file's mode. Returns the file written.
+ * `current-context`, else the first file that exists. Only that line changes (comments and layout are
+ * kept byte for byte), the write is atomic (temp file + rename) and keeps the file's mode. Returns the file written.
  */
 export async function setCurrentContext(files: string[], name: string): Promise<string> {
   const summary = await readKubeconfig(files);
@@ -99,10 +99,18 @@ export async function setCurrentContext(files: string[], name: string): Promise<
   const text = await readFile(target, 'utf8');
   const doc = parseDocument(text);
   if (doc.errors.length) throw new Error(`${target} is not valid YAML; it was left as it is`);
-  doc.set('current-context', name);
+  // Only the one line changes: everything else stays byte for byte (kubectl rewrites the whole file).
+  const value = /^[A-Za-z0-9][\w.@/-]*$/.test(name) ? name : JSON.stringify(name);
+  const line = /^current-context:[^\n]*$/m;
+  const next = line.test(text) ? text.replace(line, `current-context: ${value}`) : `${text}${text.endsWith('\n') || !text ? '' : '\n'}current-context: ${value}\n`;
+  const check = parseDocument(next);
+  if (check.errors.length || check.get('current-context') !== name) {
+    doc.set('current-context', name); // an unusual layout (flow style, anchors): let the YAML library write it
+  }
+  const out = check.errors.length || check.get('current-context') !== name ? doc.toString() : next;
   const mode = (await stat(target)).mode & 0o777;
   const tmp = `${target}.reconcile-${process.pid}.tmp`;
-  await writeFile(tmp, doc.toString(), { mode });
+  await writeFile(tmp, out, { mode });
   await rename(tmp, target);
   return target;
 }
