@@ -7,7 +7,7 @@ import type { RawObject } from '../cluster/types';
 import { compareObjects } from '../drift/compare';
 import { normalizeObject } from '../drift/normalize';
 import { listRule } from '../drift/paths';
-import { isSecretKind, isSecretMark, MASK, MASK_CHANGED, MASK_UNCHANGED } from '../drift/secret';
+import { isSecretKind, maskSecretData, MASK, MASK_CHANGED } from '../drift/secret';
 import { resourceKey, type ResourceId } from '../manifest/identity';
 import type { ChangeCounts, FieldChange, ResourceChange } from './types';
 
@@ -132,29 +132,6 @@ function toYaml(v: unknown): string {
   return stringify(v, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
-/** Secret data on both sides as masks: `*** (changed)`, `*** (unchanged)`, or `***` on the only side that has the key. */
-function maskSecretData(l: RawObject | undefined, r: RawObject | undefined): void {
-  const ld = isRecord(l?.data) ? l!.data : undefined;
-  const rd = isRecord(r?.data) ? r!.data : undefined;
-  for (const k of new Set([...Object.keys(ld ?? {}), ...Object.keys(rd ?? {})])) {
-    const a = ld?.[k];
-    const b = rd?.[k];
-    const mark = a !== undefined && b !== undefined ? (a === b ? MASK_UNCHANGED : MASK_CHANGED) : MASK;
-    if (ld && a !== undefined) ld[k] = mark;
-    if (rd && b !== undefined) rd[k] = mark;
-  }
-  const scrub = (v: unknown): unknown => {
-    if (isSecretMark(v)) return MASK;
-    if (Array.isArray(v)) return v.map(scrub);
-    if (isRecord(v)) {
-      for (const [k, x] of Object.entries(v)) v[k] = scrub(x);
-      return v;
-    }
-    return v;
-  };
-  scrub(l);
-  scrub(r);
-}
 
 /** The two sides as YAML for a diff editor ('' for an absent side). */
 export function sideTexts(left: SideObject | undefined, right: SideObject | undefined, opts: Pick<DiffSetOptions, 'ignoreNamespace'> = {}): { left: string; right: string } {

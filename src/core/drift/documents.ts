@@ -10,7 +10,7 @@ import { viewsOf, type ResultViews } from './engine';
 import { applyIgnore } from './ignore';
 import { normalizeObject } from './normalize';
 import { formatPath, listRule, mergeKeyOf, mergeKeyText, type FieldPath, type ListItemSegment } from './paths';
-import { isSecretKind, isSecretMark, MASK, MASK_ADDED, MASK_CHANGED, MASK_MISSING, MASK_UNCHANGED } from './secret';
+import { isSecretKind, maskSecretData, MASK_ADDED, MASK_MISSING } from './secret';
 import type { DriftResult } from './types';
 
 export interface DiffDocuments {
@@ -36,26 +36,7 @@ function prepared(obj: RawObject, views: ResultViews, namespace: string | undefi
 
 /** Secret data on both sides: `*** (changed)`, `*** (unchanged)`, or which side lacks the key. */
 function maskSecrets(desired: RawObject | undefined, live: RawObject | undefined): void {
-  const d = isRecord(desired?.data) ? desired!.data : undefined;
-  const l = isRecord(live?.data) ? live!.data : undefined;
-  const keys = new Set([...Object.keys(d ?? {}), ...Object.keys(l ?? {})]);
-  for (const k of keys) {
-    const a = d?.[k];
-    const b = l?.[k];
-    if (d && a !== undefined) d[k] = b === undefined ? (live ? MASK_MISSING : MASK) : a === b ? MASK_UNCHANGED : MASK_CHANGED;
-    if (l && b !== undefined) l[k] = a === undefined ? (desired ? MASK_ADDED : MASK) : a === b ? MASK_UNCHANGED : MASK_CHANGED;
-  }
-  const scrub = (v: unknown): unknown => {
-    if (isSecretMark(v)) return MASK;
-    if (Array.isArray(v)) return v.map(scrub);
-    if (isRecord(v)) {
-      for (const [k, x] of Object.entries(v)) v[k] = scrub(x);
-      return v;
-    }
-    return v;
-  };
-  scrub(desired);
-  scrub(live);
+  maskSecretData(desired, live, { a: MASK_MISSING, b: MASK_ADDED });
 }
 
 function reportedUnder(reported: Set<string>, p: string): boolean {

@@ -28,3 +28,31 @@ export const MASK = '***';
 export function isSecretKind(group: string, kind: string): boolean {
   return group === '' && kind === 'Secret';
 }
+
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Secret `data` on two sides of a diff (drift, plan, compare) as masks that say how they compare:
+ * `*** (changed)`, `*** (unchanged)`, and for a key only one side has, `onlyIn.a` / `onlyIn.b` when the
+ * other side exists (`***` otherwise). Keyed hashes left anywhere else become `***`. In place.
+ */
+export function maskSecretData(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined, onlyIn: { a?: string; b?: string } = {}): void {
+  const ad = isPlainRecord(a?.data) ? a!.data : undefined;
+  const bd = isPlainRecord(b?.data) ? b!.data : undefined;
+  for (const k of new Set([...Object.keys(ad ?? {}), ...Object.keys(bd ?? {})])) {
+    const x = ad?.[k];
+    const y = bd?.[k];
+    if (ad && x !== undefined) ad[k] = y === undefined ? (b ? onlyIn.a ?? MASK : MASK) : x === y ? MASK_UNCHANGED : MASK_CHANGED;
+    if (bd && y !== undefined) bd[k] = x === undefined ? (a ? onlyIn.b ?? MASK : MASK) : x === y ? MASK_UNCHANGED : MASK_CHANGED;
+  }
+  const scrub = (v: unknown): unknown => {
+    if (isSecretMark(v)) return MASK;
+    if (Array.isArray(v)) return v.map(scrub);
+    if (isPlainRecord(v)) for (const [k, x] of Object.entries(v)) v[k] = scrub(x);
+    return v;
+  };
+  scrub(a);
+  scrub(b);
+}

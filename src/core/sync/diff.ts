@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import type { RawObject } from '../cluster/types';
 import { applyIgnore } from '../drift/ignore';
 import { normalizeObject } from '../drift/normalize';
-import { isSecretKind, isSecretMark, MASK, MASK_ADDED, MASK_CHANGED, MASK_MISSING, MASK_UNCHANGED } from '../drift/secret';
+import { isSecretKind, maskSecretData, MASK_ADDED, MASK_MISSING } from '../drift/secret';
 import { planInternals, type PlanViews } from './plan';
 import type { Plan, PlanItem } from './types';
 
@@ -19,9 +19,6 @@ export interface PlanDiff {
   desired: string;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function toYaml(v: unknown): string {
   return stringify(v, { lineWidth: 0, aliasDuplicateObjects: false });
@@ -37,22 +34,7 @@ function prepared(obj: RawObject, views: PlanViews): RawObject {
 
 /** Replaces the keyed hashes normalizeObject put in Secret data with masks that say how the sides compare. */
 function maskSecrets(after: RawObject | undefined, live: RawObject | undefined): void {
-  const a = isRecord(after?.data) ? after!.data : undefined;
-  const l = isRecord(live?.data) ? live!.data : undefined;
-  for (const k of new Set([...Object.keys(a ?? {}), ...Object.keys(l ?? {})])) {
-    const x = a?.[k];
-    const y = l?.[k];
-    if (a && x !== undefined) a[k] = !live ? MASK : y === undefined ? MASK_MISSING : x === y ? MASK_UNCHANGED : MASK_CHANGED;
-    if (l && y !== undefined) l[k] = !after ? MASK : x === undefined ? MASK_ADDED : x === y ? MASK_UNCHANGED : MASK_CHANGED;
-  }
-  const scrub = (v: unknown): unknown => {
-    if (isSecretMark(v)) return MASK;
-    if (Array.isArray(v)) return v.map(scrub);
-    if (isRecord(v)) for (const [k, x] of Object.entries(v)) v[k] = scrub(x);
-    return v;
-  };
-  scrub(after);
-  scrub(live);
+  maskSecretData(after, live, { a: MASK_MISSING, b: MASK_ADDED });
 }
 
 /** The diff documents of one item of a plan made in this process. */
