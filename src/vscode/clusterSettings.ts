@@ -2,6 +2,7 @@
 // current context, and which files belong to an environment with a (known) context.
 import { existsSync } from 'node:fs';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
+import { connectToContext, type HttpClusterClient } from '../core/cluster';
 import type { WorkspaceRepo } from './workspaceRepo';
 import { kubeconfigSetting } from './settings';
 
@@ -24,4 +25,9 @@ export async function clusterSettings(repo: WorkspaceRepo): Promise<ClusterSetti
     }
   }
   return { kubeconfig: files[0], currentContext: kube.currentContext && known.has(kube.currentContext) ? kube.currentContext : undefined, fileContexts };
+}
+
+/** A client for a kubeconfig context, from the kubeconfig in effect (the setting, else $KUBECONFIG, else ~/.kube/config). */
+export function connectToKubeContext(context: string | undefined): Promise<HttpClusterClient> {
+  return connectToContext({ files: kubeconfigPaths(kubeconfigSetting()), context, userAgent: 'reconcile-vscode' });
 }

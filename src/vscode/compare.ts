@@ -6,9 +6,7 @@
 // - Show GitOps Metrics: a webview (strict CSP, no remote assets) over src/core/metrics.
 import * as vscode from 'vscode';
 import { compareEnvironments, compareRevisions, GitError, statusLabel, WORKTREE, type EnvironmentComparison, type EnvironmentsComparison, type ResourceChange, type RevisionComparison } from '../core/compare';
-import type { RenderedEnvironment } from '../core/drift';
 import { computeMetrics, createNonce, dashboardData, dashboardHtml, DASHBOARD_SCRIPT, DASHBOARD_STYLE, environmentInputs, readIncidents, type DashboardRequest, type MetricsReport } from '../core/metrics';
-import type { Environment } from '../core/repo';
 import type { DriftDocuments } from './driftLens';
 import type { OutputLog } from './log';
 import type { Prompts } from './prompts';
@@ -150,7 +148,6 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
     return false;
   };
 
-  const rendered = (env: Environment): Promise<RenderedEnvironment> => repo.renderedEnvironment(env);
 
   let panel: vscode.WebviewPanel | undefined;
 
@@ -219,7 +216,7 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
         void prompts.message('error', `Reconcile: no environment ${!a ? left : right} in this workspace.`);
         return undefined;
       }
-      const result = compareEnvironments(await rendered(a), await rendered(b), { roots: [root(deps) ?? ''] });
+      const result = compareEnvironments(await repo.renderedEnvironment(a), await repo.renderedEnvironment(b), { roots: [root(deps) ?? ''] });
       view.showEnvironments(result);
       await vscode.commands.executeCommand('reconcile.compare.focus');
       return result;

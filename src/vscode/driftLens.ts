@@ -103,13 +103,16 @@ function lineOf(document: vscode.TextDocument, anchor: LensAnchor): number {
     const v = d.value as { metadata?: { name?: unknown }; kind?: unknown } | undefined;
     return v?.kind === anchor.id.kind && v?.metadata?.name === anchor.id.name;
   });
-  if (!match) return fallback;
-  // Skip the `---` marker and leading comments: the lens sits on the document's first content line.
-  for (let l = match.range.start.line; l <= match.range.end.line && l < document.lineCount; l++) {
+  return match ? firstContentLine(document, match.range) : fallback;
+}
+
+/** A YAML document's first line after its `---` marker and leading comments: where a lens sits. */
+export function firstContentLine(document: vscode.TextDocument, range: { start: { line: number }; end: { line: number } }): number {
+  for (let l = range.start.line; l <= range.end.line && l < document.lineCount; l++) {
     const text = document.lineAt(l).text.trim();
     if (text && text !== '---' && !text.startsWith('#')) return l;
   }
-  return match.range.start.line;
+  return range.start.line;
 }
 
 /** Read-only documents for the two sides of a drift diff. */

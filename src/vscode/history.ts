@@ -25,6 +25,7 @@ import {
 } from '../core/git';
 import { quickParse, type QuickDocument } from '../core/manifest';
 import type { EnvironmentsNode } from './environmentsView';
+import { firstContentLine } from './driftLens';
 import type { OutputLog } from './log';
 import type { Prompts } from './prompts';
 import type { WorkspaceRepo } from './workspaceRepo';
@@ -85,15 +86,7 @@ function resourceDocs(document: vscode.TextDocument): ResourceDoc[] {
   const out: ResourceDoc[] = [];
   for (const d of docs) {
     if (!d.id?.kind || !d.id.name) continue;
-    let line = d.range.start.line;
-    for (let l = d.range.start.line; l <= d.range.end.line && l < document.lineCount; l++) {
-      const t = document.lineAt(l).text.trim();
-      if (t && t !== '---' && !t.startsWith('#')) {
-        line = l;
-        break;
-      }
-    }
-    out.push({ doc: d, line });
+    out.push({ doc: d, line: firstContentLine(document, d.range) });
   }
   return out;
 }

@@ -9,9 +9,9 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { connectToContext, kubeconfigPaths, type ClusterClient } from '../core/cluster';
+import type { ClusterClient } from '../core/cluster';
 import { directApplyWarning, requestArgoSync, requestFluxReconcile, statusLine, type Manager } from '../core/delegate';
-import { ownershipOf, type RenderedEnvironment } from '../core/drift';
+import { ownershipOf } from '../core/drift';
 import { GitRepoError, repoState } from '../core/git';
 import { resourceKey } from '../core/manifest';
 import type { Environment } from '../core/repo';
@@ -41,8 +41,8 @@ import type { EnvironmentsNode } from './environmentsView';
 import type { Repos } from './history';
 import type { OutputLog } from './log';
 import type { Prompts } from './prompts';
-import { kubeconfigSetting } from './settings';
 import type { WorkspaceRepo } from './workspaceRepo';
+import { connectToKubeContext } from './clusterSettings';
 
 type PlanNode =
   | { type: 'summary'; plan: Plan; outcome?: SyncOutcome }
@@ -218,10 +218,9 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
 
   const clientFor = async (env: Environment): Promise<ClusterClient> => {
     if (!env.context) throw new Error(`environment ${env.name} has no cluster context: set \`context:\` for it in .reconcile.yaml`);
-    return connectToContext({ files: kubeconfigPaths(kubeconfigSetting()), context: env.context, userAgent: 'reconcile-vscode' });
+    return connectToKubeContext(env.context);
   };
 
-  const rendered = (env: Environment): Promise<RenderedEnvironment> => repo.renderedEnvironment(env);
 
   const configOf = (env: Environment) => repo.current.find((f) => f.model.environments.includes(env))?.model.config;
 
@@ -230,7 +229,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
     const controller = new AbortController();
     const sub = token?.onCancellationRequested(() => controller.abort());
     try {
-      let input = await rendered(env);
+      let input = await repo.renderedEnvironment(env);
       if (only) {
         // Drift keys carry the namespace the cluster uses; Git may leave it out (the environment's namespace then).
         const ns = env.namespaces[0] ?? 'default';

@@ -11,7 +11,7 @@ import type { OutputLog } from './log';
 import type { Finding } from '../core/findings';
 import type { SourceRange } from '../core/manifest';
 import { applicationFile } from '../core/check/environment-checks';
-import { desiredFromDocuments, type RenderedEnvironment } from '../core/drift';
+import { renderEnvironment, type RenderedEnvironment } from '../core/drift';
 import { kubeconfigSetting, toolPaths } from './settings';
 
 export interface FolderModel {
@@ -213,15 +213,8 @@ export class WorkspaceRepo implements vscode.Disposable {
   }
 
   /** Every application of an environment rendered (cached renders answer at once), as one desired set. */
-  async renderedEnvironment(env: Environment): Promise<RenderedEnvironment> {
-    const results = await Promise.all(env.applications.map(async (application) => ({ application, r: await this.render(application) })));
-    const applications: RenderedEnvironment['applications'] = [];
-    const failures: RenderedEnvironment['failures'] = [];
-    for (const { application, r } of results) {
-      if (r.ok) applications.push({ application, documents: r.documents });
-      else failures.push({ application, error: r.error });
-    }
-    return { environment: env, set: desiredFromDocuments(applications.flatMap((a) => a.documents)), applications, failures };
+  renderedEnvironment(env: Environment): Promise<RenderedEnvironment> {
+    return renderEnvironment(env, { renderApplication: (app) => this.render(app) });
   }
 
   /** The last render of an application, if any. */

@@ -22,10 +22,10 @@ export interface RenderedEnvironment {
 
 /**
  * Renders every application of the environment (the renderer bounds concurrency and caches) and
- * builds its desired set. Applications that cannot be rendered locally (`unsupported`) are failures
+ * builds its desired set. The editor passes its own render (which also keeps the results for the tree). Applications that cannot be rendered locally (`unsupported`) are failures
  * too: a caller must never mistake "not rendered" for "nothing to do".
  */
-export async function renderEnvironment(env: Environment, renderer: ReconcileRenderer, opts: { signal?: AbortSignal } = {}): Promise<RenderedEnvironment> {
+export async function renderEnvironment(env: Environment, renderer: Pick<ReconcileRenderer, 'renderApplication'>, opts: { signal?: AbortSignal } = {}): Promise<RenderedEnvironment> {
   const results = await Promise.all(env.applications.map(async (application) => ({ application, result: await renderer.renderApplication(application, { signal: opts.signal }) })));
   const applications: RenderedEnvironment['applications'] = [];
   const failures: RenderFailure[] = [];

@@ -4,23 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import { main } from '../../../src/cli/main';
+import { sink } from './io';
 
 const examples = join(__dirname, '..', '..', '..', 'examples');
 const toolsFile = join(process.env.RECONCILE_CACHE ?? join(homedir(), '.cache', 'reconcile'), 'tools.json');
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = { PATH: '' }) {
   const out = sink();

@@ -9,7 +9,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
@@ -18,6 +17,7 @@ import { connectToContext, type ClusterClient, type RawObject } from '../../../s
 import { desiredFromDocuments, toApplyPayload } from '../../../src/core/drift';
 import { createRenderer } from '../../../src/core/render';
 import { discover } from '../../../src/core/repo';
+import { sink } from './io';
 
 const execFileP = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
@@ -33,17 +33,6 @@ let client: ClusterClient;
 let tools: { kubectl: string; helm: string };
 let devCount = 0;
 let scratch: string;
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
 
 async function drift(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = sink();

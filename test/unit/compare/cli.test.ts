@@ -6,23 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { main } from '../../../src/cli/main';
 import { realTools } from '../render/real-tools';
 import { buildCompareRepo, repoState } from './test-repo';
+import { sink } from '../cli/io';
 
 const golden = join(__dirname, '..', '..', 'fixtures', 'compare');
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
 
 async function run(cwd: string, argv: string[]) {
   const t = realTools();

@@ -6,22 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { main } from '../../../src/cli/main';
 import { buildSyntheticRepo, INCIDENTS, UNTIL } from './synthetic-repo';
+import { sink } from '../cli/io';
 
 const golden = join(__dirname, '..', '..', 'fixtures', 'compare', 'metrics.md');
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
 
 async function run(cwd: string, argv: string[]) {
   const out = sink();

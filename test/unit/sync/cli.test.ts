@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { main } from '../../../src/cli/main';
+import { sink } from '../cli/io';
 
 const execFileP = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
@@ -26,17 +26,6 @@ process.on('unhandledRejection', trap);
 let cluster: { kubeconfig: string; context: string; server: string; stop(): Promise<void> };
 let tools: { kubectl: string; helm: string };
 let scratch: string;
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
 
 async function plan(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = sink();
