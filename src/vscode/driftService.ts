@@ -4,10 +4,10 @@
 // current (EnvironmentDrift), and stop watching a minute after nothing shows it any more.
 // All comparison logic is in src/core/drift; this class schedules it and tells the lens and the tree.
 import * as vscode from 'vscode';
-import { connectToContext, ClusterError, LiveCache, kubeconfigPaths, readKubeconfig, type ClusterClient, type CacheHealth } from '../core/cluster';
+import { ClusterError, LiveCache, kubeconfigPaths, readKubeconfig, type ClusterClient, type CacheHealth } from '../core/cluster';
 import {
   countResults,
-  desiredFromDocuments,
+  type DesiredSet,
   diffDocuments,
   EnvironmentDrift,
   lensAnchors,
@@ -19,7 +19,6 @@ import {
   type LensAnchor,
   type NotInGit,
 } from '../core/drift';
-import type { RenderedDocument } from '../core/render';
 import { findManagers, type Manager } from '../core/delegate';
 import { appendIncident, incidentTransition, type DriftIncident } from '../core/metrics';
 import { resourceKey } from '../core/manifest';
@@ -27,6 +26,7 @@ import type { Application, Environment } from '../core/repo';
 import type { OutputLog } from './log';
 import { kubeconfigSetting } from './settings';
 import type { WorkspaceRepo } from './workspaceRepo';
+import { connectToKubeContext } from './clusterSettings';
 
 /** How long an environment nobody looks at keeps its watches. */
 const IDLE_MS = 60_000;
@@ -59,7 +59,7 @@ interface Tracked {
   managers?: Manager[];
   managersProblem?: string;
   managersTimer?: NodeJS.Timeout;
-  lastSet?: ReturnType<typeof desiredFromDocuments>;
+  lastSet?: DesiredSet;
 }
 
 export interface AnchoredResult {
@@ -198,19 +198,21 @@ export class DriftService implements vscode.Disposable {
   /** Renders the environment's applications and hands the desired objects to the drift engine. */
   private async loadDesired(t: Tracked, env: Environment): Promise<void> {
     const generation = ++t.generation;
-    const results = await Promise.all(env.applications.map(async (a) => ({ app: a, r: await this.repo.render(a) })));
+    const rendered = await this.repo.renderedEnvironment(env);
     if (generation !== t.generation || this.tracked.get(t.name) !== t) return; // superseded or stopped
-    const docs: Array<RenderedDocument & { app: Application }> = [];
-    const failed: string[] = [];
-    for (const { app, r } of results) {
-      if (r.ok) for (const d of r.documents) docs.push({ ...d, app });
-      else failed.push(`${app.name}: ${r.error.message}`);
-    }
+    const failed = rendered.failures.map((f) => `${f.application.name}: ${f.error.message}`);
     t.failedApps = failed;
-    t.anchors = lensAnchors(docs);
+    t.anchors = lensAnchors(rendered.applications.flatMap((a) => a.documents));
+    // Results carry the key with the namespace the cluster uses; Git may leave it out (the default one).
     t.appOf = new Map();
-    for (const d of docs) if (d.id?.kind && d.id.version) t.appOf.set(resourceKey(d.id), d.app.id);
-    if (docs.length === 0 && failed.length) {
+    for (const { application, documents } of rendered.applications) {
+      for (const d of documents) {
+        if (!d.id?.kind || !d.id.version) continue;
+        t.appOf.set(resourceKey(d.id), application.id);
+        if (!d.id.namespace) t.appOf.set(resourceKey({ ...d.id, namespace: t.defaultNamespace }), application.id);
+      }
+    }
+    if (rendered.applications.every((a) => a.documents.length === 0) && failed.length) {
       t.phase = { phase: 'render-failed', message: `did not render: ${failed.join('; ')}` };
       this.changed.fire(t.name);
       return;
@@ -219,7 +221,7 @@ export class DriftService implements vscode.Disposable {
       t.phase = { phase: 'connecting' };
       this.changed.fire(t.name);
       try {
-        t.client = await connectToContext({ files: kubeconfigPaths(kubeconfigSetting()), context: t.context, userAgent: 'reconcile-vscode' });
+        t.client = await connectToKubeContext(t.context);
       } catch (e) {
         t.phase = { phase: 'error', message: e instanceof ClusterError ? e.message : String((e as Error).message ?? e) };
         this.log.warn(`Drift of ${t.name}: ${t.phase.message}`);
@@ -241,7 +243,7 @@ export class DriftService implements vscode.Disposable {
       );
       t.phase = { phase: 'live' };
     }
-    const set = desiredFromDocuments(docs);
+    const set = rendered.set;
     for (const w of set.warnings) this.log.warn(`Drift of ${t.name}: ${w}`);
     t.lastSet = set;
     const first = !t.managersTimer;
@@ -251,7 +253,7 @@ export class DriftService implements vscode.Disposable {
   }
 
   /** Which Argo CD Applications / Flux objects deploy the environment, and their status. */
-  private async scanManagers(t: Tracked, env: Environment, set: ReturnType<typeof desiredFromDocuments>): Promise<void> {
+  private async scanManagers(t: Tracked, env: Environment, set: DesiredSet): Promise<void> {
     if (!t.client || this.tracked.get(t.name) !== t) return;
     const root = this.repo.current.find((f) => f.model.environments.some((e) => e.name === env.name))?.model.root;
     if (!root) return;
@@ -330,10 +332,7 @@ export class DriftService implements vscode.Disposable {
       const anchors = t.anchors.get(file);
       if (!anchors) continue;
       for (const anchor of anchors) {
-        const problem =
-          t.phase.phase === 'no-context' || t.phase.phase === 'error' || t.phase.phase === 'render-failed' ? t.phase.message
-          : t.phase.phase === 'connecting' || t.phase.phase === 'rendering' ? undefined
-          : undefined;
+        const problem = phaseProblem(t.phase);
         const result = t.drift?.result(anchor.key);
         const fault = result && t.cache ? staleFault(t.cache.lookup(anchor.id), anchor.id, t.cache.health(), t.defaultNamespace) : undefined;
         out.push({ environment: t.name, anchor, result, problem, fault });
@@ -348,10 +347,8 @@ export class DriftService implements vscode.Disposable {
 
   /** Counts of the environment, or of one application of it. Undefined while nothing is known. */
   counts(envName: string, appId?: string): DriftCounts | undefined {
-    const t = this.tracked.get(envName);
-    if (!t?.drift) return undefined;
-    const results = t.drift.results().filter((r) => !appId || t.appOf.get(r.key) === appId);
-    return countResults(results, appId ? 0 : this.notInGit(envName).length);
+    if (!this.tracked.get(envName)?.drift) return undefined;
+    return countResults(this.resultsOf(envName, appId), appId ? 0 : this.notInGit(envName).length);
   }
 
   /** Live objects of the environment that are not in Git (none while an application fails to render: they could be its). */
@@ -369,7 +366,8 @@ export class DriftService implements vscode.Disposable {
   problem(envName: string): string | undefined {
     const t = this.tracked.get(envName);
     if (!t) return undefined;
-    if (t.phase.phase === 'no-context' || t.phase.phase === 'error' || t.phase.phase === 'render-failed') return t.phase.message;
+    const phase = phaseProblem(t.phase);
+    if (phase) return phase;
     const h = t.cache?.health();
     if (h?.error && (h.state === 'failing' || h.state === 'degraded')) {
       const stream = h.streams.find((s) => s.error === h.error);
@@ -380,7 +378,7 @@ export class DriftService implements vscode.Disposable {
     return undefined;
   }
 
-  /** The keys of the environment's results of one application. */
+  /** The environment's results, or those of one of its applications. */
   resultsOf(envName: string, appId?: string): DriftResult[] {
     const t = this.tracked.get(envName);
     if (!t?.drift) return [];
@@ -442,3 +440,8 @@ export class DriftService implements vscode.Disposable {
   }
 }
 
+
+/** Why an environment cannot be compared at all, from its phase (undefined while it can, or may yet). */
+function phaseProblem(p: EnvironmentDriftPhase): string | undefined {
+  return p.phase === 'no-context' || p.phase === 'error' || p.phase === 'render-failed' ? p.message : undefined;
+}
