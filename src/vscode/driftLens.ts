@@ -5,7 +5,7 @@
 // "checked 12s ago" text, every 15 s while visible.
 import * as vscode from 'vscode';
 import { lensProblem, lensTitle, type LensAnchor } from '../core/drift';
-import { quickParse } from '../core/manifest';
+import { quickParse, type QuickDocument } from '../core/manifest';
 import type { DriftService, AnchoredResult } from './driftService';
 import { applicationFile } from '../core/check/environment-checks';
 
@@ -47,18 +47,20 @@ export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vs
   provideCodeLenses(document: vscode.TextDocument): DriftLens[] {
     if (document.uri.scheme !== 'file') return [];
     const file = document.uri.fsPath;
-    for (const env of this.drift.environmentsOfFile(file)) void this.drift.ensure(env.name);
     // On the file that defines an application (its kustomization, values file…): Preview its environment.
     const preview: vscode.CodeLens[] = [];
-    const seen = new Set<string>();
+    const seen = new Set<string>(); // environments are keyed by name (several folders may have a dev)
     for (const env of this.drift.environmentsOfFile(file)) {
+      void this.drift.ensure(env.name);
       if (seen.has(env.name) || !env.context || !env.applications.some((a) => applicationFile(a) === file || a.definedBy?.file === file)) continue;
       seen.add(env.name);
       preview.push(new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: `$(checklist) Preview ${env.name}`, command: 'reconcile.preview', arguments: [env.name], tooltip: `Server-side dry-run of every resource of ${env.name}: what a sync would change` }));
     }
     const entries = this.drift.resultsForFile(file);
     if (entries.length === 0) return preview as DriftLens[];
-    const located = entries.map((e) => ({ e, line: lineOf(document, e.anchor) }));
+    // An edited (dirty) file is parsed once here, and lenses follow the text while typing.
+    const docs = document.isDirty ? quickParse(document.getText()) : undefined;
+    const located = entries.map((e) => ({ e, line: lineOf(document, docs, e.anchor) }));
     const envsPerLine = new Map<number, Set<string>>();
     for (const { e, line } of located) envsPerLine.set(line, (envsPerLine.get(line) ?? new Set()).add(e.environment));
     return [...(preview as DriftLens[]), ...located.map(({ e, line }) => new DriftLens(new vscode.Range(line, 0, line, 0), e, (envsPerLine.get(line)?.size ?? 0) > 1))];
@@ -91,13 +93,11 @@ export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vs
 }
 
 /**
- * The anchor's line in the document as it is now. Saved files use the render's source map; an edited
- * (dirty) file is searched for the same kind and name, so lenses follow the text while typing.
+ * The anchor's line in the document as it is now: the render's source map for a saved file; in an
+ * edited one (`docs` given), the document of the same kind and name.
  */
-function lineOf(document: vscode.TextDocument, anchor: LensAnchor): number {
+function lineOf(document: vscode.TextDocument, docs: QuickDocument[] | undefined, anchor: LensAnchor): number {
   const fallback = Math.min(anchor.range.start.line, Math.max(0, document.lineCount - 1));
-  if (!document.isDirty) return fallback;
-  const docs = quickParse(document.getText());
   if (!docs) return fallback;
   const match = docs.find((d) => d.id?.kind === anchor.id.kind && d.id.name === anchor.id.name) ?? docs.find((d) => {
     const v = d.value as { metadata?: { name?: unknown }; kind?: unknown } | undefined;
