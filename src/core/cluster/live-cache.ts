@@ -156,7 +156,9 @@ interface KindTracker {
   namespaces: Set<string>;
   streams: Map<string, Stream>;
   abort: AbortController;
+  /** Settles once the kind resolved, failed, was found not served, or was stopped. */
   resolved: Promise<void>;
+  settleResolved: () => void;
 }
 
 export class LiveCache {
@@ -213,13 +215,7 @@ export class LiveCache {
       }
       k.namespaces = w.namespaces;
       for (const ns of this.options.namespaces ?? []) k.namespaces.add(ns);
-      const tracker = k;
-      waits.push(
-        k.resolved.then(async () => {
-          this.syncStreams(tracker);
-          await Promise.all([...tracker.streams.values()].map((s) => s.firstOutcome));
-        }),
-      );
+      waits.push(this.firstOutcomes(key));
     }
     this.emitHealth();
     await Promise.all(waits);
@@ -227,7 +223,26 @@ export class LiveCache {
 
   /** Resolves when every tracked stream has had its first outcome. */
   async settled(): Promise<void> {
-    await Promise.all([...this.kinds.values()].map((k) => k.resolved.then(() => Promise.all([...k.streams.values()].map((s) => s.firstOutcome)))));
+    await Promise.all([...this.kinds.keys()].map((key) => this.firstOutcomes(key)));
+  }
+
+  /**
+   * Waits until the kind tracked under `key` has resolved and each of its current streams has had its
+   * first outcome. A later track() may drop the kind (then there is nothing to wait for) and resync()
+   * may replace its tracker or streams (then the new ones are waited for): never waits forever on
+   * something that was stopped.
+   */
+  private async firstOutcomes(key: string): Promise<void> {
+    for (;;) {
+      const k = this.kinds.get(key);
+      if (!k || this.stopped) return;
+      await k.resolved;
+      if (this.kinds.get(key) !== k) continue;
+      this.syncStreams(k);
+      const streams = [...k.streams.values()];
+      await Promise.all(streams.map((s) => s.firstOutcome));
+      if (this.kinds.get(key) === k && streams.length === k.streams.size && streams.every((s) => k.streams.get(s.id) === s)) return;
+    }
   }
 
   /** The live object with this identity (namespaced objects without a namespace use the default one). */
@@ -360,6 +375,7 @@ export class LiveCache {
       for (const [id, s] of k.streams) {
         s.abort.abort();
         k.streams.set(id, this.startStream(k.type!, s.namespace, s.items, s.bytes));
+        s.settleFirst(); // whoever waited for the old stream now waits for the new one
       }
     }
     this.emitHealth();
@@ -398,9 +414,9 @@ export class LiveCache {
 
   private startKind(key: string, group: string, version: string, kind: string): KindTracker {
     const abort = new AbortController();
-    const k: KindTracker = { key, group, version, kind, state: 'resolving', namespaces: new Set(), streams: new Map(), abort, resolved: Promise.resolve() };
     let first: () => void = () => {};
-    k.resolved = new Promise<void>((r) => (first = r));
+    const resolved = new Promise<void>((r) => (first = r));
+    const k: KindTracker = { key, group, version, kind, state: 'resolving', namespaces: new Set(), streams: new Map(), abort, resolved, settleResolved: () => first() };
     const run = async () => {
       let failures = 0;
       while (!abort.signal.aborted) {
@@ -445,6 +461,7 @@ export class LiveCache {
 
   private stopKind(k: KindTracker): void {
     k.abort.abort();
+    k.settleResolved(); // a kind stopped while resolving: its waiters must not wait forever
     for (const s of k.streams.values()) {
       s.abort.abort();
       s.state = 'stopped';
