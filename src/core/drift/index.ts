@@ -30,4 +30,5 @@ export {
   type EnvironmentDriftOptions,
 } from './environment';
 export { renderEnvironment, type RenderedEnvironment, type RenderFailure } from './desired';
+export { EnvironmentLifecycle, type LifecycleDeps, type LifecyclePhase, type LifecycleSession, type RenderOutcome } from './lifecycle';
 export { lensAnchors, lensTitle, lensProblem, staleFault, type LensAnchor, type LensTitleOptions } from './lens';
