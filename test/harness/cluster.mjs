@@ -356,14 +356,15 @@ async function makeCerts(/** @type {string} */ dir) {
 }
 
 /**
- * Spawns a server process with its output in <dir>/<name>.log. It does not keep this process alive
+ * Spawns a server process with its output in <dir>/<name>.log (the environment is this one's without
+ * KUBECONFIG and ETCD_*, plus `extraEnv`). It does not keep this process alive
  * (unref), and on Linux it gets SIGKILL if this process dies (setpriv --pdeathsig).
  * @returns {Proc}
  */
-function startProcess(/** @type {string} */ name, /** @type {string} */ bin, /** @type {string[]} */ args, /** @type {string} */ dir) {
+export function startProcess(/** @type {string} */ name, /** @type {string} */ bin, /** @type {string[]} */ args, /** @type {string} */ dir, /** @type {Record<string, string>} */ extraEnv = {}) {
   const logFile = path.join(dir, `${name}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ETCD_') && k !== 'KUBECONFIG'));
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ETCD_') && k !== 'KUBECONFIG')), ...extraEnv };
   const [cmd, argv] = process.platform === 'linux' && fs.existsSync(SETPRIV)
     ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', bin, ...args]] // setpriv execs bin: same pid
     : [bin, args];
@@ -384,7 +385,7 @@ function startProcess(/** @type {string} */ name, /** @type {string} */ bin, /**
 }
 
 /** SIGTERM, then SIGKILL after graceMs; resolves when the process has exited. */
-async function terminate(/** @type {Proc} */ p, graceMs = 5000) {
+export async function terminate(/** @type {Proc} */ p, graceMs = 5000) {
   if (p.exited || !p.pid) return;
   try { process.kill(p.pid, 'SIGTERM'); } catch { return; }
   if (await raceTimeout(p.exitPromise, graceMs)) return;
@@ -408,7 +409,7 @@ function raceTimeout(/** @type {Promise<unknown>} */ promise, /** @type {number}
  * @param {() => Promise<boolean>} check
  * @param {{ timeoutMs: number, procs: Proc[], watch: Proc }} o
  */
-async function waitUntil(what, check, { timeoutMs, procs, watch }) {
+export async function waitUntil(what, check, { timeoutMs, procs, watch }) {
   const deadline = Date.now() + timeoutMs;
   /** @type {unknown} */
   let lastError;
@@ -432,14 +433,14 @@ async function waitUntil(what, check, { timeoutMs, procs, watch }) {
   }
 }
 
-function logTail(/** @type {string} */ file, lines = 30) {
+export function logTail(/** @type {string} */ file, lines = 30) {
   let text = '';
   try { text = fs.readFileSync(file, 'utf8'); } catch { /* gone */ }
   return `--- last lines of ${file} ---\n${text.trimEnd().split('\n').slice(-lines).join('\n')}\n---`;
 }
 
 /** Free TCP ports on 127.0.0.1 (bound at the same time, so they differ, then released). */
-async function freePorts(/** @type {number} */ n) {
+export async function freePorts(/** @type {number} */ n) {
   /** @type {net.Server[]} */
   const servers = await Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -456,7 +457,7 @@ async function freePorts(/** @type {number} */ n) {
  * @param {{ ca?: Buffer, token?: string, timeoutMs?: number }} [o]
  * @returns {Promise<{ status: number, body: string }>}
  */
-function httpGet(url, { ca, token, timeoutMs = 3000 } = {}) {
+export function httpGet(url, { ca, token, timeoutMs = 3000 } = {}) {
   return new Promise((resolve, reject) => {
     const mod = url.startsWith('https:') ? https : http;
     const req = mod.get(url, { ca, agent: false, timeout: timeoutMs, headers: token ? { Authorization: `Bearer ${token}` } : {} }, (res) => {
