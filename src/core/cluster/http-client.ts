@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { whenAborted } from '../util/abort';
 import { ClusterError, classifyNetworkError, errorFromResponse, type RequestContext } from './errors';
 import type {
   ApiResourceInfo,
@@ -381,7 +382,7 @@ export class HttpClusterClient implements ClusterClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        o.signal?.removeEventListener('abort', onAbort);
+        stopWaiting();
         if (err) reject(err);
         else resolve(answer!);
       };
@@ -391,17 +392,17 @@ export class HttpClusterClient implements ClusterClient {
         finish(e);
         req.destroy(e);
       }, timeoutMs);
-      const onAbort = () => {
+      // One listener on a signal however many requests share it (a plan's dry-runs, a sync's applies).
+      const stopWaiting = whenAborted(o.signal, () => {
         const e = new ClusterError('aborted', 'cancelled', { server: this.server });
         finish(e);
         req.destroy(e);
-      };
-      o.signal?.addEventListener('abort', onAbort, { once: true });
+      });
       req.on('error', (err) => {
         if (req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !settled && (o.method === 'GET' || o.method === 'PATCH')) {
           settled = true;
           clearTimeout(timer);
-          o.signal?.removeEventListener('abort', onAbort);
+          stopWaiting();
           reject(new RetryableReset());
           return;
         }
@@ -442,7 +443,7 @@ export class HttpClusterClient implements ClusterClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        o.signal?.removeEventListener('abort', onAbort);
+        stopWaiting();
         if (err) reject(err);
         else resolve();
       };
@@ -451,11 +452,10 @@ export class HttpClusterClient implements ClusterClient {
         finish(e);
         req?.destroy(e);
       }, timeoutMs);
-      const onAbort = () => {
+      const stopWaiting = whenAborted(o.signal, () => {
         finish();
         req?.destroy();
-      };
-      o.signal?.addEventListener('abort', onAbort, { once: true });
+      });
       req = mod.request(url, options);
       req.on('error', (err) => finish(o.signal?.aborted ? undefined : classifyNetworkError(err, ctx)));
       req.on('response', (res) => {

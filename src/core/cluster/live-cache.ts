@@ -10,6 +10,7 @@
 import { resourceKey, type ResourceId } from '../manifest/identity';
 import { Emitter, type Disposable } from './emitter';
 import { ClusterError } from './errors';
+import { whenAborted } from '../util/abort';
 import type { ApiResourceInfo, ClusterClient, RawObject, WatchEvent } from './types';
 
 export interface LiveCacheOptions {
@@ -657,11 +658,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const t = setTimeout(done, ms);
+    const stopWaiting = whenAborted(signal, done);
     function done() {
       clearTimeout(t);
-      signal.removeEventListener('abort', done);
+      stopWaiting();
       resolve();
     }
-    signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -8,6 +8,7 @@
 // inherited GIT_DIR/GIT_WORK_TREE (a hook's environment), C locale for parseable messages.
 import { execFile, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import { whenAborted } from '../util/abort';
 
 export type GitErrorCode =
   | 'git-not-found' // no git executable
@@ -111,11 +112,10 @@ export function gitStream(cwd: string, args: string[], onData: (chunk: string) =
     let stderr = '';
     let failed: Error | undefined;
     let done = false;
-    const onAbort = () => {
+    const stopWaiting = whenAborted(opts.signal, () => {
       failed = abortedError();
       child.kill('SIGKILL');
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => {
@@ -143,7 +143,7 @@ export function gitStream(cwd: string, args: string[], onData: (chunk: string) =
     const finish = (err?: Error) => {
       if (done) return;
       done = true;
-      opts.signal?.removeEventListener('abort', onAbort);
+      stopWaiting();
       if (err) reject(err);
       else resolve();
     };

@@ -2,6 +2,7 @@
 // through an AbortSignal, and a cap on output (the process is killed when it is exceeded).
 // Behind an interface so tests can count and fake runs.
 import { spawn } from 'node:child_process';
+import { whenAborted } from '../util/abort';
 
 export interface RunOptions {
   cwd?: string;
@@ -80,11 +81,10 @@ export const spawnRunner: ProcessRunner = {
         }
       };
       const timer = opts.timeoutMs && opts.timeoutMs > 0 ? setTimeout(() => ((result.timedOut = true), kill()), opts.timeoutMs) : undefined;
-      const onAbort = () => {
+      const stopWaiting = whenAborted(opts.signal, () => {
         result.aborted = true;
         kill();
-      };
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      });
       child.stdout!.on('data', (b: Buffer) => {
         if (result.outputTooLarge) return;
         outBytes += b.length;
@@ -105,7 +105,7 @@ export const spawnRunner: ProcessRunner = {
         if (done) return;
         done = true;
         if (timer) clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
+        stopWaiting();
         result.stdout = Buffer.concat(out).toString('utf8');
         result.stderr = Buffer.concat(err).toString('utf8').slice(0, MAX_STDERR);
         result.durationMs = performance.now() - started;

@@ -10,6 +10,7 @@ import type { Application, Resource } from '../repo/model';
 import { FileTree } from '../repo/file-tree';
 import { KustomizeGraph } from '../repo/kustomize';
 import { Semaphore } from '../util/semaphore';
+import { whenAborted } from '../util/abort';
 import { RenderCache, renderCacheKey } from './cache';
 import { inputsOf } from './inputs';
 import { spawnRunner, type ProcessRunner, type RunResult } from './process-runner';
@@ -119,10 +120,11 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
     f.callers++;
     return new Promise<RenderResult>((resolve) => {
       let settled = false;
+      let stopWaiting = () => {};
       const leave = () => {
         if (settled) return;
         settled = true;
-        signal?.removeEventListener('abort', onAbort);
+        stopWaiting();
         f.callers--;
       };
       const onAbort = () => {
@@ -138,7 +140,8 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
         onAbort();
         return;
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // The applications of an environment render under one signal: one listener on it for all of them.
+      stopWaiting = whenAborted(signal, onAbort);
       void f.promise.then((r) => {
         if (settled) return;
         leave();

@@ -1,4 +1,5 @@
 // A counting semaphore: at most `limit` holders at once, the others wait in FIFO order.
+import { whenAborted } from './abort';
 
 export class Semaphore {
   private active = 0;
@@ -25,16 +26,16 @@ export class Semaphore {
     }
     return new Promise((resolve, reject) => {
       const grant = () => {
-        signal?.removeEventListener('abort', onAbort);
+        stopWaiting();
         this.active++;
         resolve(this.releaser());
       };
-      const onAbort = () => {
+      // Every waiter under one signal shares one abort listener (a plan queues hundreds of dry-runs).
+      const stopWaiting = whenAborted(signal, () => {
         const i = this.waiting.indexOf(grant);
         if (i >= 0) this.waiting.splice(i, 1);
         reject(abortError(signal!));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      });
       this.waiting.push(grant);
     });
   }
