@@ -4,6 +4,8 @@
 // - checkEnvironmentDrift() is the one-shot form for the CLI (`reconcile drift`), either strategy.
 // - Live objects of the tracked types that carry the environment's ownership marks but are not in Git
 //   are reported as "not in Git" (objects owned by another object, e.g. ReplicaSets, are not).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Emitter, type Disposable } from '../cluster/emitter';
 import { LiveCache, type CacheHealth, type LiveCacheOptions } from '../cluster/live-cache';
 import type { ClusterClient, RawObject } from '../cluster/types';
@@ -13,9 +15,12 @@ import type { Environment } from '../repo/model';
 import { Semaphore } from '../util/semaphore';
 import { argoIgnoreExtraneous, compareLocal, compareServerSide, effectiveId, type DesiredObject, type DriftOptions } from './engine';
 import { compileIgnoreRules } from './ignore';
+import { REPOSITORY_ANNOTATION } from './normalize';
+import { gitRemoteUrls, normalizeRepoURL } from '../delegate/sources';
 import type { DriftCounts, DriftResult, DriftStrategy, EnvironmentDriftReport, EnvironmentOwnership, NotInGit } from './types';
 
 export const ENVIRONMENT_LABEL = 'reconcile.dev/environment';
+export { REPOSITORY_ANNOTATION };
 export const ARGO_INSTANCE_LABEL = 'app.kubernetes.io/instance';
 export const ARGO_TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
 export const FLUX_KUSTOMIZATION_LABELS = { name: 'kustomize.toolkit.fluxcd.io/name', namespace: 'kustomize.toolkit.fluxcd.io/namespace' } as const;
@@ -59,8 +64,42 @@ export function desiredFromDocuments(documents: Iterable<Pick<RenderedDocument, 
   return { objects: [...byKey.values()].map((x) => x.d), warnings };
 }
 
-/** The ownership marks of an environment, from its applications (Argo CD apps, Flux Kustomizations/HelmReleases). */
-export function ownershipOf(env: Pick<Environment, 'name' | 'applications'>): EnvironmentOwnership {
+/**
+ * The identity of the repository holding `dir`, for the `reconcile.dev/repository` annotation: its
+ * first git remote's URL as host/path (`github.com/org/gitops`, the same for the https, ssh and scp
+ * forms), a local remote's path, or `local/<name of the repository's top folder>` when it has no remote
+ * (or is no git repository: then the folder's own name). Read from .git/config: no git process runs.
+ */
+export function repositoryIdentity(dir: string): string {
+  const url = gitRemoteUrls(dir)[0];
+  if (url) {
+    const n = normalizeRepoURL(url);
+    if (n) return n;
+    const local = url.replace(/^file:\/\//, '').replace(/\/+$/, '').replace(/\.git$/i, '');
+    if (local) return local;
+  }
+  let d = path.resolve(dir);
+  for (;;) {
+    if (fs.existsSync(path.join(d, '.git'))) return `local/${path.basename(d)}`;
+    const up = path.dirname(d);
+    if (up === d) return `local/${path.basename(path.resolve(dir))}`;
+    d = up;
+  }
+}
+
+/** The payload as Reconcile applies it: with the repository annotation when the ownership names one. The input is not changed. */
+export function markRepository(payload: RawObject, own: Pick<EnvironmentOwnership, 'repository'>): RawObject {
+  if (!own.repository) return payload;
+  const meta = typeof payload.metadata === 'object' && payload.metadata !== null ? (payload.metadata as Record<string, unknown>) : {};
+  const annotations = typeof meta.annotations === 'object' && meta.annotations !== null ? (meta.annotations as Record<string, unknown>) : {};
+  return { ...payload, metadata: { ...meta, annotations: { ...annotations, [REPOSITORY_ANNOTATION]: own.repository } } };
+}
+
+/**
+ * The ownership marks of an environment, from its applications (Argo CD apps, Flux
+ * Kustomizations/HelmReleases), and the repository it is defined in when given (repositoryIdentity()).
+ */
+export function ownershipOf(env: Pick<Environment, 'name' | 'applications'>, repository?: string): EnvironmentOwnership {
   const argoApps: string[] = [];
   const fluxKustomizations: Array<{ name: string; namespace: string }> = [];
   const fluxHelmReleases: Array<{ name: string; namespace: string }> = [];
@@ -69,7 +108,7 @@ export function ownershipOf(env: Pick<Environment, 'name' | 'applications'>): En
     const m = /#(Kustomization|HelmRelease)\/([^/]*)\/([^/]+)$/.exec(app.id);
     if (app.sourceKind === 'flux' && m) (m[1] === 'Kustomization' ? fluxKustomizations : fluxHelmReleases).push({ namespace: m[2] || 'flux-system', name: m[3] });
   }
-  return { environment: env.name, argoApps, fluxKustomizations, fluxHelmReleases };
+  return { environment: env.name, ...(repository ? { repository } : {}), argoApps, fluxKustomizations, fluxHelmReleases };
 }
 
 function labelsOf(o: RawObject): Record<string, unknown> {
@@ -82,10 +121,17 @@ function annotationsOf(o: RawObject): Record<string, unknown> {
   return typeof a === 'object' && a !== null ? (a as Record<string, unknown>) : {};
 }
 
-/** Which ownership mark of the environment the object carries, or undefined. */
+/**
+ * Which ownership mark of the environment the object carries, or undefined. An object that names
+ * another repository in its `reconcile.dev/repository` annotation is never the environment's (two
+ * repositories may both have a `prod` on one cluster); one without the annotation is judged by its
+ * other marks alone, as before the annotation existed.
+ */
 export function ownershipMark(o: RawObject, own: EnvironmentOwnership): string | undefined {
   const labels = labelsOf(o);
   const ann = annotationsOf(o);
+  const repo = ann[REPOSITORY_ANNOTATION];
+  if (own.repository && typeof repo === 'string' && repo !== own.repository) return undefined;
   if (labels[ENVIRONMENT_LABEL] === own.environment) return `label ${ENVIRONMENT_LABEL}=${own.environment}`;
   for (const app of own.argoApps ?? []) {
     const tracking = ann[ARGO_TRACKING_ANNOTATION];

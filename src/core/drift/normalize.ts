@@ -10,6 +10,8 @@ import { isBuiltinGroup, isIntOrStringPath, isQuantityPath } from './paths';
 import { isSecretKind, secretDigest } from './secret';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** The repository an object was applied from (written by Reconcile's sync, see drift/environment.ts): never drift. */
+export const REPOSITORY_ANNOTATION = 'reconcile.dev/repository';
 
 const SERVER_METADATA = new Set(['managedFields', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds']);
 
@@ -57,7 +59,7 @@ export function normalizeObject(obj: RawObject, opts: NormalizeOptions & { share
     if (SERVER_METADATA.has(k) || src[k] === undefined || src[k] === null) continue;
     if (k === 'annotations' && isRecord(src.annotations)) {
       const a: Record<string, unknown> = {};
-      for (const [ak, av] of Object.entries(src.annotations)) if (ak !== LAST_APPLIED) a[ak] = av;
+      for (const [ak, av] of Object.entries(src.annotations)) if (ak !== LAST_APPLIED && ak !== REPOSITORY_ANNOTATION) a[ak] = av;
       if (Object.keys(a).length) meta.annotations = a;
       continue;
     }

@@ -73,6 +73,12 @@ export interface NotInGit {
 /** How the environment's objects are recognized in the cluster. */
 export interface EnvironmentOwnership {
   environment: string;
+  /**
+   * The repository the environment is defined in (repositoryIdentity()). Objects whose
+   * `reconcile.dev/repository` annotation names another repository are not the environment's, whatever
+   * their other marks say; objects without the annotation (applied before it existed) still are.
+   */
+  repository?: string;
   /** Argo CD Applications of the environment (tracking label `app.kubernetes.io/instance` or annotation `argocd.argoproj.io/tracking-id`). */
   argoApps?: string[];
   /** Flux Kustomizations (labels `kustomize.toolkit.fluxcd.io/name` + `namespace`). */

@@ -16,7 +16,7 @@ import type { ApiResourceInfo, ClusterClient, RawObject } from '../cluster/types
 import { compareObjects, DEFAULT_SYSTEM_MANAGERS } from '../drift/compare';
 import type { RenderedEnvironment } from '../drift/desired';
 import { DEFAULT_FIELD_MANAGER, argoIgnoreExtraneous, type DesiredObject } from '../drift/engine';
-import { ownershipMark } from '../drift/environment';
+import { markRepository, ownershipMark } from '../drift/environment';
 import { applyIgnore, compileIgnoreRules, type ResourceIgnore } from '../drift/ignore';
 import { normalizeObject, toApplyPayload } from '../drift/normalize';
 import type { EnvironmentOwnership } from '../drift/types';
@@ -340,7 +340,7 @@ async function planOne(client: ClusterClient, d: DesiredObject, lookup: LiveLook
   }
   let live = lookup.state === 'found' ? lookup.object : undefined;
   if (live) views.live = live;
-  const payload = toApplyPayload(d.object);
+  const payload = markRepository(toApplyPayload(d.object), ctx.inner.ownership);
   const meta = { ...metaOf(payload) };
   if (id.namespace) meta.namespace = id.namespace;
   else delete meta.namespace;
@@ -440,7 +440,7 @@ function resolveNotServed(p: Pending, crds: Map<string, { d: DesiredObject; info
   if (!crd.info.versions.includes(version)) return fail(`the CustomResourceDefinition ${crd.d.id.name} of this plan does not serve version ${version} of ${kind}`);
   const crdItem = byKey.get(resourceKey(crd.d.id))?.item;
   if (crdItem?.action === 'failed') return fail(`its CustomResourceDefinition ${crd.d.id.name} failed the dry-run: ${crdItem.failure?.message ?? ''}`);
-  const payload = toApplyPayload(p.d.object);
+  const payload = markRepository(toApplyPayload(p.d.object), inner.ownership);
   const meta = { ...metaOf(payload) };
   if (id.namespace) meta.namespace = id.namespace;
   else delete meta.namespace;
