@@ -85,7 +85,16 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
     return { tool };
   }
 
+  /** Never rejects: a cancellation is `aborted`, anything unexpected (checking tools, reading inputs) an `exception` that says what it was. */
   async function render(spec: RenderSpec, opts: RenderOptions = {}): Promise<RenderResult> {
+    try {
+      return await renderOrThrow(spec, opts);
+    } catch (e) {
+      return opts.signal?.aborted ? aborted(spec) : renderException(spec, e);
+    }
+  }
+
+  async function renderOrThrow(spec: RenderSpec, opts: RenderOptions): Promise<RenderResult> {
     if (spec.kind === 'unsupported') return { ok: false, error: { code: 'unsupported', message: spec.reason } };
     if (opts.signal?.aborted) return aborted(spec);
     const { tool, error } = await resolveTool(spec);
@@ -102,7 +111,8 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
         callers: 0,
         promise: semaphore
           .run(() => renderNow(spec, tool, { ...opts, signal: controller.signal }), controller.signal)
-          .catch((): RenderResult => aborted(spec))
+          // Only a cancellation is reported as one; anything else says what it is.
+          .catch((e: unknown): RenderResult => (controller.signal.aborted ? aborted(spec) : renderException(spec, e)))
           .then((r) => {
             if (inFlight.get(key) === f) inFlight.delete(key);
             if (r.ok) cache.set(key, r);
@@ -246,6 +256,13 @@ function safely(fn: () => void): void {
 function aborted(spec: RenderSpec): RenderResult {
   const tool = spec.kind === 'helm' ? 'helm' : spec.kind === 'kustomize' ? 'kustomize' : 'plain';
   return { ok: false, error: { code: 'aborted', tool, message: `render of ${describe(spec)} was cancelled` } };
+}
+
+/** An error that is not a cancellation, reported as what it is. */
+function renderException(spec: RenderSpec, e: unknown): RenderResult {
+  const tool = spec.kind === 'helm' ? 'helm' : spec.kind === 'kustomize' ? 'kustomize' : 'plain';
+  const what = e instanceof Error ? e.message || e.name : String(e);
+  return { ok: false, error: { code: 'exception', tool, message: `render of ${describe(spec)} failed: ${what}` } };
 }
 
 function describe(spec: RenderSpec): string {

@@ -47,6 +47,7 @@ export type RenderErrorCode =
   | 'tool-failed' // the tool ran and said no (its stderr is in `stderr`)
   | 'timeout'
   | 'aborted'
+  | 'exception' // something unexpected went wrong while rendering (a temp file, a runner): its own message, never "cancelled"
   | 'output-too-large'
   | 'untrusted' // external tools are not run in an untrusted workspace
   | 'unsupported' // a spec that cannot be rendered locally (remote chart, ApplicationSet…)
