@@ -7,8 +7,8 @@ import { SchemaChecks, type CheckSettings } from '../core/check/file-checks';
 import { cachingReader } from '../core/util/files';
 
 export interface ClusterSettings {
-  /** The kubeconfig file in effect (the first of $KUBECONFIG's list, or the setting). */
-  kubeconfig?: string;
+  /** The kubeconfig files in effect (the setting, else every file of $KUBECONFIG, else ~/.kube/config), merged as kubectl does. */
+  kubeconfigFiles?: string[];
   currentContext?: string;
   /** Input files of each environment that names a context → that context. */
   fileContexts?: Record<string, string>;
@@ -63,9 +63,10 @@ export class ContextSchemas {
     const before = this.cluster;
     this.cluster = cluster;
     const wanted = new Set([...Object.values(cluster.fileContexts ?? {}), ...(cluster.currentContext ? [cluster.currentContext] : [])]);
-    if (!cluster.kubeconfig || !this.storageDir) wanted.clear();
+    if (!cluster.kubeconfigFiles?.length || !this.storageDir) wanted.clear();
+    const sameFiles = (before.kubeconfigFiles ?? []).join('\0') === (cluster.kubeconfigFiles ?? []).join('\0');
     for (const [ctx, entry] of this.byContext) {
-      if (!wanted.has(ctx) || before.kubeconfig !== cluster.kubeconfig) {
+      if (!wanted.has(ctx) || !sameFiles) {
         clearTimeout(entry.timer);
         this.byContext.delete(ctx);
       }
@@ -86,11 +87,13 @@ export class ContextSchemas {
     const entry: { checks: SchemaChecks; result?: ClusterSchemaResult; loading?: Promise<void>; timer?: NodeJS.Timeout } = { checks };
     this.byContext.set(context, entry);
     const load = async () => {
-      const kubeconfig = this.cluster.kubeconfig;
-      if (!kubeconfig || !this.storageDir || this.byContext.get(context) !== entry) return;
+      const files = this.cluster.kubeconfigFiles;
+      if (!files?.length || !this.storageDir || this.byContext.get(context) !== entry) return;
       const t0 = Date.now();
+      // Read afresh on each load (tokens and files change); the same transport as drift, plan and sync.
+      const fetcher = kubeconfigFetcher(files, context, { timeoutMs: 5000, userAgent: 'reconcile-language-server' });
       try {
-        const result = await loadClusterSchemas({ fetcher: kubeconfigFetcher(kubeconfig, context, { timeoutMs: 5000 }), cacheDir: this.storageDir, context });
+        const result = await loadClusterSchemas({ fetcher, cacheDir: this.storageDir, context });
         if (this.byContext.get(context) !== entry) return;
         entry.result = result;
         // OpenAPI v2 (clusters before 1.24) carries no enums and no descriptions: the bundle knows
@@ -103,6 +106,8 @@ export class ContextSchemas {
         if (r.registered > 0) this.changed();
       } catch (e) {
         this.log(`Schemas of context ${context} could not be loaded: ${(e as Error).message}`);
+      } finally {
+        fetcher.dispose();
       }
       entry.timer = setTimeout(() => void load(), REFRESH_MS);
       entry.timer.unref?.();

@@ -7,7 +7,8 @@ import type { WorkspaceRepo } from './workspaceRepo';
 import { kubeconfigSetting } from './settings';
 
 export interface ClusterSettings {
-  kubeconfig?: string;
+  /** Every kubeconfig file in effect: the language server merges them as kubectl does. */
+  kubeconfigFiles?: string[];
   currentContext?: string;
   fileContexts: Record<string, string>;
 }
@@ -24,7 +25,7 @@ export async function clusterSettings(repo: WorkspaceRepo): Promise<ClusterSetti
       for (const app of env.applications) for (const p of app.sourcePaths) fileContexts[p] ??= env.context;
     }
   }
-  return { kubeconfig: files[0], currentContext: kube.currentContext && known.has(kube.currentContext) ? kube.currentContext : undefined, fileContexts };
+  return { kubeconfigFiles: files, currentContext: kube.currentContext && known.has(kube.currentContext) ? kube.currentContext : undefined, fileContexts };
 }
 
 /** A client for a kubeconfig context, from the kubeconfig in effect (the setting, else $KUBECONFIG, else ~/.kube/config). */

@@ -1,10 +1,12 @@
 // A ClusterClient for a kubeconfig context. Kubeconfig files are merged the way kubectl merges them
-// (first file that sets a name wins), and @kubernetes/client-node supplies the credentials — client
+// (kubeconfig.ts: first file that sets a name wins), the cluster's proxy-url (else HTTPS_PROXY and
+// NO_PROXY) is honoured, and @kubernetes/client-node supplies the credentials — client
 // certificates, tokens, token files, exec and auth-provider plugins — exactly as it does for its own
 // clients. It is loaded lazily: nothing of it is paid for until a cluster is used.
 import type https from 'node:https';
 import { ClusterError } from './errors';
-import { HttpClusterClient, type RequestAuth } from './http-client';
+import { HttpClusterClient, type RequestAuth, type RetryPolicy } from './http-client';
+import { loadKubeconfigFiles, mergedKubeconfigText } from './kubeconfig';
 
 export interface ConnectOptions {
   /** Kubeconfig files, in kubectl's order (see kubeconfigPaths()). */
@@ -16,6 +18,11 @@ export interface ConnectOptions {
   userAgent?: string;
   /** Host name resolution (node's dns.lookup by default). */
   lookup?: import('node:net').LookupFunction;
+  /** Where HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read from. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  retry?: RetryPolicy;
+  /** Longest pause while an answer's body streams in (ms). */
+  bodyIdleTimeoutMs?: number;
 }
 
 // Only client-node's KubeConfig (and the auth code it uses) is imported: the package index pulls in
@@ -28,38 +35,33 @@ function loadKubeConfigClass(): Promise<KubeConfigClass> {
   return (kubeConfigClass ??= import('@kubernetes/client-node/dist/config.js').then((m) => m.KubeConfig));
 }
 
-/** Loads and merges the files; throws ClusterError('config') when none can be used. */
+/**
+ * The merged kubeconfig (kubeconfig.ts, kubectl's rules) as client-node's KubeConfig, on `context`
+ * (else the merged current-context). Throws ClusterError('config') when it cannot be used.
+ */
 export async function loadKubeConfig(files: string[], context?: string): Promise<KubeConfigInstance> {
-  const KubeConfig = await loadKubeConfigClass();
-  const merged = new KubeConfig();
-  const clusters: KubeConfigInstance['clusters'] = [];
-  const users: KubeConfigInstance['users'] = [];
-  const contexts: KubeConfigInstance['contexts'] = [];
-  let current = '';
-  const problems: string[] = [];
-  for (const file of files) {
-    const one = new KubeConfig();
-    try {
-      one.loadFromFile(file);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      problems.push(`${file}: ${code === 'ENOENT' ? 'file does not exist' : (e as Error).message.split('\n')[0]}`);
-      continue;
-    }
-    for (const c of one.clusters ?? []) if (!clusters.some((x) => x.name === c.name)) clusters.push(c);
-    for (const u of one.users ?? []) if (!users.some((x) => x.name === u.name)) users.push(u);
-    for (const c of one.contexts ?? []) if (!contexts.some((x) => x.name === c.name)) contexts.push(c);
-    if (!current && one.currentContext) current = one.currentContext;
-  }
-  const name = context || current;
+  const m = await loadKubeconfigFiles(files);
+  const problems = m.problems.map((p) => `${p.file}: ${p.message}`);
+  const name = context || m.currentContext;
   if (!name) {
-    throw new ClusterError('config', problems.length ? `no usable kubeconfig: ${problems.join('; ')}` : 'the kubeconfig names no current context');
+    throw new ClusterError('config', problems.length ? `no usable kubeconfig: ${problems.join('; ')}` : `the kubeconfig (${files.join(', ')}) names no current context`);
   }
-  const ctx = contexts.find((c) => c.name === name);
-  if (!ctx) throw new ClusterError('config', `no context "${name}" in the kubeconfig${problems.length ? ` (${problems.join('; ')})` : ''}`);
-  if (!clusters.some((c) => c.name === ctx.cluster)) throw new ClusterError('config', `context "${name}" names cluster "${ctx.cluster}", which the kubeconfig does not define`);
-  merged.loadFromOptions({ clusters, users, contexts, currentContext: name });
-  return merged;
+  const ctx = m.contexts.find((c) => c.name === name);
+  if (!ctx) throw new ClusterError('config', `no context "${name}" in the kubeconfig (${files.join(', ')})${problems.length ? `; ${problems.join('; ')}` : ''}`);
+  const clusterName = typeof ctx.value.cluster === 'string' ? ctx.value.cluster : '';
+  const cluster = m.clusters.find((c) => c.name === clusterName);
+  if (!cluster) throw new ClusterError('config', `context "${name}" names cluster "${clusterName}", which the kubeconfig does not define`);
+  if (typeof cluster.value.server !== 'string' || !cluster.value.server) throw new ClusterError('config', `cluster "${clusterName}" (${cluster.file}) has no server address`);
+  const KubeConfig = await loadKubeConfigClass();
+  const kc = new KubeConfig();
+  try {
+    // Entries that client-node cannot read (a cluster with no server, say) are left out, as kubectl
+    // ignores entries a command does not use; the one in use was checked above.
+    kc.loadFromString(mergedKubeconfigText(m, name), { onInvalidEntry: 'filter' });
+  } catch (e) {
+    throw new ClusterError('config', `cannot use the kubeconfig (${files.join(', ')}): ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+  }
+  return kc;
 }
 
 /** A ClusterClient for one context (credentials are read again before every request: tokens rotate). */
@@ -75,6 +77,9 @@ export async function connectToContext(options: ConnectOptions): Promise<HttpClu
     timeoutMs: options.timeoutMs,
     userAgent: options.userAgent,
     lookup: options.lookup,
+    retry: options.retry,
+    bodyIdleTimeoutMs: options.bodyIdleTimeoutMs,
+    proxy: { proxyUrl: cluster.proxyUrl || undefined, env: options.env },
     auth: {
       async auth(): Promise<RequestAuth> {
         const opts: https.RequestOptions = { headers: {} };

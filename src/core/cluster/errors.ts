@@ -16,8 +16,9 @@ export type ClusterErrorKind =
   | 'timeout' // no answer within the request timeout
   | 'disconnected' // a (watch) connection dropped in the middle of the response
   | 'aborted' // the caller cancelled
-  | 'config' // the kubeconfig/context cannot be used (no such context, unreadable file, exec plugin failed)
-  | 'protocol'; // an answer that is not what the API promises (not JSON, unexpected shape)
+  | 'config' // the kubeconfig/context cannot be used (no such context, unreadable file, exec plugin failed, unusable proxy)
+  | 'protocol' // an answer that is not what the API promises (not JSON, unexpected shape, too large)
+  | 'cache'; // a local cache of cluster answers (schemas) cannot be read or written
 
 export interface StatusCause {
   reason?: string;
@@ -43,6 +44,12 @@ export interface ClusterErrorDetails {
   code?: string;
   /** The API server's address. */
   server?: string;
+  /** The wait the server asked for (Retry-After of a 429 or 503), in ms. */
+  retryAfterMs?: number;
+  /** Attempts made before giving up (throttled requests are retried). */
+  attempts?: number;
+  /** The request path, when it is not a resource (`/openapi/v3`), or the cache file. */
+  path?: string;
 }
 
 /** A failed cluster call. `message` is one line for people; `kind` is for code. */

@@ -1,13 +1,20 @@
-// The real ClusterClient: raw JSON over node:http(s), so nothing is dropped by typed models.
+// The one transport to the API server: raw JSON over node:http(s), so nothing is dropped by typed
+// models. Every cluster request of the product goes through it: drift (LIST/WATCH), plan and sync
+// (dry-run and apply), delegation, and the live schemas (`fetch`, for /openapi/*).
 // Credentials (TLS material, bearer tokens, exec and auth plugins) come from @kubernetes/client-node's
-// KubeConfig through `KubeconfigAuth`; requests, timeouts, cancellation and error classification are ours.
+// KubeConfig through an `AuthProvider`; requests, proxies (CONNECT tunnels), timeouts, throttling
+// (429/503 with Retry-After), cancellation and error classification are ours.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { createSecureContext } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions } from 'node:tls';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { whenAborted } from '../util/abort';
 import { ClusterError, classifyNetworkError, errorFromResponse, type RequestContext } from './errors';
+import { openTunnel, proxyFor, type ProxySettings } from './proxy';
 import type {
   ApiResourceInfo,
   ApplyOptions,
@@ -23,6 +30,33 @@ import type {
 } from './types';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+/** Longest pause while an answer's body streams in (the request timeout covers only the wait for its headers). */
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 30_000;
+
+const gunzipP = promisify(gunzip);
+
+/** How throttled requests (429, or 503 with Retry-After) are retried. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. Default 6. */
+  attempts?: number;
+  /** Most time spent waiting for the server's Retry-After over all attempts of one request (ms). Default 30 s. */
+  maxWaitMs?: number;
+  /** Wait when a 429 names no Retry-After (ms). Default 1 s. */
+  defaultWaitMs?: number;
+}
+
+/**
+ * The wait a `Retry-After` header asks for, in ms: delay-seconds or an HTTP date; undefined when absent
+ * or not understood.
+ */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (!/[a-z]/i.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
 
 /** TLS material and headers for one request. */
 export interface RequestAuth {
@@ -57,12 +91,36 @@ export interface HttpClusterClientOptions {
   maxSockets?: number;
   /** Host name resolution (node's dns.lookup by default). */
   lookup?: LookupFunction;
+  /** The cluster's `proxy-url`, and the environment for HTTPS_PROXY/NO_PROXY (see proxy.ts). */
+  proxy?: ProxySettings;
+  /** Throttled requests (429, 503 with Retry-After) are retried within these bounds. */
+  retry?: RetryPolicy;
+  /** Longest pause while a body streams in (ms). Default 30 s. Watches have none. */
+  bodyIdleTimeoutMs?: number;
 }
 
 interface HttpAnswer {
   status: number;
   text: string;
   bytes: number;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** A raw GET answer (`HttpClusterClient.fetch`): any status, body decompressed. */
+export interface FetchAnswer {
+  status: number;
+  /** The body as text (decompressed); '' for 304. */
+  body: string;
+  etag?: string;
+  /** Location of a redirect (3xx). */
+  location?: string;
+}
+
+export interface FetchOptions extends RequestOptions {
+  /** Sent as If-None-Match. */
+  ifNoneMatch?: string;
+  /** Larger (decompressed) answers are refused ('protocol'). */
+  maxBytes?: number;
 }
 
 interface CallOptions {
@@ -74,6 +132,10 @@ interface CallOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   ctx: RequestContext;
+  /** Resolve with any status (fetch); else ≥ 400 rejects. */
+  anyStatus?: boolean;
+  headers?: Record<string, string>;
+  maxBytes?: number;
 }
 
 export class HttpClusterClient implements ClusterClient {
@@ -84,6 +146,10 @@ export class HttpClusterClient implements ClusterClient {
   private readonly userAgent: string;
   private readonly discoveryTtlMs: number;
   private readonly maxSockets: number;
+  private readonly bodyIdleMs: number;
+  private readonly retry: Required<RetryPolicy>;
+  /** The proxy every request goes through, if any (decided once: kubeconfig proxy-url, HTTPS_PROXY, NO_PROXY). */
+  readonly proxy?: URL;
   private readonly discovery = new Map<string, { at: number; value: Promise<GroupVersionResources> }>();
   private agents = new Map<string, { requests: http.Agent; watches: http.Agent }>();
   private disposed = false;
@@ -96,6 +162,26 @@ export class HttpClusterClient implements ClusterClient {
     this.userAgent = options.userAgent ?? 'reconcile';
     this.discoveryTtlMs = options.discoveryTtlMs ?? 5 * 60_000;
     this.maxSockets = options.maxSockets ?? 16;
+    this.bodyIdleMs = options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS;
+    this.retry = { attempts: options.retry?.attempts ?? 6, maxWaitMs: options.retry?.maxWaitMs ?? 30_000, defaultWaitMs: options.retry?.defaultWaitMs ?? 1000 };
+    this.proxy = proxyFor(this.base, options.proxy);
+  }
+
+  /**
+   * GETs a path of the API server (`/openapi/v3`, `/openapi/v3/apis/apps/v1?hash=…`) and resolves
+   * with any HTTP answer (the caller decides what a 404 or a 304 means); gzip is asked for and decoded.
+   * Rejects with a ClusterError only when no answer could be had.
+   */
+  async fetch(pathAndQuery: string, opts: FetchOptions = {}): Promise<FetchAnswer> {
+    const rel = new URL(pathAndQuery, 'http://server.invalid');
+    const query: Record<string, string> = {};
+    for (const [k, v] of rel.searchParams) query[k] = v;
+    const headers: Record<string, string> = { 'Accept-Encoding': 'gzip' };
+    if (opts.ifNoneMatch) headers['If-None-Match'] = opts.ifNoneMatch;
+    const answer = await this.call({ method: 'GET', path: rel.pathname, query, headers, anyStatus: true, maxBytes: opts.maxBytes, timeoutMs: opts.timeoutMs, signal: opts.signal, ctx: { verb: 'get', resource: rel.pathname } });
+    const etag = typeof answer.headers.etag === 'string' ? answer.headers.etag : undefined;
+    const location = typeof answer.headers.location === 'string' ? answer.headers.location : undefined;
+    return { status: answer.status, body: answer.text, ...(etag ? { etag } : {}), ...(location ? { location } : {}) };
   }
 
   // --- discovery -------------------------------------------------------------------------------
@@ -302,6 +388,7 @@ export class HttpClusterClient implements ClusterClient {
     const headers: Record<string, string> = {
       Accept: 'application/json',
       'User-Agent': this.userAgent,
+      ...o.headers,
       ...auth.headers,
     };
     if (o.body !== undefined) {
@@ -330,12 +417,12 @@ export class HttpClusterClient implements ClusterClient {
           servername: auth.servername,
         }
       : {};
-    const id = createHash('sha256').update(secure ? 's' : 'p');
+    const id = createHash('sha256').update(secure ? 's' : 'p').update(this.proxy?.href ?? '');
     for (const [k, v] of Object.entries(tls)) id.update(`${k}=${v === undefined ? '' : Array.isArray(v) ? v.join('|') : String(v)};`);
     const key = id.digest('hex');
     let pair = this.agents.get(key);
     if (!pair) {
-      const Agent = secure ? https.Agent : http.Agent;
+      const Agent = this.proxy ? tunnelAgent(secure, this.proxy, this.timeoutMs) : secure ? https.Agent : http.Agent;
       // One TLS context for every connection (building it per connection costs more than the handshake).
       const context = secure
         ? { secureContext: createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key, pfx: tls.pfx, passphrase: tls.passphrase }), rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername }
@@ -361,12 +448,32 @@ export class HttpClusterClient implements ClusterClient {
     // A kept-alive connection the server closed just as it was reused resets before the request is
     // processed: safe to send again. After a server restart every pooled connection is dead, so a few
     // tries may meet one each; then the server is taken as gone. Never let the internal error out.
-    for (let attempt = 1; ; attempt++) {
+    // A throttled request (429 from priority and fairness, 503 with Retry-After) was not processed
+    // either: it is sent again after the wait the server asks for, within the retry policy's bounds.
+    let resets = 0;
+    let throttled = 0;
+    let waited = 0;
+    for (;;) {
+      if (o.signal?.aborted) throw new ClusterError('aborted', 'cancelled', { server: this.server });
       try {
         return await this.callOnce(o);
       } catch (e) {
-        if (!(e instanceof RetryableReset)) throw e;
-        if (attempt >= 4) throw new ClusterError('unreachable', `connection reset by the server, the request was not sent (${this.server})`, { server: this.server });
+        if (e instanceof RetryableReset) {
+          if (++resets >= 4) throw new ClusterError('unreachable', `connection reset by the server, the request was not sent (${this.server})`, { server: this.server });
+          continue;
+        }
+        if (!(e instanceof Throttled)) throw e;
+        throttled++;
+        const wait = e.waitMs ?? this.retry.defaultWaitMs;
+        const what = e.error.status === 429 ? 'throttled (429)' : `unavailable (${e.error.status})`;
+        if (throttled >= this.retry.attempts) {
+          throw new ClusterError(e.error.kind, `${e.error.message}; still ${what} after ${throttled} attempts`, { ...e.error.details, attempts: throttled });
+        }
+        if (waited + wait > this.retry.maxWaitMs) {
+          throw new ClusterError(e.error.kind, `${e.error.message}; the server asks to retry after ${formatMs(wait)}, beyond the ${formatMs(this.retry.maxWaitMs)} a request may wait`, { ...e.error.details, attempts: throttled });
+        }
+        waited += wait;
+        await sleep(wait, o.signal, this.server);
       }
     }
   }
@@ -376,17 +483,23 @@ export class HttpClusterClient implements ClusterClient {
     const timeoutMs = o.timeoutMs ?? this.timeoutMs;
     if (o.signal?.aborted) throw new ClusterError('aborted', 'cancelled', { server: this.server });
     const { mod, url, options } = await this.prepare({ ...o, ctx }, false);
+    // Credentials may take a while (exec plugins): the caller may have given up meanwhile.
+    if (o.signal?.aborted) throw new ClusterError('aborted', 'cancelled', { server: this.server });
     return new Promise<HttpAnswer>((resolve, reject) => {
       let settled = false;
-      const finish = (err: ClusterError | undefined, answer?: HttpAnswer) => {
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (err: Error | undefined, answer?: HttpAnswer) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearTimeout(idle);
         stopWaiting();
         if (err) reject(err);
         else resolve(answer!);
       };
       const req = mod.request(url, options);
+      // The request timeout is the wait for the answer's headers (time to first byte); a big LIST page
+      // then streams in under the body's own idle limit, however long it takes as a whole.
       const timer = setTimeout(() => {
         const e = new ClusterError('timeout', `no answer within ${formatMs(timeoutMs)} (${this.server})`, { server: this.server, verb: ctx.verb, resource: ctx.resource, group: ctx.group, namespace: ctx.namespace });
         finish(e);
@@ -409,18 +522,45 @@ export class HttpClusterClient implements ClusterClient {
         finish(classifyNetworkError(err, ctx));
       });
       req.on('response', (res) => {
+        clearTimeout(timer);
+        const stalled = () => {
+          const e = new ClusterError('timeout', `the answer stalled: no data for ${formatMs(this.bodyIdleMs)} while reading it (${this.server})`, { server: this.server, verb: ctx.verb, resource: ctx.resource, group: ctx.group, namespace: ctx.namespace });
+          finish(e);
+          req.destroy(e);
+        };
+        idle = setTimeout(stalled, this.bodyIdleMs);
         const chunks: Buffer[] = [];
         let bytes = 0;
         res.on('data', (c: Buffer) => {
           chunks.push(c);
           bytes += c.length;
+          idle?.refresh();
+          if (o.maxBytes !== undefined && bytes > o.maxBytes) {
+            const e = new ClusterError('protocol', `GET ${o.path}: the answer is larger than ${o.maxBytes} bytes`, { server: this.server });
+            finish(e);
+            req.destroy(e);
+          }
         });
         res.on('error', (err) => finish(classifyNetworkError(err, ctx)));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          clearTimeout(idle);
           const status = res.statusCode ?? 0;
-          if (status >= 400) finish(errorFromResponse(status, text, ctx));
-          else finish(undefined, { status, text, bytes });
+          const raw = Buffer.concat(chunks);
+          const gz = /\bgzip\b/i.test(String(res.headers['content-encoding'] ?? '')) && raw.length > 0;
+          const done = (body: Buffer) => {
+            const text = body.toString('utf8');
+            const retry = status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : undefined;
+            if (status === 429 || (status === 503 && retry !== undefined)) {
+              const error = errorFromResponse(status, text, ctx);
+              error.details.retryAfterMs = retry;
+              finish(new Throttled(error, retry));
+            } else if (status >= 400 && !o.anyStatus) finish(errorFromResponse(status, text, ctx));
+            else finish(undefined, { status, text, bytes, headers: res.headers });
+          };
+          if (!gz) return done(raw);
+          gunzipP(raw, o.maxBytes !== undefined ? { maxOutputLength: o.maxBytes } : {}).then(done, (e) =>
+            finish(new ClusterError('protocol', `GET ${o.path}: the gzip answer cannot be decompressed: ${String((e as Error)?.message ?? e).split('\n')[0]}`, { server: this.server })),
+          );
         });
         res.on('close', () => {
           if (!res.complete) finish(new ClusterError('disconnected', `the connection dropped while reading the answer (${this.server})`, { server: this.server }));
@@ -436,6 +576,8 @@ export class HttpClusterClient implements ClusterClient {
     const timeoutMs = o.timeoutMs ?? this.timeoutMs;
     if (o.signal?.aborted) return;
     const { mod, url, options } = await this.prepare({ ...o, ctx }, true);
+    // Aborted while the credentials were got: the watch must not start (the abort event has fired already).
+    if (o.signal?.aborted) return;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let req: http.ClientRequest | undefined;
@@ -512,6 +654,57 @@ export class HttpClusterClient implements ClusterClient {
 
 /** Internal: the request may be sent again (it never reached the server). */
 class RetryableReset extends Error {}
+
+/** Internal: the server asked to come back later (429, 503 with Retry-After); the request was not processed. */
+class Throttled extends Error {
+  constructor(
+    readonly error: ClusterError,
+    readonly waitMs: number | undefined,
+  ) {
+    super(error.message);
+  }
+}
+
+/** Waits `ms`, or rejects with ClusterError('aborted') as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined, server: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new ClusterError('aborted', 'cancelled', { server }));
+    const timer = setTimeout(() => {
+      stopWaiting();
+      resolve();
+    }, ms);
+    const stopWaiting = whenAborted(signal, () => {
+      clearTimeout(timer);
+      reject(new ClusterError('aborted', 'cancelled', { server }));
+    });
+  });
+}
+
+type AgentClass = typeof http.Agent;
+
+/**
+ * An Agent whose connections are CONNECT tunnels through `proxy` (TLS to the API server on top for an
+ * https server). Pooling, keep-alive and socket limits stay the Agent's own.
+ */
+function tunnelAgent(secure: boolean, proxy: URL, timeoutMs: number): AgentClass {
+  const Base = (secure ? https.Agent : http.Agent) as AgentClass;
+  class TunnelAgent extends Base {
+    override createConnection(options: http.ClientRequestArgs, cb?: (err: Error | null, stream: Duplex) => void): undefined {
+      const host = String(options.host ?? options.hostname ?? 'localhost');
+      const port = Number(options.port ?? (secure ? 443 : 80));
+      const done = cb ?? (() => {});
+      openTunnel(proxy, host, port, { timeoutMs: Math.max(timeoutMs, 10_000) }).then(
+        (socket) => {
+          if (!secure) return done(null, socket);
+          done(null, tlsConnect({ ...(options as ConnectionOptions), socket, host, port }));
+        },
+        (e) => done(e as Error, undefined as unknown as Duplex),
+      );
+      return undefined;
+    }
+  }
+  return TunnelAgent as unknown as AgentClass;
+}
 
 export function collectionPath(type: Pick<ApiResourceInfo, 'group' | 'version' | 'resource' | 'namespaced'>, namespace: string | undefined): string {
   const root = type.group ? `/apis/${type.group}/${type.version}` : `/api/${type.version}`;

@@ -15,7 +15,20 @@ export type {
   WatchEventType,
   WatchOptions,
 } from './types';
-export { HttpClusterClient, collectionPath, DEFAULT_REQUEST_TIMEOUT_MS, type AuthProvider, type HttpClusterClientOptions, type RequestAuth } from './http-client';
+export {
+  HttpClusterClient,
+  collectionPath,
+  parseRetryAfter,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_BODY_IDLE_TIMEOUT_MS,
+  type AuthProvider,
+  type FetchAnswer,
+  type FetchOptions,
+  type HttpClusterClientOptions,
+  type RequestAuth,
+  type RetryPolicy,
+} from './http-client';
+export { proxyFor, noProxyMatches, parseProxyUrl, type ProxySettings } from './proxy';
 export { connectToContext, loadKubeConfig, type ConnectOptions } from './connect';
 export {
   LiveCache,

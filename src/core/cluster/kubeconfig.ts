@@ -1,9 +1,10 @@
 // Kubeconfig discovery without a cluster: which files, which contexts, which is current.
 // Follows kubectl's merge rules: files from the setting, else $KUBECONFIG (path-list), else
-// ~/.kube/config; for each key the first file that sets it wins.
+// ~/.kube/config; for each key the first file that sets it wins. `loadKubeconfigFiles` is the one
+// loader: connect.ts builds its credentials from the same merged view.
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 
 export interface KubeContext {
@@ -32,49 +33,123 @@ export function kubeconfigPaths(setting: string | undefined, env: NodeJS.Process
   return [join(home, '.kube', 'config')];
 }
 
-export async function readKubeconfig(files: string[]): Promise<KubeconfigSummary> {
-  const summary: KubeconfigSummary = { files, contexts: [], problems: [] };
-  const seen = new Set<string>();
+/** A named entry of a kubeconfig list (`clusters`, `users`, `contexts`), with the file it came from. */
+export interface KubeconfigEntry {
+  name: string;
+  /** The entry's body (`cluster:`, `user:` or `context:`), relative paths made absolute. */
+  value: Record<string, unknown>;
+  file: string;
+}
+
+/** Every file of the kubeconfig merged the way kubectl merges them. */
+export interface MergedKubeconfig {
+  files: string[];
+  clusters: KubeconfigEntry[];
+  users: KubeconfigEntry[];
+  contexts: KubeconfigEntry[];
+  currentContext?: string;
+  problems: { file: string; message: string }[];
+}
+
+const LISTS = { clusters: 'cluster', users: 'user', contexts: 'context' } as const;
+
+/**
+ * Reads and merges kubeconfig files with kubectl's rules (client-go's loading rules): for clusters,
+ * users and contexts the first file that names an entry wins (later files cannot change it), and
+ * `current-context` comes from the first file that sets it. File references (certificate-authority,
+ * client-certificate, client-key, tokenFile, an exec command with a slash) are relative to the file
+ * that holds them. Unreadable or malformed files are reported in `problems`; the others still count.
+ * This is the one kubeconfig loader: the status bar, the tree, the language server, the CLI and
+ * every cluster connection read through it.
+ */
+export async function loadKubeconfigFiles(files: string[]): Promise<MergedKubeconfig> {
+  const merged: MergedKubeconfig = { files, clusters: [], users: [], contexts: [], problems: [] };
+  const seen = { clusters: new Set<string>(), users: new Set<string>(), contexts: new Set<string>() };
   for (const file of files) {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      summary.problems.push({ file, message: code === 'ENOENT' ? 'file does not exist' : `cannot read: ${(e as Error).message}` });
+      merged.problems.push({ file, message: code === 'ENOENT' ? 'file does not exist' : `cannot read: ${(e as Error).message}` });
       continue;
     }
     let doc: unknown;
     try {
       doc = parse(text, { maxAliasCount: 100 });
     } catch (e) {
-      summary.problems.push({ file, message: `not valid YAML: ${(e as Error).message.split('\n')[0]}` });
+      merged.problems.push({ file, message: `not valid YAML: ${(e as Error).message.split('\n')[0]}` });
       continue;
     }
     if (doc === null || doc === undefined) continue;
     if (typeof doc !== 'object' || Array.isArray(doc)) {
-      summary.problems.push({ file, message: 'not a kubeconfig (expected a mapping with contexts)' });
+      merged.problems.push({ file, message: 'not a kubeconfig (expected a mapping with contexts)' });
       continue;
     }
-    const cfg = doc as { 'current-context'?: unknown; contexts?: unknown };
-    if (summary.currentContext === undefined && typeof cfg['current-context'] === 'string' && cfg['current-context']) {
-      summary.currentContext = cfg['current-context'];
+    const cfg = doc as Record<string, unknown>;
+    if (merged.currentContext === undefined && typeof cfg['current-context'] === 'string' && cfg['current-context']) {
+      merged.currentContext = cfg['current-context'];
     }
-    for (const entry of Array.isArray(cfg.contexts) ? cfg.contexts : []) {
-      const name = (entry as { name?: unknown })?.name;
-      if (typeof name !== 'string' || !name || seen.has(name)) continue;
-      seen.add(name);
-      const ctx = ((entry as { context?: unknown }).context ?? {}) as Record<string, unknown>;
-      summary.contexts.push({
-        name,
-        file,
-        cluster: typeof ctx.cluster === 'string' ? ctx.cluster : undefined,
-        user: typeof ctx.user === 'string' ? ctx.user : undefined,
-        namespace: typeof ctx.namespace === 'string' ? ctx.namespace : undefined,
-      });
+    const dir = dirname(resolve(file));
+    for (const [list, field] of Object.entries(LISTS) as [keyof typeof LISTS, string][]) {
+      for (const entry of Array.isArray(cfg[list]) ? (cfg[list] as unknown[]) : []) {
+        const name = (entry as { name?: unknown })?.name;
+        if (typeof name !== 'string' || !name || seen[list].has(name)) continue;
+        seen[list].add(name);
+        const body = (entry as Record<string, unknown>)[field];
+        const value = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...(body as Record<string, unknown>) } : {};
+        absolutePaths(list, value, dir);
+        merged[list].push({ name, value, file });
+      }
     }
   }
-  return summary;
+  return merged;
+}
+
+function absolutePaths(list: keyof typeof LISTS, v: Record<string, unknown>, dir: string): void {
+  const fix = (k: string) => {
+    const p = v[k];
+    if (typeof p === 'string' && p && !isAbsolute(p)) v[k] = resolve(dir, p.startsWith('~/') ? join(homedir(), p.slice(2)) : p);
+  };
+  if (list === 'clusters') fix('certificate-authority');
+  if (list === 'users') {
+    for (const k of ['client-certificate', 'client-key', 'tokenFile']) fix(k);
+    const exec = v.exec;
+    if (exec && typeof exec === 'object' && typeof (exec as { command?: unknown }).command === 'string') {
+      const cmd = (exec as { command: string }).command;
+      // client-go resolves the command only when it names a path (has a separator), not one on $PATH.
+      if (cmd.includes('/') && !isAbsolute(cmd)) v.exec = { ...(exec as object), command: resolve(dir, cmd) };
+    }
+  }
+}
+
+/** The merged kubeconfig as one document (JSON, which is YAML), for @kubernetes/client-node. */
+export function mergedKubeconfigText(m: MergedKubeconfig, currentContext = m.currentContext): string {
+  const out = (list: KubeconfigEntry[], field: string) => list.map((e) => ({ name: e.name, [field]: e.value }));
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: out(m.clusters, 'cluster'),
+    users: out(m.users, 'user'),
+    contexts: out(m.contexts, 'context'),
+    ...(currentContext ? { 'current-context': currentContext } : {}),
+  });
+}
+
+export async function readKubeconfig(files: string[]): Promise<KubeconfigSummary> {
+  const m = await loadKubeconfigFiles(files);
+  return {
+    files,
+    currentContext: m.currentContext,
+    problems: m.problems,
+    contexts: m.contexts.map(({ name, value, file }) => ({
+      name,
+      file,
+      cluster: typeof value.cluster === 'string' ? value.cluster : undefined,
+      user: typeof value.user === 'string' ? value.user : undefined,
+      namespace: typeof value.namespace === 'string' ? value.namespace : undefined,
+    })),
+  };
 }
 
 /**

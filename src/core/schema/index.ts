@@ -14,8 +14,8 @@ export type { JsonSchema, SchemaSource, GroupVersionKind, CelRule, CelRuleSet } 
 export { convertOpenApi, openApiDefinitions, type ConvertedOpenApi, type ConvertOpenApiOptions, type OpenApiKind } from './openapi';
 export {
   loadClusterSchemas, registerClusterSchemas, unregisterClusterSchemas, pruneClusterSchemaCache, clearClusterSchemaMemory,
-  kubeconfigFetcher, errorForStatus, classifyFetchError, OpenApiError,
-  type OpenApiFetcher, type OpenApiResponse, type OpenApiGetOptions, type OpenApiErrorKind, type OpenApiErrorDetails,
-  type KubeconfigFetcherOptions, type KubeConfigInstance, type ClusterSchema, type ClusterSchemaResult, type ClusterSchemaSource,
+  kubeconfigFetcher, clusterFetcher, errorForStatus,
+  type OpenApiFetcher, type OpenApiResponse, type OpenApiGetOptions,
+  type KubeconfigFetcherOptions, type ClusterSchema, type ClusterSchemaResult, type ClusterSchemaSource,
   type ClusterSchemaStats, type LoadClusterSchemasOptions, type RegisterClusterSchemasResult,
 } from './live';

@@ -1,6 +1,6 @@
 // Schemas served by the live cluster of a kube context, for the registry's first rank ('cluster').
 //
-//   const fetcher = kubeconfigFetcher(kubeconfigPath, 'prod');
+//   const fetcher = kubeconfigFetcher(kubeconfigFiles, 'prod');   // or clusterFetcher(client)
 //   const result = await loadClusterSchemas({ fetcher, cacheDir, context: 'prod' });
 //   registerClusterSchemas(registry, result);          // replaces what `cluster:prod` registered before
 //   if (result.source === 'cache') … say "cluster unreachable: schemas from <fetchedAt>" (result.errors[0])
@@ -13,13 +13,15 @@
 // (`source: 'cache'`, with the error). Converted documents are also kept in memory by hash, so a
 // refresh that finds nothing changed costs one or two small requests and no conversion.
 //
-// @kubernetes/client-node is used only to read the kubeconfig and apply its credentials and TLS
-// settings (tokens, client certificates, exec and auth-provider plugins); requests are node:https.
+// Requests go through the one cluster transport (core/cluster: HttpClusterClient.fetch), so schemas
+// see the same kubeconfig merge, proxies, throttling retries, timeouts and ClusterErrors as drift,
+// plan and sync.
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import { join } from 'node:path';
+import { connectToContext } from '../cluster/connect';
+import { ClusterError, classifyNetworkError, errorFromResponse } from '../cluster/errors';
+import type { HttpClusterClient } from '../cluster/http-client';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { convertOpenApi, type ConvertedOpenApi } from './openapi';
@@ -47,7 +49,9 @@ export interface OpenApiGetOptions {
 
 /**
  * GETs a path of the API server (`/openapi/v3`, `/openapi/v3/apis/apps/v1?hash=…`). Any HTTP answer
- * resolves (the caller decides what a 404 means); a failure to get one rejects with an OpenApiError.
+ * resolves (the caller decides what a 404 means); a failure to get one rejects with a ClusterError.
+ * The real one is `clusterFetcher(client)` over the cluster transport (HttpClusterClient): the same
+ * kubeconfig merge, proxies, throttling retries, timeouts and errors as drift, plan and sync.
  */
 export interface OpenApiFetcher {
   get(path: string, signal?: AbortSignal, options?: OpenApiGetOptions): Promise<OpenApiResponse>;
@@ -55,261 +59,92 @@ export interface OpenApiFetcher {
   readonly server?: string;
 }
 
-export type OpenApiErrorKind =
-  | 'unreachable' // connection refused / reset / host or network unreachable
-  | 'dns' // the server's host name does not resolve
-  | 'tls' // untrusted, expired or mismatched certificate; handshake failure
-  | 'unauthorized' // 401: missing or rejected credentials
-  | 'forbidden' // 403: RBAC says no
-  | 'timeout' // no answer (or no progress) within the timeout
-  | 'not-found' // 404 where a document was expected
-  | 'server' // 5xx (e.g. an aggregated API that is down)
-  | 'protocol' // an answer that is not what the API promises (not JSON, too large)
-  | 'config' // the kubeconfig or context cannot be used, or its credential plugin failed
-  | 'aborted' // the caller cancelled
-  | 'other';
-
-export interface OpenApiErrorDetails {
-  status?: number;
-  path?: string;
-  /** Node.js error code behind a network failure (ECONNREFUSED, CERT_HAS_EXPIRED, …). */
-  code?: string;
-  server?: string;
-}
-
-/** A failure to get a cluster's schemas. `message` is one line for people; `kind` is for code. */
-export class OpenApiError extends Error {
-  override readonly name = 'OpenApiError';
-  constructor(
-    readonly kind: OpenApiErrorKind,
-    message: string,
-    readonly details: OpenApiErrorDetails = {},
-  ) {
-    super(message);
-  }
-
-  toJSON(): { kind: OpenApiErrorKind; message: string; details: OpenApiErrorDetails } {
-    return { kind: this.kind, message: this.message, details: this.details };
-  }
-}
-
 function firstLine(s: string, max = 200): string {
   const line = s.split('\n')[0].trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-const TLS_WORDS: Record<string, string> = {
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate is not signed by a trusted CA',
-  UNABLE_TO_GET_ISSUER_CERT: 'the server certificate is not signed by a trusted CA',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the server certificate is not signed by a trusted CA',
-  SELF_SIGNED_CERT_IN_CHAIN: 'a self-signed certificate in the chain is not trusted',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'the self-signed server certificate is not trusted',
-  CERT_HAS_EXPIRED: 'the server certificate has expired',
-  CERT_NOT_YET_VALID: 'the server certificate is not valid yet',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate is not valid for this host name',
-};
-
-/** Classifies an error of node:http(s) (no HTTP answer). */
-export function classifyFetchError(err: unknown, server?: string, path?: string): OpenApiError {
-  if (err instanceof OpenApiError) return err;
-  const e = err as NodeJS.ErrnoException;
-  const code = typeof e?.code === 'string' ? e.code : undefined;
-  const raw = e instanceof Error ? e.message : String(err);
-  const at = server ? ` (${server})` : '';
-  const details: OpenApiErrorDetails = { code, server, path };
-  if (e?.name === 'AbortError' || code === 'ABORT_ERR') return new OpenApiError('aborted', 'cancelled', details);
-  switch (code) {
-    case 'ECONNREFUSED':
-      return new OpenApiError('unreachable', `cluster unreachable: connection refused${at}`, details);
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EHOSTDOWN':
-    case 'EADDRNOTAVAIL':
-      return new OpenApiError('unreachable', `cluster unreachable: ${code === 'ENETUNREACH' ? 'network' : 'host'} unreachable${at}`, details);
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return new OpenApiError('unreachable', `cluster unreachable: connection reset${at}`, details);
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EAI_NONAME': {
-      let host = server ?? '';
-      try {
-        host = new URL(server ?? '').hostname;
-      } catch {
-        /* keep */
-      }
-      return new OpenApiError('dns', `cannot resolve the cluster's host name${host ? ` ${host}` : ''}${code === 'EAI_AGAIN' ? ' (temporary DNS failure)' : ''}`, details);
-    }
-    case 'ETIMEDOUT':
-      return new OpenApiError('timeout', `cluster unreachable: connection timed out${at}`, details);
-  }
-  if (code && (code in TLS_WORDS || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.startsWith('CERT_') || code === 'EPROTO' || code === 'HOSTNAME_MISMATCH')) {
-    return new OpenApiError('tls', `TLS: ${TLS_WORDS[code] ?? firstLine(raw)}${at}`, details);
-  }
-  if (/certificate|ssl|tls/i.test(raw)) return new OpenApiError('tls', `TLS: ${firstLine(raw)}${at}`, details);
-  return new OpenApiError('other', `${firstLine(raw) || 'request failed'}${at}`, details);
+/** Any failure as a ClusterError (a fetcher's own errors are classified like the transport's). */
+function asClusterError(err: unknown, server?: string, path?: string): ClusterError {
+  if (err instanceof ClusterError) return err;
+  const e = classifyNetworkError(err, { server });
+  if (path) e.details.path ??= path;
+  return e;
 }
 
-/** The error for an HTTP answer that is not the document (401, 403, 404, 5xx, …). */
-export function errorForStatus(res: OpenApiResponse, path: string, context?: string, server?: string): OpenApiError {
-  let serverMessage = '';
-  try {
-    const s = JSON.parse(res.body) as { message?: unknown };
-    if (typeof s?.message === 'string') serverMessage = firstLine(s.message);
-  } catch {
-    serverMessage = firstLine(res.body, 120);
-  }
-  const details: OpenApiErrorDetails = { status: res.status, path, server };
+/** The error for an HTTP answer that is not the document (401, 403, 404, 5xx, …), worded for a path. */
+export function errorForStatus(res: OpenApiResponse, path: string, context?: string, server?: string): ClusterError {
+  const base = errorFromResponse(res.status, res.body, { server, verb: 'get' });
+  const details = { ...base.details, path };
+  const said = base.details.serverMessage ? firstLine(base.details.serverMessage, 120) : '';
   const ctx = context ? ` of context "${context}"` : '';
   switch (true) {
     case res.status === 401:
-      return new OpenApiError('unauthorized', `401 Unauthorized: the cluster rejected the credentials${ctx} (expired or wrong token or certificate?)`, details);
+      return new ClusterError('unauthorized', `401 Unauthorized: the cluster rejected the credentials${ctx} (expired or wrong token or certificate?)`, details);
     case res.status === 403:
-      return new OpenApiError('forbidden', `403 Forbidden: ${serverMessage || `no permission to GET ${path}`}`, details);
+      return new ClusterError('forbidden', `403 Forbidden: ${said || `no permission to GET ${path}`}`, details);
     case res.status === 404:
-      return new OpenApiError('not-found', `404 Not Found: GET ${path}`, details);
+      return new ClusterError('not-found', `404 Not Found: GET ${path}`, details);
     case res.status >= 500:
-      return new OpenApiError('server', `${res.status} from the API server for GET ${path}${serverMessage ? `: ${serverMessage}` : ''}`, details);
+      return new ClusterError(base.kind, `${res.status} from the API server for GET ${path}${said ? `: ${said}` : ''}`, details);
     default:
-      return new OpenApiError('other', `${res.status} for GET ${path}${serverMessage ? `: ${serverMessage}` : ''}`, details);
+      return new ClusterError(res.status === 429 ? 'server' : 'protocol', `${res.status} for GET ${path}${said ? `: ${said}` : ''}`, details);
   }
 }
 
-type KubeConfigClass = typeof import('@kubernetes/client-node/dist/config.js').KubeConfig;
-/** @kubernetes/client-node's KubeConfig. */
-export type KubeConfigInstance = InstanceType<KubeConfigClass>;
-
-let kubeConfigClass: Promise<KubeConfigClass> | undefined;
-function loadKubeConfigClass(): Promise<KubeConfigClass> {
-  // Only the config module: the package index loads every generated API model (≈0.5 s).
-  return (kubeConfigClass ??= import('@kubernetes/client-node/dist/config.js').then((m) => m.KubeConfig));
-}
-
 export interface KubeconfigFetcherOptions {
-  /** No answer, or no progress while reading one, for this long: a 'timeout' error. Default 5000 ms. */
+  /** Time to the answer's headers; longer: a 'timeout' error. Default 5000 ms. */
   timeoutMs?: number;
   /** Larger (decompressed) answers are refused ('protocol'). Default 64 MB. */
   maxBytes?: number;
   userAgent?: string;
+  /** Where HTTPS_PROXY/NO_PROXY are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** An OpenApiFetcher over the cluster transport. */
+export function clusterFetcher(client: Pick<HttpClusterClient, 'server' | 'fetch'>, opts: Pick<KubeconfigFetcherOptions, 'timeoutMs' | 'maxBytes'> = {}): OpenApiFetcher {
+  const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+  return {
+    server: client.server,
+    get: (path, signal, options = {}) => client.fetch(path, { signal, timeoutMs: opts.timeoutMs, maxBytes, ifNoneMatch: options.ifNoneMatch }),
+  };
 }
 
 /**
- * An OpenApiFetcher for a context of a kubeconfig file (or of a loaded KubeConfig, which is not
- * modified). The kubeconfig is read on the first request; credentials are applied before each
- * request (exec plugins refresh their tokens).
+ * An OpenApiFetcher for a context of the kubeconfig files (merged as kubectl does). The kubeconfig
+ * is read on the first request (and again after a failure); credentials are applied before each
+ * request (exec plugins refresh their tokens). `dispose()` closes its connections.
  */
-export function kubeconfigFetcher(kubeconfig: string | KubeConfigInstance, context: string, opts: KubeconfigFetcherOptions = {}): OpenApiFetcher {
-  const timeoutMs = opts.timeoutMs ?? 5000;
-  const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
-  const userAgent = opts.userAgent ?? 'reconcile';
+export function kubeconfigFetcher(kubeconfig: string | string[], context: string, opts: KubeconfigFetcherOptions = {}): OpenApiFetcher & { dispose(): void } {
+  const files = Array.isArray(kubeconfig) ? kubeconfig : [kubeconfig];
+  let client: Promise<HttpClusterClient> | undefined;
   let server: string | undefined;
-  let ready: Promise<KubeConfigInstance> | undefined;
-
-  const init = (): Promise<KubeConfigInstance> =>
-    (ready ??= (async () => {
-      const KubeConfig = await loadKubeConfigClass();
-      const kc = new KubeConfig();
-      const from = typeof kubeconfig === 'string' ? kubeconfig : 'the given KubeConfig';
-      try {
-        if (typeof kubeconfig === 'string') kc.loadFromFile(kubeconfig);
-        else kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
-      } catch (e) {
-        const why = (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? 'file does not exist' : firstLine(String((e as Error)?.message ?? e));
-        throw new OpenApiError('config', `cannot read kubeconfig ${from}: ${why}`);
-      }
-      if (!kc.getContextObject(context)) throw new OpenApiError('config', `context "${context}" is not in ${from}`);
-      kc.setCurrentContext(context);
-      const cluster = kc.getCurrentCluster();
-      if (!cluster?.server) throw new OpenApiError('config', `context "${context}" names no cluster with a server address`);
-      server = cluster.server;
-      return kc;
-    })().catch((e) => {
-      ready = undefined; // a fixed kubeconfig is read again on the next request
-      throw e;
-    }));
-
+  const connect = () =>
+    (client ??= connectToContext({ files, context, timeoutMs: opts.timeoutMs, userAgent: opts.userAgent ?? 'reconcile', env: opts.env }).then(
+      (c) => {
+        server = c.server;
+        return c;
+      },
+      (e) => {
+        client = undefined; // a fixed kubeconfig is read again on the next request
+        throw e;
+      },
+    ));
   return {
     get server() {
       return server;
     },
-    async get(path: string, signal?: AbortSignal, options: OpenApiGetOptions = {}): Promise<OpenApiResponse> {
-      const kc = await init();
-      const base = server!.replace(/\/+$/, '');
-      let url: URL;
-      try {
-        url = new URL(base + path);
-      } catch {
-        throw new OpenApiError('config', `the server address of context "${context}" is not a URL: ${base}`, { server: base });
-      }
-      const plainHttp = url.protocol === 'http:';
-      const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Encoding': 'gzip', 'User-Agent': userAgent };
-      if (options.ifNoneMatch) headers['If-None-Match'] = options.ifNoneMatch;
-      const reqOpts: https.RequestOptions = { method: 'GET', headers };
-      try {
-        await kc.applyToHTTPSOptions(reqOpts);
-      } catch (e) {
-        // client-node refuses http:// without skip-TLS *after* setting the headers: they are usable.
-        if (!(plainHttp && /HTTP protocol is not allowed/i.test(String((e as Error)?.message)))) {
-          throw new OpenApiError('config', `cannot get credentials for context "${context}": ${firstLine(String((e as Error)?.message ?? e))}`, { server: base, path });
-        }
-      }
-      if (plainHttp && reqOpts.agent instanceof https.Agent) delete reqOpts.agent;
-      return request(url, { ...reqOpts, signal }, { timeoutMs, maxBytes, server: base, path });
+    async get(path, signal, options = {}) {
+      const c = await connect();
+      signal?.throwIfAborted();
+      return clusterFetcher(c, opts).get(path, signal, options);
+    },
+    dispose() {
+      void client?.then((c) => c.dispose(), () => {});
+      client = undefined;
     },
   };
-}
-
-function request(url: URL, opts: https.RequestOptions, o: { timeoutMs: number; maxBytes: number; server: string; path: string }): Promise<OpenApiResponse> {
-  return new Promise<OpenApiResponse>((resolve, reject) => {
-    let settled = false;
-    const fail = (e: unknown) => {
-      if (settled) return;
-      settled = true;
-      reject(classifyFetchError(e, o.server, o.path));
-    };
-    const mod = url.protocol === 'http:' ? http : https;
-    let req: http.ClientRequest;
-    try {
-      req = mod.request(url, opts, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > o.maxBytes) {
-            req.destroy(new OpenApiError('protocol', `GET ${o.path}: the answer is larger than ${o.maxBytes} bytes`, { server: o.server, path: o.path }));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', fail);
-        res.on('aborted', () => fail(new OpenApiError('unreachable', `cluster unreachable: the connection dropped while reading ${o.path} (${o.server})`, { server: o.server, path: o.path })));
-        res.on('end', () => {
-          if (settled) return;
-          const raw = Buffer.concat(chunks);
-          const gz = /\bgzip\b/i.test(String(res.headers['content-encoding'] ?? ''));
-          const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
-          const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
-          const done = (body: Buffer) => {
-            if (settled) return;
-            settled = true;
-            resolve({ status: res.statusCode ?? 0, body: body.toString('utf8'), ...(etag ? { etag } : {}), ...(location ? { location } : {}) });
-          };
-          if (!gz || raw.length === 0) return done(raw);
-          gunzipP(raw, { maxOutputLength: o.maxBytes }).then(done, (e) =>
-            fail(new OpenApiError('protocol', `GET ${o.path}: the gzip answer cannot be decompressed: ${firstLine(String((e as Error)?.message ?? e))}`, { server: o.server, path: o.path })),
-          );
-        });
-      });
-    } catch (e) {
-      fail(e);
-      return;
-    }
-    req.setTimeout(o.timeoutMs, () => {
-      req.destroy(new OpenApiError('timeout', `no answer from ${o.server} within ${o.timeoutMs} ms (GET ${o.path})`, { server: o.server, path: o.path }));
-    });
-    req.on('error', fail);
-    req.end();
-  });
 }
 
 // ---- loading, caching, converting --------------------------------------------------------------
@@ -354,7 +189,7 @@ export interface ClusterSchemaResult {
   /** ISO time the cluster served or confirmed these schemas (for `cache`: of the cached answer). */
   fetchedAt?: string;
   /** Why the cluster could not be asked (cache, none), or documents that could not be had (stale ones are used). */
-  errors: OpenApiError[];
+  errors: ClusterError[];
   /** Identifies the documents behind the schemas: equal fingerprints, equal schemas. */
   fingerprint: string;
   stats: ClusterSchemaStats;
@@ -501,7 +336,7 @@ function parseGv(gv: string | undefined): { group: string; version: string } | u
 
 class Loader {
   readonly stats: ClusterSchemaStats = { requests: 0, documents: 0, fetched: 0, notModified: 0, fromDisk: 0, fromMemory: 0, bytesFetched: 0, ms: 0 };
-  readonly errors: OpenApiError[] = [];
+  readonly errors: ClusterError[] = [];
   private readonly descriptions: boolean;
   /** Cached documents found unreadable: written again when fetched. */
   private readonly damaged = new Set<string>();
@@ -516,7 +351,7 @@ class Loader {
     try {
       return await this.o.fetcher.get(path, this.o.signal, ifNoneMatch ? { ifNoneMatch } : {});
     } catch (e) {
-      throw classifyFetchError(e, this.o.fetcher.server, path);
+      throw asClusterError(e, this.o.fetcher.server, path);
     }
   }
 
@@ -531,7 +366,7 @@ class Loader {
       try {
         doc = JSON.parse(body);
       } catch {
-        throw new OpenApiError('protocol', `the OpenAPI document ${ref.gv ?? '/openapi/v2'} is not JSON`, { server: this.o.fetcher.server });
+        throw new ClusterError('protocol', `the OpenAPI document ${ref.gv ?? '/openapi/v2'} is not JSON`, { server: this.o.fetcher.server });
       }
       c = this.convert(doc, ref);
       memoSet(key, c, body.length);
@@ -548,7 +383,7 @@ class Loader {
   /** The cache could not be written: the schemas are still good, only the offline fallback suffers. */
   cacheError(e: unknown): void {
     if (this.errors.some((x) => x.details.path === 'cache')) return;
-    this.errors.push(new OpenApiError('other', `cannot write the schema cache in ${this.o.cacheDir}: ${firstLine(String((e as Error)?.message ?? e))}`, { path: 'cache' }));
+    this.errors.push(new ClusterError('cache', `cannot write the schema cache in ${this.o.cacheDir}: ${firstLine(String((e as Error)?.message ?? e))}`, { path: 'cache' }));
   }
 
   /** A document known by id: from memory, else from disk; undefined when neither has it (never throws). */
@@ -580,7 +415,7 @@ class Loader {
     try {
       return convertOpenApi(doc, { descriptions: this.descriptions, only: parseGv(ref.gv) });
     } catch (e) {
-      throw new OpenApiError('protocol', `${ref.gv ?? '/openapi/v2'}: ${firstLine(String((e as Error)?.message ?? e))}`, { server: this.o.fetcher.server });
+      throw new ClusterError('protocol', `${ref.gv ?? '/openapi/v2'}: ${firstLine(String((e as Error)?.message ?? e))}`, { server: this.o.fetcher.server });
     }
   }
 }
@@ -646,7 +481,7 @@ async function loadV3(o: LoadClusterSchemasOptions, loader: Loader, discovery: O
     if (!d || typeof d.paths !== 'object' || d.paths === null) throw new Error('no paths');
     paths = d.paths as Record<string, unknown>;
   } catch {
-    throw new OpenApiError('protocol', 'GET /openapi/v3: the answer is not an OpenAPI v3 discovery document', { server: o.fetcher.server, path: '/openapi/v3' });
+    throw new ClusterError('protocol', 'GET /openapi/v3: the answer is not an OpenAPI v3 discovery document', { server: o.fetcher.server, path: '/openapi/v3' });
   }
   const prevByGv = new Map((prev?.format === 'openapi-v3' ? prev.documents : []).filter((d) => d.gv).map((d) => [d.gv!, d.id]));
   const entries = Object.entries(paths)
@@ -658,7 +493,7 @@ async function loadV3(o: LoadClusterSchemasOptions, loader: Loader, discovery: O
     })
     .sort((a, b) => a.gv.localeCompare(b.gv));
 
-  const got = await pool(entries, o.concurrency ?? 4, async (e): Promise<{ doc?: { ref: DocRef; c: ConvertedOpenApi; fresh: boolean }; error?: OpenApiError }> => {
+  const got = await pool(entries, o.concurrency ?? 4, async (e): Promise<{ doc?: { ref: DocRef; c: ConvertedOpenApi; fresh: boolean }; error?: ClusterError }> => {
     if (e.id) {
       const hit = await loader.fromCache({ id: e.id, gv: e.gv });
       if (hit) return { doc: { ref: { id: e.id, gv: e.gv }, c: hit, fresh: true } };
@@ -679,20 +514,20 @@ async function loadV3(o: LoadClusterSchemasOptions, loader: Loader, discovery: O
       const ref = { id: id ?? docId('v3', sha256(res.body)), gv: e.gv };
       return { doc: { ref, c: await loader.fromBody(ref, res.body), fresh: true } };
     } catch (err) {
-      const error = classifyFetchError(err, o.fetcher.server, e.url);
+      const error = asClusterError(err, o.fetcher.server, e.url);
       if (error.kind === 'aborted') throw error;
       // The last good document of this group-version, if any, stands in.
       const old = prevByGv.get(e.gv);
       const stale = old ? await loader.fromCache({ id: old, gv: e.gv }) : undefined;
       return {
         doc: stale && old ? { ref: { id: old, gv: e.gv }, c: stale, fresh: false } : undefined,
-        error: new OpenApiError(error.kind, `${e.gv}: ${error.message}${stale ? ' (using the cached schemas)' : ''}`, error.details),
+        error: new ClusterError(error.kind, `${e.gv}: ${error.message}${stale ? ' (using the cached schemas)' : ''}`, error.details),
       };
     }
   });
   for (const g of got) if (g.error) loader.errors.push(g.error); // in group-version order
   const docs = got.flatMap((g) => (g.doc ? [g.doc] : []));
-  if (entries.length && !docs.some((d) => d.fresh)) throw loader.errors[0] ?? new OpenApiError('other', 'no OpenAPI v3 document could be fetched');
+  if (entries.length && !docs.some((d) => d.fresh)) throw loader.errors[0] ?? new ClusterError('protocol', 'no OpenAPI v3 document could be fetched');
   const fetchedAt = new Date().toISOString();
   await writeIndex(o, loader, { version: INDEX_VERSION, context: o.context, format: 'openapi-v3', fetchedAt, server: o.fetcher.server, documents: docs.map((d) => d.ref) });
   return resultOf(o, loader, 'openapi-v3', 'openapi-v3', fetchedAt, docs, t0);
@@ -735,9 +570,9 @@ async function loadOffline(o: LoadClusterSchemasOptions, loader: Loader, prev: C
     try {
       const c = await loader.fromCache(ref);
       if (c) docs.push({ ref, c });
-      else loader.errors.push(new OpenApiError('other', `the cached schema document ${ref.gv ?? '/openapi/v2'} is missing or damaged`));
+      else loader.errors.push(new ClusterError('cache', `the cached schema document ${ref.gv ?? '/openapi/v2'} is missing or damaged`));
     } catch (e) {
-      loader.errors.push(classifyFetchError(e));
+      loader.errors.push(asClusterError(e));
     }
   }
   return resultOf(o, loader, docs.length ? 'cache' : 'none', prev.format, prev.fetchedAt, docs, t0);
@@ -757,8 +592,8 @@ export async function loadClusterSchemas(o: LoadClusterSchemasOptions): Promise<
     if (discovery.status !== 404) throw errorForStatus(discovery, '/openapi/v3', o.context, o.fetcher.server);
     return await loadV2(o, loader, prev, t0);
   } catch (e) {
-    const error = e instanceof OpenApiError ? e : classifyFetchError(e, o.fetcher.server);
-    if (error.kind === 'aborted' || o.signal?.aborted) throw error.kind === 'aborted' ? error : new OpenApiError('aborted', 'cancelled');
+    const error = asClusterError(e, o.fetcher.server);
+    if (error.kind === 'aborted' || o.signal?.aborted) throw error.kind === 'aborted' ? error : new ClusterError('aborted', 'cancelled');
     if (!loader.errors.includes(error)) loader.errors.unshift(error);
     return loadOffline(o, loader, prev, t0);
   }

@@ -14,8 +14,6 @@ import { covered, fixtures } from './helpers';
 import { SchemaRegistry, SchemaValidator, type JsonSchema } from '../../../src/core/schema';
 import { convertOpenApi } from '../../../src/core/schema/openapi';
 import {
-  OpenApiError,
-  classifyFetchError,
   clearClusterSchemaMemory,
   errorForStatus,
   kubeconfigFetcher,
@@ -29,6 +27,7 @@ import {
   type OpenApiResponse,
 } from '../../../src/core/schema/live';
 import type { Finding } from '../../../src/core/findings';
+import { ClusterError } from '../../../src/core/cluster/errors';
 
 const v3dir = join(fixtures, 'openapi', 'v3');
 const v3 = (name: string) => readFileSync(join(v3dir, name), 'utf8');
@@ -407,7 +406,7 @@ test('offline: the cluster unreachable → the last good answer from the cache (
   assert.equal(offline.fetchedAt, online.fetchedAt);
   assert.deepEqual(keysOf(offline), keysOf(online));
   assert.equal(offline.stats.fromDisk, 3);
-  assert.deepEqual(offline.errors.map((e) => [e.kind, e.message]), [['unreachable', 'cluster unreachable: connection refused (https://fake.invalid:6443)']]);
+  assert.deepEqual(offline.errors.map((e) => [e.kind, e.message]), [['unreachable', 'connection refused (https://fake.invalid:6443)']]);
 
   const never = await loadClusterSchemas({ fetcher: server, cacheDir, context: 'other' });
   assert.equal(never.source, 'none');
@@ -428,7 +427,7 @@ test('a damaged cached document is reported when offline and fetched again when 
   const offline = await loadClusterSchemas({ fetcher: server, cacheDir, context: 'fake' });
   assert.equal(offline.source, 'cache');
   assert.deepEqual(keysOf(offline), ['/v1/ConfigMap', '/v1/Service', 'example.com/v1/Widget']);
-  assert.deepEqual(offline.errors.map((e) => e.message), ['cluster unreachable: connection refused (https://fake.invalid:6443)', 'the cached schema document apis/apps/v1 is missing or damaged']);
+  assert.deepEqual(offline.errors.map((e) => e.message), ['connection refused (https://fake.invalid:6443)', 'the cached schema document apis/apps/v1 is missing or damaged']);
   server.down = false;
   server.calls = [];
   const online = await loadClusterSchemas({ fetcher: server, cacheDir, context: 'fake' });
@@ -527,26 +526,20 @@ test('a cancelled load rejects with an aborted error and does not fall back to t
   const server = new FakeServer();
   const ac = new AbortController();
   ac.abort();
-  await assert.rejects(loadClusterSchemas({ fetcher: server, cacheDir: newCacheDir(), context: 'fake', signal: ac.signal }), (e: unknown) => e instanceof OpenApiError && e.kind === 'aborted');
+  await assert.rejects(loadClusterSchemas({ fetcher: server, cacheDir: newCacheDir(), context: 'fake', signal: ac.signal }), (e: unknown) => e instanceof ClusterError && e.kind === 'aborted');
   assert.deepEqual(server.calls, []);
 });
 
-test('errors: HTTP statuses and network failures become typed one-line errors', () => {
+test('errors: HTTP statuses become typed one-line ClusterErrors (network failures: test/unit/cluster/errors.test.ts)', () => {
   const status = (s: number, body = '') => errorForStatus({ status: s, body }, '/openapi/v2', 'prod', 'https://k.example:6443');
   const forbidden = status(403, JSON.stringify({ kind: 'Status', message: 'forbidden: User "viewer" cannot get path "/openapi/v2"\nmore', code: 403 }));
-  const cases: [OpenApiError, string, string][] = [
+  const cases: [ClusterError, string, string][] = [
     [status(401, '{"kind":"Status","message":"Unauthorized"}'), 'unauthorized', '401 Unauthorized: the cluster rejected the credentials of context "prod" (expired or wrong token or certificate?)'],
     [forbidden, 'forbidden', '403 Forbidden: forbidden: User "viewer" cannot get path "/openapi/v2"'],
     [status(404), 'not-found', '404 Not Found: GET /openapi/v2'],
     [status(503, 'upstream down'), 'server', '503 from the API server for GET /openapi/v2: upstream down'],
-    [status(429), 'other', '429 for GET /openapi/v2'],
-    [classifyFetchError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'https://k:6443'), 'unreachable', 'cluster unreachable: connection refused (https://k:6443)'],
-    [classifyFetchError(Object.assign(new Error('getaddrinfo ENOTFOUND k.invalid'), { code: 'ENOTFOUND' }), 'https://k.invalid:6443'), 'dns', "cannot resolve the cluster's host name k.invalid"],
-    [classifyFetchError(Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }), 'https://k:6443'), 'tls', 'TLS: the server certificate has expired (https://k:6443)'],
-    [classifyFetchError(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })), 'tls', 'TLS: the self-signed server certificate is not trusted'],
-    [classifyFetchError(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }), 'https://k:6443'), 'timeout', 'cluster unreachable: connection timed out (https://k:6443)'],
-    [classifyFetchError(Object.assign(new Error('This operation was aborted'), { name: 'AbortError' })), 'aborted', 'cancelled'],
-    [classifyFetchError(new Error('something odd\nwith a second line')), 'other', 'something odd'],
+    [status(504), 'timeout', '504 from the API server for GET /openapi/v2'],
+    [status(418), 'protocol', '418 for GET /openapi/v2'],
   ];
   for (const [e, kind, message] of cases) {
     assert.equal(e.kind, kind, message);
@@ -554,6 +547,8 @@ test('errors: HTTP statuses and network failures become typed one-line errors', 
     assert.ok(!e.message.includes('\n'));
   }
   assert.equal(forbidden.details.status, 403);
+  assert.equal(forbidden.details.path, '/openapi/v2');
+  assert.ok(cases.every(([e]) => e instanceof ClusterError));
 });
 
 test('pruning deletes only documents no context refers to, and only old ones', async () => {
@@ -623,7 +618,7 @@ test('kubeconfigFetcher (plain http): the token is sent, gzip is decoded, the ET
   });
   const slow = kubeconfigFetcher(kubeconfigFor(`http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, 't'), 'ctx', { timeoutMs: 300 });
   const t0 = Date.now();
-  await assert.rejects(slow.get('/openapi/v3'), (e: unknown) => e instanceof OpenApiError && e.kind === 'timeout' && /within 300 ms/.test(e.message));
+  await assert.rejects(slow.get('/openapi/v3'), (e: unknown) => e instanceof ClusterError && e.kind === 'timeout' && /within 300 ms/.test(e.message));
   assert.ok(Date.now() - t0 < 5000);
 
   // A closed port, a missing context, a missing file.
@@ -634,7 +629,7 @@ test('kubeconfigFetcher (plain http): the token is sent, gzip is decoded, the ET
       s.close(() => resolve(p));
     });
   });
-  await assert.rejects(kubeconfigFetcher(kubeconfigFor(`http://127.0.0.1:${closedPort}`, 't'), 'ctx').get('/openapi/v3'), (e: unknown) => e instanceof OpenApiError && e.kind === 'unreachable');
-  await assert.rejects(kubeconfigFetcher(kubeconfigFor(`http://127.0.0.1:${port}`, 't'), 'nope').get('/openapi/v3'), (e: unknown) => e instanceof OpenApiError && e.kind === 'config' && /^context "nope" is not in \/.*kubeconfig-\d+\.yaml$/.test(e.message));
-  await assert.rejects(kubeconfigFetcher(join(tmpRoot, 'missing.yaml'), 'ctx').get('/openapi/v3'), (e: unknown) => e instanceof OpenApiError && e.kind === 'config' && /file does not exist/.test(e.message));
+  await assert.rejects(kubeconfigFetcher(kubeconfigFor(`http://127.0.0.1:${closedPort}`, 't'), 'ctx').get('/openapi/v3'), (e: unknown) => e instanceof ClusterError && e.kind === 'unreachable');
+  await assert.rejects(kubeconfigFetcher(kubeconfigFor(`http://127.0.0.1:${port}`, 't'), 'nope').get('/openapi/v3'), (e: unknown) => e instanceof ClusterError && e.kind === 'config' && /^no context "nope" in the kubeconfig \(\/.*kubeconfig-\d+\.yaml\)$/.test(e.message));
+  await assert.rejects(kubeconfigFetcher(join(tmpRoot, 'missing.yaml'), 'ctx').get('/openapi/v3'), (e: unknown) => e instanceof ClusterError && e.kind === 'config' && /file does not exist/.test(e.message));
 });
