@@ -16,6 +16,7 @@ import { inputsOf } from './inputs';
 import { spawnRunner, type ProcessRunner, type RunResult } from './process-runner';
 import { mapHelmSources, mapKustomizeSources } from './source-map';
 import { ToolLocator, SETTING_OF, type ToolPaths } from './tools';
+import { checkSpec, helmTemplateArgs, kustomizeArgs, RefusedArgument, refusalError, runTool, toolEnv } from './invocation';
 import { asKubectlReads } from '../policy/kubectl-reads';
 import type { RenderError, RenderOptions, RenderResult, RenderSpec, RenderedDocument, Renderer, ToolInfo, ToolName } from './types';
 
@@ -97,6 +98,15 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
   async function renderOrThrow(spec: RenderSpec, opts: RenderOptions): Promise<RenderResult> {
     if (spec.kind === 'unsupported') return { ok: false, error: { code: 'unsupported', message: spec.reason } };
     if (opts.signal?.aborted) return aborted(spec);
+    // Values from the repository are checked before anything runs (no tool, no version query).
+    if (spec.kind === 'helm' || spec.kind === 'kustomize') {
+      try {
+        checkSpec(spec);
+      } catch (e) {
+        if (e instanceof RefusedArgument) return { ok: false, error: refusalError(e, spec.kind) };
+        throw e;
+      }
+    }
     const { tool, error } = await resolveTool(spec);
     if (error) return { ok: false, error };
     const inputs = opts.inputs ? [...opts.inputs, ...(spec.kind === 'helm' ? spec.valueFiles : [])] : inputsOf(spec);
@@ -110,7 +120,7 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
         controller,
         callers: 0,
         promise: semaphore
-          .run(() => renderNow(spec, tool, { ...opts, signal: controller.signal }), controller.signal)
+          .run(() => renderNow(spec, tool, { ...opts, signal: controller.signal }).catch((e: unknown) => refused(e, spec)), controller.signal)
           // Only a cancellation is reported as one; anything else says what it is.
           .catch((e: unknown): RenderResult => (controller.signal.aborted ? aborted(spec) : renderException(spec, e)))
           .then((r) => {
@@ -168,8 +178,8 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
       case 'plain':
         return renderPlain(spec.files, maxOutputBytes);
       case 'kustomize': {
-        const args = tool!.name === 'kubectl' ? ['kustomize', spec.dir] : ['build', spec.dir];
-        const run = await runner.run(tool!.path, args, { cwd: spec.dir, env: { ...env, GIT_TERMINAL_PROMPT: '0' }, signal: opts.signal, timeoutMs, maxOutputBytes });
+        const args = kustomizeArgs(tool!.name === 'kubectl' ? 'kubectl' : 'kustomize', spec);
+        const run = await runTool(runner, tool!, args, { cwd: spec.dir, env: toolEnv(env), signal: opts.signal, timeoutMs, maxOutputBytes });
         const failed = runFailure(run, tool!, args, timeoutMs, maxOutputBytes);
         if (failed) {
           failed.error.file = kustomizeErrorFile(spec.dir, run.stderr);
@@ -187,16 +197,12 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
       case 'helm': {
         let tmp: string | undefined;
         try {
-          const args = ['template', spec.releaseName, spec.chartDir];
-          if (spec.namespace) args.push('--namespace', spec.namespace);
-          for (const f of spec.valueFiles) args.push('-f', f);
           if (spec.values && Object.keys(spec.values).length) {
             tmp = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'reconcile-values-')), 'values.json');
             await fs.writeFile(tmp, JSON.stringify(spec.values), { mode: 0o600 });
-            args.push('-f', tmp);
           }
-          for (const [k, v] of Object.entries(spec.set ?? {})) args.push('--set', `${k}=${v.replace(/\\/g, '\\\\').replace(/,/g, '\\,')}`);
-          const run = await runner.run(tool!.path, args, { cwd: spec.chartDir, env, signal: opts.signal, timeoutMs, maxOutputBytes });
+          const args = helmTemplateArgs(spec, tmp);
+          const run = await runTool(runner, tool!, args, { cwd: spec.chartDir, env: toolEnv(env), signal: opts.signal, timeoutMs, maxOutputBytes });
           const failed = runFailure(run, tool!, args, timeoutMs, maxOutputBytes);
           if (failed) {
             const where = helmErrorLocation(spec, run.stderr, tmp);
@@ -243,6 +249,12 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
       cache.clear();
     },
   };
+}
+
+/** A value refused by the last check before a tool runs (invocation.ts checkArgv) is an error like any other refusal. */
+function refused(e: unknown, spec: RenderSpec): RenderResult {
+  if (e instanceof RefusedArgument) return { ok: false, error: refusalError(e, spec.kind === 'helm' ? 'helm' : 'kustomize') };
+  throw e;
 }
 
 function safely(fn: () => void): void {

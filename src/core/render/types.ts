@@ -52,6 +52,7 @@ export type RenderErrorCode =
   | 'untrusted' // external tools are not run in an untrusted workspace
   | 'unsupported' // a spec that cannot be rendered locally (remote chart, ApplicationSet…)
   | 'invalid-input' // plain manifests that do not parse
+  | 'invalid-argument' // a value from the repository refused as a tool argument (see invocation.ts); nothing ran
   | 'invalid-output'; // the tool printed something that is not YAML
 
 export interface RenderError {

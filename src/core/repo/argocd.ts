@@ -8,7 +8,7 @@ import { matchesGlob } from '../util/glob';
 import { isYamlName } from './file-tree';
 import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definition, type DiscoveryContext } from './context';
 import { renderFolder, type HelmOptions } from './sources';
-import type { RepoError } from './model';
+import type { RepoError, ValueOrigin } from './model';
 
 export const ARGO_GROUP = 'argoproj.io';
 
@@ -99,11 +99,13 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
       return d;
     }
     const helm = isRecord(s.helm) ? s.helm : {};
+    const at = (q: Array<string | number>, written?: string): ValueOrigin => ({ file: def.file, docIndex: def.docIndex, path: q, ...(written !== undefined ? { written } : {}) });
     const helmOpts = (): HelmOptions => {
       const valueFiles: string[] = [];
+      const valueOrigins: ValueOrigin[] = [];
       const ignoreMissing = helm.ignoreMissingValueFiles === true;
       if (Array.isArray(helm.valueFiles)) {
-        for (const vf of helm.valueFiles) {
+        for (const [i, vf] of helm.valueFiles.entries()) {
           if (typeof vf !== 'string') continue;
           let f: string;
           const m = /^\$([^/]+)\/(.*)$/.exec(vf);
@@ -121,6 +123,7 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
           } else f = path.resolve(dir, vf);
           if (ignoreMissing && !tree.isFile(f)) continue;
           valueFiles.push(f);
+          valueOrigins.push(at([...p, 'helm', 'valueFiles', i], m ? m[2] : vf));
         }
       }
       let values: Record<string, unknown> | undefined;
@@ -141,7 +144,24 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
       if (Array.isArray(helm.fileParameters) && helm.fileParameters.length) {
         d.errors.push({ code: 'unsupported', severity: 'warning', message: `${where}: helm.fileParameters are not applied by the local render`, location: locOf(def, [...p, 'helm', 'fileParameters']) });
       }
-      return { releaseName: str(helm.releaseName) ?? name, namespace: destination.namespace, valueFiles, values, set };
+      const kubeVersion = str(helm.kubeVersion);
+      const apiVersions = Array.isArray(helm.apiVersions) ? helm.apiVersions.filter((v): v is string => typeof v === 'string') : [];
+      return {
+        releaseName: str(helm.releaseName) ?? name,
+        namespace: destination.namespace,
+        valueFiles,
+        values,
+        set,
+        ...(kubeVersion !== undefined ? { kubeVersion } : {}),
+        ...(apiVersions.length ? { apiVersions } : {}),
+        origins: {
+          releaseName: str(helm.releaseName) !== undefined ? at([...p, 'helm', 'releaseName']) : at([...specPath.slice(0, -1), 'metadata', 'name']),
+          ...(destination.namespace !== undefined ? { namespace: at([...specPath, 'destination', 'namespace']) } : {}),
+          valueFiles: valueOrigins,
+          ...(kubeVersion !== undefined ? { kubeVersion: at([...p, 'helm', 'kubeVersion']) } : {}),
+          ...(apiVersions.length ? { apiVersions: (helm.apiVersions as unknown[]).map((v, i) => (typeof v === 'string' ? at([...p, 'helm', 'apiVersions', i]) : null)).filter((x) => x !== null) } : {}),
+        },
+      };
     };
     const directory = isRecord(s.directory) ? s.directory : {};
     const r = renderFolder(ctx, dir, {
@@ -151,6 +171,7 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
       exclude: str(directory.exclude),
       location: srcLoc,
       what: where,
+      ...(str(s.path) !== undefined ? { dirOrigin: at([...p, 'path'], srcPath) } : {}),
     });
     d.renderer = r.renderer;
     d.root = r.kind === 'missing' ? path.dirname(def.file) : dir;

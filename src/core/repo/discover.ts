@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { matchesGlobOrParent } from '../util/glob';
+import { insideRepository } from './sources';
 import { argoDrafts, ARGO_GROUP } from './argocd';
 import { CONFIG_FILE, parseRepoConfig } from './config';
 import { DiscoveryContext, type AppDraft, type Definition } from './context';
@@ -152,7 +153,7 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
       sourceKind: 'kustomize',
       root: node.dir,
       sourcePaths: c.files,
-      renderer: { kind: 'kustomize', dir: node.dir },
+      renderer: { kind: 'kustomize', dir: node.dir, origins: { root: tree.root } },
       errors: [...c.errors],
       remote: [...c.remote],
       idBase: `kustomize:${tree.rel(node.dir)}`,
@@ -178,8 +179,8 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
         sourceKind: 'helm',
         root: dir,
         sourcePaths: chartInputFiles(tree, chart, (x) => ctx.chart(x), exclude),
-        renderer: { kind: 'helm', chartDir: dir, releaseName: chart.name, valueFiles },
-        errors: [...baseErrors, ...valueFiles.flatMap((f) => valuesFileErrors(tree, f))],
+        renderer: { kind: 'helm', chartDir: dir, releaseName: chart.name, valueFiles, origins: { root: tree.root, ...(chart.nameOrigin ? { releaseName: chart.nameOrigin } : {}) } },
+        errors: [...baseErrors, ...valueFiles.filter((f) => insideRepository(tree, f)).flatMap((f) => valuesFileErrors(tree, f))],
         remote: [...chart.remote],
         idBase: `helm:${tree.rel(dir)}${env ? `@${env}` : ''}`,
         envPaths: [...valueFiles, dir],
@@ -296,7 +297,7 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
       singles.push(p);
       continue;
     }
-    const key = `${p.env}|${JSON.stringify(p.d.renderer)}`;
+    const key = `${p.env}|${JSON.stringify({ ...p.d.renderer, origins: undefined })}`; // where values were written does not matter
     const g = groups.get(key);
     if (g) g.push(p);
     else groups.set(key, [p]);

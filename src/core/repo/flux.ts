@@ -8,7 +8,7 @@ import { deepMerge } from './argocd';
 import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definition, type DiscoveryContext } from './context';
 import { fluxClusterFromPath } from './environment-name';
 import { renderFolder } from './sources';
-import type { RepoError } from './model';
+import type { RepoError, ValueOrigin } from './model';
 
 export const FLUX_KUSTOMIZE_GROUP = 'kustomize.toolkit.fluxcd.io';
 export const FLUX_HELM_GROUP = 'helm.toolkit.fluxcd.io';
@@ -109,6 +109,7 @@ function kustomizationDraft(ctx: DiscoveryContext, defs: Definition[], d: Defini
     recurse: true,
     location: () => locOf(d, ['spec', 'path']),
     what: label,
+    ...(str(spec.path) !== undefined ? { dirOrigin: originIn(d, ['spec', 'path'], str(spec.path)) } : {}),
   });
   draft.renderer = r.kind === 'helm' ? { kind: 'unsupported', reason: `${label}: path is a Helm chart; a Flux Kustomization does not render charts` } : r.renderer;
   draft.root = r.kind === 'missing' ? path.dirname(d.file) : dir;
@@ -166,10 +167,17 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
   if (!sourceIsLocal(ctx, defs, d, ref, draft, () => locOf(d, ['spec', 'chart', 'spec', 'sourceRef']))) return draft;
   const chartDir = path.resolve(tree.root, chart);
   const extraFiles: string[] = [];
-  const valueFiles = (Array.isArray(chartSpec.valuesFiles) ? chartSpec.valuesFiles : [])
-    .filter((f): f is string => typeof f === 'string')
-    .map((f) => path.resolve(tree.root, f));
-  if (typeof chartSpec.valuesFile === 'string') valueFiles.unshift(path.resolve(tree.root, chartSpec.valuesFile));
+  const valueFiles: string[] = [];
+  const valueOrigins: ValueOrigin[] = [];
+  if (typeof chartSpec.valuesFile === 'string') {
+    valueFiles.push(path.resolve(tree.root, chartSpec.valuesFile));
+    valueOrigins.push(originIn(d, ['spec', 'chart', 'spec', 'valuesFile'], chartSpec.valuesFile));
+  }
+  (Array.isArray(chartSpec.valuesFiles) ? chartSpec.valuesFiles : []).forEach((f, i) => {
+    if (typeof f !== 'string') return;
+    valueFiles.push(path.resolve(tree.root, f));
+    valueOrigins.push(originIn(d, ['spec', 'chart', 'spec', 'valuesFiles', i], f));
+  });
   let values: Record<string, unknown> = {};
   if (Array.isArray(spec.valuesFrom)) {
     spec.valuesFrom.forEach((vf, i) => {
@@ -186,10 +194,26 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
     draft.errors.push({ code: 'missing-path', message: `${label}: chart '${chart}' not found in this repository (${tree.rel(chartDir)} has no Chart.yaml)`, location: locOf(d, ['spec', 'chart', 'spec', 'chart']) });
     return draft;
   }
+  // The default release name is `<targetNamespace>-<name>`: a bad one is blamed on the part that makes it bad.
+  const releaseOrigin =
+    str(spec.releaseName) !== undefined ? originIn(d, ['spec', 'releaseName'])
+    : targetNamespace !== undefined && /^[a-z0-9][-a-z0-9.]*$/.test(d.id.name) ? originIn(d, ['spec', 'targetNamespace'])
+    : originIn(d, ['metadata', 'name']);
   const r = renderFolder(ctx, chartDir, {
-    helm: () => ({ releaseName, namespace, valueFiles, values }),
+    helm: () => ({
+      releaseName,
+      namespace,
+      valueFiles,
+      values,
+      origins: {
+        releaseName: releaseOrigin,
+        ...(namespace !== undefined ? { namespace: originIn(d, targetNamespace !== undefined ? ['spec', 'targetNamespace'] : ['metadata', 'namespace']) } : {}),
+        valueFiles: valueOrigins,
+      },
+    }),
     location: () => locOf(d, ['spec', 'chart']),
     what: label,
+    dirOrigin: originIn(d, ['spec', 'chart', 'spec', 'chart'], chart),
   });
   draft.renderer = r.renderer;
   draft.root = chartDir;
@@ -201,6 +225,10 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
   draft.envPaths = [d.file, chartDir, ...valueFiles];
   draft.conventionDir = path.dirname(d.file);
   return draft;
+}
+
+function originIn(d: Definition, p: Array<string | number>, written?: string): ValueOrigin {
+  return { file: d.file, docIndex: d.docIndex, path: p, ...(written !== undefined ? { written } : {}) };
 }
 
 /** Values from a ConfigMap named in `valuesFrom`, found in the repository (or a configMapGenerator). */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { parseManifests, rangeOfPath } from '../manifest/parse';
 import { FILE_START, type SourceLocation } from '../manifest/range';
 import type { FileTree } from './file-tree';
-import type { RepoError } from './model';
+import type { RepoError, ValueOrigin } from './model';
 import { YamlFile } from './yaml-file';
 
 export interface ChartDependency {
@@ -23,6 +23,8 @@ export interface ChartInfo {
   dir: string;
   file: string;
   name: string;
+  /** Where `name` is written in Chart.yaml (it is the release name of the values-file convention). */
+  nameOrigin?: ValueOrigin;
   version?: string;
   type?: string;
   dependencies: ChartDependency[];
@@ -52,7 +54,10 @@ export function loadChart(tree: FileTree, dir: string): ChartInfo {
     return chart;
   }
   const v = doc.value;
-  if (typeof v.name === 'string' && v.name) chart.name = v.name;
+  if (typeof v.name === 'string' && v.name) {
+    chart.name = v.name;
+    chart.nameOrigin = { file, docIndex: mf.documents.indexOf(doc), path: ['name'] };
+  }
   else chart.errors.push({ code: 'invalid-chart', message: 'Chart.yaml has no `name`', location: { file, range: doc.contentRange } });
   if (typeof v.version === 'string' || typeof v.version === 'number') chart.version = String(v.version);
   if (typeof v.type === 'string') chart.type = v.type;

@@ -82,7 +82,7 @@ export interface Resource {
 }
 
 export type RenderSpec =
-  | { kind: 'kustomize'; dir: string }
+  | { kind: 'kustomize'; dir: string; origins?: ArgumentOrigins }
   | {
       kind: 'helm';
       chartDir: string;
@@ -91,9 +91,44 @@ export type RenderSpec =
       valueFiles: string[];
       values?: Record<string, unknown>;
       set?: Record<string, string>;
+      /** `--kube-version` (Argo CD `helm.kubeVersion`). */
+      kubeVersion?: string;
+      /** `--api-versions` (Argo CD `helm.apiVersions`). */
+      apiVersions?: string[];
+      origins?: ArgumentOrigins;
     }
   | { kind: 'plain'; files: string[] }
   | { kind: 'unsupported'; reason: string };
+
+/**
+ * Where a value that a tool gets as an argument was written in the repository: the node at `path` in
+ * document `docIndex` of `file` (located only when the value is refused, so discovery parses nothing more).
+ */
+export interface ValueOrigin {
+  file: string;
+  docIndex: number;
+  path: Array<string | number>;
+  /** A path as written (before it was resolved against a folder): refused when it starts with `-`. */
+  written?: string;
+}
+
+/**
+ * The repository-supplied values of a render and where each was written, for the hardened invocation
+ * (src/core/render/invocation.ts): folders and files must resolve (real path) inside `root`, a refused
+ * value is a finding at its line.
+ */
+export interface ArgumentOrigins {
+  /** The repository's root folder (discovery's root). */
+  root: string;
+  releaseName?: ValueOrigin;
+  namespace?: ValueOrigin;
+  chartDir?: ValueOrigin;
+  dir?: ValueOrigin;
+  /** One per entry of `valueFiles` (null: not written in the repository, e.g. found by convention). */
+  valueFiles?: Array<ValueOrigin | null>;
+  kubeVersion?: ValueOrigin;
+  apiVersions?: Array<ValueOrigin | null>;
+}
 
 /** `.reconcile.yaml`, validated. See reconcile-config.schema.json for the file's shape. */
 export interface RepoConfig {

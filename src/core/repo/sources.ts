@@ -3,7 +3,8 @@
 import * as path from 'node:path';
 import { chartInputFiles, environmentValueFiles, valuesFileErrors } from './helm';
 import type { DiscoveryContext } from './context';
-import type { RenderSpec, RepoError } from './model';
+import type { FileTree } from './file-tree';
+import type { ArgumentOrigins, RenderSpec, RepoError, ValueOrigin } from './model';
 import type { SourceLocation } from '../manifest/range';
 
 export interface HelmOptions {
@@ -12,6 +13,22 @@ export interface HelmOptions {
   valueFiles: string[];
   values?: Record<string, unknown>;
   set?: Record<string, string>;
+  kubeVersion?: string;
+  apiVersions?: string[];
+  /** Where the repository wrote these values (the renderer's findings point there). */
+  origins?: Omit<ArgumentOrigins, 'root' | 'chartDir' | 'dir'>;
+}
+
+/**
+ * Whether a path stays inside the repository, by path and by real path (a symbolic link out of it
+ * does not). Files outside are never read by discovery; the renderer refuses them at their line.
+ */
+export function insideRepository(tree: FileTree, p: string): boolean {
+  const within = (root: string, q: string) => {
+    const rel = path.relative(root, q);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  };
+  return within(tree.root, p) && within(tree.realpath(tree.root), tree.realpath(p));
 }
 
 export interface SourceRender {
@@ -29,7 +46,16 @@ export interface SourceRender {
 export function renderFolder(
   ctx: DiscoveryContext,
   dir: string,
-  opts: { helm: () => HelmOptions; recurse?: boolean; include?: string; exclude?: string; location?: () => SourceLocation; what: string },
+  opts: {
+    helm: () => HelmOptions;
+    recurse?: boolean;
+    include?: string;
+    exclude?: string;
+    location?: () => SourceLocation;
+    what: string;
+    /** Where the folder's path was written (an Argo CD source path, a Flux path or chart). */
+    dirOrigin?: ValueOrigin;
+  },
 ): SourceRender {
   const { tree } = ctx;
   if (!tree.isDir(dir)) {
@@ -43,13 +69,15 @@ export function renderFolder(
   }
   if (ctx.hasKustomization(dir)) {
     const c = ctx.closure(dir)!;
-    return { kind: 'kustomize', renderer: { kind: 'kustomize', dir }, sourcePaths: c.files, errors: [...c.errors], remote: [...c.remote], claims: tree.realpath(dir) };
+    const origins: ArgumentOrigins = { root: tree.root, ...(opts.dirOrigin ? { dir: opts.dirOrigin } : {}) };
+    return { kind: 'kustomize', renderer: { kind: 'kustomize', dir, origins }, sourcePaths: c.files, errors: [...c.errors], remote: [...c.remote], claims: tree.realpath(dir) };
   }
   if (ctx.hasChart(dir)) {
     const chart = ctx.chart(dir);
     const h = opts.helm();
     const errors: RepoError[] = [...chart.errors];
-    for (const f of h.valueFiles) {
+    const readable = h.valueFiles.filter((f) => insideRepository(tree, f));
+    for (const f of readable) {
       if (!tree.isFile(f)) errors.push({ code: 'missing-path', message: `${opts.what}: values file '${path.relative(dir, f)}' does not exist`, location: opts.location?.() });
     }
     // Other environments' values files do not feed this render.
@@ -58,12 +86,15 @@ export function renderFolder(
     const exclude = new Set([...envFiles.values()].flat().filter((f) => !used.has(f)));
     const usedEnvs = [...envFiles].filter(([, files]) => files.some((f) => used.has(f))).map(([env]) => env);
     const inputs = new Set(chartInputFiles(tree, chart, (d) => ctx.chart(d), exclude));
-    for (const f of h.valueFiles) if (tree.isFile(f)) inputs.add(f);
-    for (const f of h.valueFiles) if (tree.isFile(f)) errors.push(...valuesFileErrors(tree, f));
+    for (const f of readable) if (tree.isFile(f)) inputs.add(f);
+    for (const f of readable) if (tree.isFile(f)) errors.push(...valuesFileErrors(tree, f));
     const renderer: RenderSpec = { kind: 'helm', chartDir: dir, releaseName: h.releaseName, valueFiles: h.valueFiles };
     if (h.namespace) renderer.namespace = h.namespace;
     if (h.values && Object.keys(h.values).length) renderer.values = h.values;
     if (h.set && Object.keys(h.set).length) renderer.set = h.set;
+    if (h.kubeVersion !== undefined) renderer.kubeVersion = h.kubeVersion;
+    if (h.apiVersions?.length) renderer.apiVersions = h.apiVersions;
+    renderer.origins = { root: tree.root, ...(opts.dirOrigin ? { chartDir: opts.dirOrigin } : {}), ...h.origins };
     return {
       kind: 'helm',
       renderer,

@@ -40,7 +40,7 @@ test('an unchanged application is rendered once; an edited input renders again',
     const second = await r.render(spec);
     assert.ok(second.ok && second.cached);
     assert.equal(runner.renders.length, 1);
-    assert.deepEqual(runner.renders[0].args, ['build', app]);
+    assert.deepEqual(runner.renders[0].args, ['build', '--', app]);
     // Given its inputs explicitly (Application.sourcePaths), the same files make the same key.
     const inputs = [join(app, 'kustomization.yaml'), join(app, 'cm.yaml')];
     await r.render(spec, { inputs });
@@ -185,7 +185,7 @@ test('tools are found from the settings first, then PATH; kustomize before kubec
     assert.equal(res.tool?.path, kubectl);
     assert.equal(res.tool?.source, 'setting');
     assert.equal(res.tool?.version, 'v1.33.0 (kustomize v5.6.0)');
-    assert.deepEqual(runner.renders[0].args, ['kustomize', app]);
+    assert.deepEqual(runner.renders[0].args, ['kustomize', '--', app]);
     // No settings: kustomize from PATH.
     const r2 = createRenderer({ trusted: true, runner, env: { PATH: `${other}:${bin}` } });
     const t = await r2.toolVersion('kustomize-or-kubectl');
@@ -205,27 +205,27 @@ test('helm arguments: release, chart, namespace, values files, inline values fil
     const { helm, app } = await setup(dir);
     let valuesSeen = '';
     const runner = new FakeRunner((_c, args) => {
-      const i = args.lastIndexOf('-f');
-      valuesSeen = require('node:fs').readFileSync(args[i + 1], 'utf8');
+      const inline = args.filter((a) => a.startsWith('--values=')).at(-1)!.slice('--values='.length);
+      valuesSeen = require('node:fs').readFileSync(inline, 'utf8');
       return { stdout: CONFIGMAP('x') };
     });
     const r = createRenderer({ trusted: true, tools: { helm }, runner, env: { PATH: '' } });
     const res = await r.render({ kind: 'helm', chartDir: app, releaseName: 'rel', namespace: 'ns', valueFiles: ['/v/a.yaml', '/v/b.yaml'], values: { a: { b: 1 } }, set: { 'x.y': 'p,q' } });
     assert.ok(res.ok, JSON.stringify(res));
     const args = runner.renders[0].args;
-    assert.deepEqual(args.slice(0, 9), ['template', 'rel', app, '--namespace', 'ns', '-f', '/v/a.yaml', '-f', '/v/b.yaml']);
-    assert.equal(args[9], '-f');
-    assert.match(args[10], /reconcile-values-.*values\.json$/);
-    assert.deepEqual(args.slice(11), ['--set', 'x.y=p\\,q']);
+    // Every flag as --name=value (a value is never read as a flag), then `--` and the positionals.
+    assert.deepEqual(args.slice(0, 4), ['template', '--namespace=ns', '--values=/v/a.yaml', '--values=/v/b.yaml']);
+    assert.match(args[4], /^--values=.*reconcile-values-.*values\.json$/);
+    assert.deepEqual(args.slice(5), ['--set=x.y=p\\,q', '--', 'rel', app]);
     assert.deepEqual(JSON.parse(valuesSeen), { a: { b: 1 } });
-    await assert.rejects(fs.access(args[10]), 'the temporary values file is removed');
+    await assert.rejects(fs.access(args[4].slice('--values='.length)), 'the temporary values file is removed');
   });
 });
 
 test('a failing tool gives its own stderr, exit code and command; timeouts and output limits are errors', async () => {
   await withTmp(async (dir) => {
     const { bin, app, spec } = await setup(dir);
-    const k = await fakeTool(bin, 'kustomize-fails', "process.stderr.write('Error: something broke in ' + process.argv[3] + '\\n'); process.exit(1)");
+    const k = await fakeTool(bin, 'kustomize-fails', "process.stderr.write('Error: something broke in ' + process.argv[4] + '\\n'); process.exit(1)");
     const r = createRenderer({ trusted: true, tools: { kustomize: k }, env: { PATH: '' } });
     const res = await r.render(spec);
     assert.ok(!res.ok);
@@ -234,7 +234,7 @@ test('a failing tool gives its own stderr, exit code and command; timeouts and o
     assert.equal(res.error.exitCode, 1);
     assert.equal(res.error.stderr, `Error: something broke in ${app}`);
     assert.equal(res.error.message, `kustomize build failed: something broke in ${app}`);
-    assert.deepEqual(res.error.command, [k, 'build', app]);
+    assert.deepEqual(res.error.command, [k, 'build', '--', app]);
     assert.equal(res.error.file, join(app, 'kustomization.yaml'));
 
     const slow = await fakeTool(bin, 'kustomize-slow', "if (process.argv[2] === 'version') console.log('v5.0.0'); else setTimeout(() => {}, 30000)");

@@ -31,6 +31,7 @@ export function files(model: RepoModel, a: Application): string[] {
   return a.sourcePaths.map((p) => rel(model, p));
 }
 
+/** The render spec with paths relative to the root; `origins` (where values were written) left out. */
 export function renderer(model: RepoModel, a: Application): unknown {
-  return JSON.parse(JSON.stringify(a.renderer).split(model.root + '/').join(''));
+  return JSON.parse(JSON.stringify({ ...a.renderer, origins: undefined }).split(model.root + '/').join(''));
 }
