@@ -2,7 +2,7 @@
 // Follows kubectl's merge rules: files from the setting, else $KUBECONFIG (path-list), else
 // ~/.kube/config; for each key the first file that sets it wins. `loadKubeconfigFiles` is the one
 // loader: connect.ts builds its credentials from the same merged view.
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse, parseDocument } from 'yaml';
@@ -153,9 +153,35 @@ export async function readKubeconfig(files: string[]): Promise<KubeconfigSummary
 }
 
 /**
+ * Takes kubectl's lock on a kubeconfig file, as client-go's clientcmd does before it writes one:
+ * `<file>.lock`, created with O_CREAT|O_EXCL, removed after the write. While kubectl (or another
+ * client-go program) holds it, this fails at once with the reason, as kubectl does. Returns the release.
+ */
+export async function lockKubeconfig(file: string): Promise<() => Promise<void>> {
+  const lock = `${file}.lock`;
+  try {
+    await (await open(lock, 'wx', 0o600)).close();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new Error(`${file} is locked: ${lock} exists, so kubectl or another program is changing it. Try again when it is done; if none is running, the lock is stale: delete ${lock}.`);
+    }
+    throw new Error(`cannot lock ${file} (${lock}): ${(e as Error).message}`);
+  }
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    await rm(lock, { force: true });
+  };
+}
+
+/**
  * Makes `name` the current context, as `kubectl config use-context` does: in the first file that sets
  * `current-context`, else the first file that exists. Only that line changes (comments and layout are
- * kept byte for byte), the write is atomic (temp file + rename) and keeps the file's mode. Returns the file written.
+ * kept byte for byte), the write is atomic (temp file + rename) and keeps the file's mode. Like kubectl,
+ * it holds `<file>.lock` while it reads and writes, and a symlinked kubeconfig stays a symlink (the file
+ * it points to is written). Returns the file written (the path as configured).
  */
 export async function setCurrentContext(files: string[], name: string): Promise<string> {
   const summary = await readKubeconfig(files);
@@ -171,9 +197,20 @@ export async function setCurrentContext(files: string[], name: string): Promise<
     }
   }
   if (!target) throw new Error(`no kubeconfig file to write (${files.join(', ')})`);
-  const text = await readFile(target, 'utf8');
+  const release = await lockKubeconfig(target);
+  try {
+    // A symlink (dotfiles, a mounted secret's link) stays one: the temp file and the rename go to its target.
+    await writeCurrentContext(await realpath(target), name);
+  } finally {
+    await release();
+  }
+  return target;
+}
+
+async function writeCurrentContext(file: string, name: string): Promise<void> {
+  const text = await readFile(file, 'utf8');
   const doc = parseDocument(text);
-  if (doc.errors.length) throw new Error(`${target} is not valid YAML; it was left as it is`);
+  if (doc.errors.length) throw new Error(`${file} is not valid YAML; it was left as it is`);
   // Only the one line changes: everything else stays byte for byte (kubectl rewrites the whole file).
   const value = /^[A-Za-z0-9][\w.@/-]*$/.test(name) ? name : JSON.stringify(name);
   const line = /^current-context:[^\n]*$/m;
@@ -183,9 +220,8 @@ export async function setCurrentContext(files: string[], name: string): Promise<
     doc.set('current-context', name); // an unusual layout (flow style, anchors): let the YAML library write it
   }
   const out = check.errors.length || check.get('current-context') !== name ? doc.toString() : next;
-  const mode = (await stat(target)).mode & 0o777;
-  const tmp = `${target}.reconcile-${process.pid}.tmp`;
+  const mode = (await stat(file)).mode & 0o777;
+  const tmp = `${file}.reconcile-${process.pid}.tmp`;
   await writeFile(tmp, out, { mode });
-  await rename(tmp, target);
-  return target;
+  await rename(tmp, file);
 }
