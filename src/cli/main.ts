@@ -16,10 +16,12 @@ import { SchemaChecks } from '../core/check/file-checks';
 import { checkEnvironment } from '../core/check/environment-checks';
 import { failed, formatJson, formatText, type FailOn } from '../core/check/format';
 import { findYamlFiles } from '../core/util/yaml-files';
-import { cachingReader } from '../core/util/files';
+import { readInputFile } from '../core/manifest/limits';
+import { refusalFinding } from '../core/schema/validator';
 import type { Finding } from '../core/findings';
 import { loadPolicyContext } from '../core/check/policy-context';
 import { ParsedText } from '../core/manifest/parsed-text';
+import { FILE_START } from '../core/manifest/range';
 import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkFilePolicies, environmentObjects, formatReport, mergeFindings } from '../core/policy';
 
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
@@ -208,24 +210,41 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (!fs.existsSync(target)) throw new UsageError(`no such file or folder: ${target}`);
   const root = fs.statSync(target).isDirectory() ? target : path.dirname(target);
   const checks = new SchemaChecks({ kubernetesVersion: args.options.get('kubernetes-version')?.at(-1) }, { filesDoNotChange: true });
-  const files = fs.statSync(target).isDirectory() ? findYamlFiles([target], 200_000).sort() : [target];
-  // Each file is read once: for the CRDs it may define, then for its checks.
-  const read = cachingReader();
+  const links: Finding[] = [];
+  const files = fs.statSync(target).isDirectory() ? findYamlFiles([target], 200_000, (file, message) => links.push(linkFinding(file, message))).sort() : [target];
+  // Each file is read once, screened by the input limits (manifest/limits.ts): for the CRDs it may
+  // define, then for its checks. A file past a limit is not parsed; it gets the limit's finding.
+  const inputs = new Map<string, ReturnType<typeof readInputFile>>();
+  const input = (f: string) => {
+    let r = inputs.get(f);
+    if (!r) inputs.set(f, (r = readInputFile(f)));
+    return r;
+  };
+  const read = (f: string) => input(f).text;
   checks.learnCrds(files, read);
   const policy = loadPolicyContext(root, read);
-  const findings: Finding[] = [...policy.problems];
+  const findings: Finding[] = [...policy.problems, ...links];
+  const add = (more: Finding[]) => {
+    for (const f of more) findings.push(f); // not push(...more): a big file can have more findings than a call takes arguments
+  };
   const envNames = args.options.get('env') ?? [];
   let checked = 0;
   if (envNames.length === 0) {
     for (const f of files) {
-      const text = read(f);
-      if (text === undefined) {
-        io.err.write(`reconcile: cannot read ${f}\n`);
+      const r = input(f);
+      if (r.refusal) {
+        findings.push({ ...refusalFinding(r.refusal), file: f });
+        checked++;
+        continue;
+      }
+      if (r.text === undefined) {
+        io.err.write(`reconcile: cannot read ${f}: ${r.error}\n`);
         return EXIT.error;
       }
+      const text = r.text;
       const parsed = new ParsedText(text); // parsed once for both engines
-      findings.push(...checks.check(f, text, parsed));
-      findings.push(...checkFilePolicies(f, text, policy.options, parsed));
+      add(checks.check(f, text, parsed));
+      add(checkFilePolicies(f, text, policy.options, parsed));
       checked++;
     }
   } else {
@@ -239,10 +258,10 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
         io.err.write(`reconcile: ${r.findings.find((f) => f.code === 'render/tool-not-found')!.message}\n`);
         return EXIT.error;
       }
-      findings.push(...r.findings);
+      add(r.findings);
       const info = { name: env.name, protected: env.protected, namespaces: env.namespaces };
       const objects = environmentObjects(r.rendered.map((x) => ({ application: x.app, documents: x.result.documents })));
-      findings.push(...mergeFindings([], checkEnvironmentPolicies(info, objects, { ...policy.options, environment: info })));
+      add(mergeFindings([], checkEnvironmentPolicies(info, objects, { ...policy.options, environment: info })));
       checked += r.rendered.length;
     }
   }
@@ -262,6 +281,10 @@ export function toolsFrom(args: ReturnType<typeof parseArgs>, env: NodeJS.Proces
     kustomize: args.options.get('kustomize')?.at(-1) ?? env.RECONCILE_KUSTOMIZE,
     helm: args.options.get('helm')?.at(-1) ?? env.RECONCILE_HELM,
   };
+}
+
+function linkFinding(file: string, message: string): Finding {
+  return { code: 'repo/link-loop', severity: 'warning', message, file, range: FILE_START, source: 'repo' };
 }
 
 function severityWord(s: string | undefined): string {

@@ -25,6 +25,8 @@ import { readTextOrUndefined } from '../core/util/files';
 import { checkRendered } from '../core/check/environment-checks';
 import { loadPolicyContext, type PolicyContext } from '../core/check/policy-context';
 import { ParsedText } from '../core/manifest/parsed-text';
+import { screenOpenDocument, type InputRefusal } from '../core/manifest/limits';
+import { refusalFinding } from '../core/schema/validator';
 import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkPolicies, environmentObjects, PolicyFileCache } from '../core/policy';
 import type { Application } from '../core/repo';
 import type { RenderedDocument } from '../core/render';
@@ -190,10 +192,21 @@ function toDiagnostic(f: Finding): Diagnostic {
   };
 }
 
+/** Publishes the one finding of a document past an input limit (manifest/limits.ts); it is not parsed. */
+function publishRefusal(doc: TextDocument, refusal: InputRefusal): void {
+  fixes.delete(doc.uri);
+  lastChecks.delete(doc.uri);
+  for (const c of schemas.all()) c.forget(URI.toPath(doc.uri));
+  void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [toDiagnostic(refusalFinding(refusal))] });
+}
+
 function validate(doc: TextDocument): void {
   const version = doc.version;
   const file = URI.toPath(doc.uri);
   const text = doc.getText();
+  // The limits every reader applies, first: a 50 MB buffer or 10,000-level nesting is never parsed.
+  const refusal = screenOpenDocument(text, doc.uri.startsWith('file:') ? file : undefined);
+  if (refusal) return publishRefusal(doc, refusal);
   const findings: Finding[] = [];
   const deferred = schemaDeferred(file, workspaceRoots, settings.deferSchemaGlobs ?? []);
   // parsed once, for the schema and the policy checks, reusing the unchanged documents of the last parse

@@ -5,10 +5,12 @@
 import { promises as fs } from 'node:fs';
 import { Document, LineCounter, isMap, isSeq, isScalar, parseAllDocuments, type Node } from 'yaml';
 import { resourceIdOf, type ResourceId } from './identity';
+import { INPUT_LIMITS, screenBytes, screenText, tooLarge, type InputLimits, type InputRefusal } from './limits';
 import { FILE_START, rangeAt, type SourceRange } from './range';
 
-export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
-export const DEFAULT_MAX_ALIAS_COUNT = 100;
+export { formatBytes } from './limits';
+export const DEFAULT_MAX_FILE_BYTES: number = INPUT_LIMITS.maxFileBytes;
+export const DEFAULT_MAX_ALIAS_COUNT: number = INPUT_LIMITS.maxAliasCount;
 
 export type ManifestErrorCode =
   | 'yaml-syntax' // the YAML parser's own errors (code in `detail`)
@@ -17,6 +19,8 @@ export type ManifestErrorCode =
   | 'binary' // NUL bytes: not a text file
   | 'encoding' // not valid UTF-8
   | 'too-large'
+  | 'too-many-documents'
+  | 'too-deep'
   | 'read-failed';
 
 export interface ManifestError {
@@ -60,16 +64,14 @@ export interface ManifestFile {
   tooLarge?: boolean;
   /** Set when the file holds NUL bytes (or invalid UTF-8) and was not parsed. */
   binary?: boolean;
+  /** Why the file was not parsed (see manifest/limits.ts), when it was not. */
+  refusal?: InputRefusal;
   /** Size in bytes, when known. */
   bytes?: number;
 }
 
-export interface ParseOptions {
-  /** Files larger than this are reported as too large and not parsed. Default 5 MB. */
-  maxFileBytes?: number;
-  /** Cap on alias expansion when building values (billion-laughs guard). Default 100. */
-  maxAliasCount?: number;
-}
+/** The limits of manifest/limits.ts (INPUT_LIMITS), each of which a caller may change. */
+export type ParseOptions = Partial<InputLimits>;
 
 function fileError(code: ManifestErrorCode, message: string): ManifestError {
   return { code, message, range: FILE_START, severity: 'error' };
@@ -87,33 +89,35 @@ function shapeOf(doc: Document.Parsed, value: unknown): DocumentShape {
   return 'scalar';
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+function refused(refusal: InputRefusal, bytes: number | undefined): ManifestFile {
+  const error: ManifestError = { code: refusal.code, message: refusal.message, range: refusal.range, severity: 'error' };
+  const extra: Partial<ManifestFile> = { refusal, bytes: refusal.bytes ?? bytes };
+  if (refusal.code === 'too-large') extra.tooLarge = true;
+  if (refusal.code === 'binary' || refusal.code === 'encoding') extra.binary = true;
+  return unparsed([error], extra);
+}
 
-/** Parses YAML text (a string, or raw bytes that are checked for binary content first). */
+/** The message of an alias bomb, with the limit that stopped it. */
+export function aliasMessage(e: unknown, maxAliasCount: number): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return /excessive alias count/i.test(message) ? `alias expansion exceeds ${maxAliasCount} aliases (a "billion laughs" document); not checked` : message;
+}
+
+/**
+ * Parses YAML text (a string, or raw bytes). The input is screened first (manifest/limits.ts:
+ * size, NUL bytes, UTF-8, number of documents, nesting depth); a refused input has no documents
+ * and one error that names the limit.
+ */
 export function parseManifests(input: string | Uint8Array, opts: ParseOptions = {}): ManifestFile {
-  const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let text: string;
   if (typeof input === 'string') {
-    const bytes = input.length * 3 > maxBytes ? Buffer.byteLength(input) : input.length;
-    if (bytes > maxBytes) {
-      return unparsed([fileError('too-large', `file is ${formatBytes(bytes)}, larger than the limit of ${formatBytes(maxBytes)}; not parsed`)], { tooLarge: true, bytes });
-    }
-    if (input.includes('\u0000')) {
-      return unparsed([fileError('binary', 'file contains NUL bytes: binary data, not YAML')], { binary: true, bytes });
-    }
+    const refusal = screenText(input, opts);
+    if (refusal) return refused(refusal, undefined);
     text = input;
   } else {
-    if (input.byteLength > maxBytes) {
-      return unparsed([fileError('too-large', `file is ${formatBytes(input.byteLength)}, larger than the limit of ${formatBytes(maxBytes)}; not parsed`)], { tooLarge: true, bytes: input.byteLength });
-    }
-    if (Buffer.from(input.buffer, input.byteOffset, input.byteLength).indexOf(0) >= 0) {
-      return unparsed([fileError('binary', 'file contains NUL bytes: binary data, not YAML')], { binary: true, bytes: input.byteLength });
-    }
-    try {
-      text = utf8.decode(input);
-    } catch {
-      return unparsed([fileError('encoding', 'file is not valid UTF-8 text')], { binary: true, bytes: input.byteLength });
-    }
+    const screened = screenBytes(input, opts);
+    if (screened.refusal) return refused(screened.refusal, input.byteLength);
+    text = screened.text;
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
@@ -137,8 +141,8 @@ export function parseManifests(input: string | Uint8Array, opts: ParseOptions = 
     try {
       value = doc.toJS({ maxAliasCount });
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      errors.push({ code: 'alias', message, range: contentRange, severity: 'error' });
+      const message = aliasMessage(e, maxAliasCount);
+      errors.push({ code: /call stack/i.test(message) ? 'too-deep' : 'alias', message, range: contentRange, severity: 'error' });
       value = undefined;
     }
     const shape = shapeOf(doc, value);
@@ -159,9 +163,7 @@ export async function readManifestFile(file: string, opts: ParseOptions = {}): P
   try {
     const st = await fs.stat(file);
     if (!st.isFile()) return unparsed([fileError('read-failed', 'not a regular file')], {});
-    if (st.size > maxBytes) {
-      return unparsed([fileError('too-large', `file is ${formatBytes(st.size)}, larger than the limit of ${formatBytes(maxBytes)}; not parsed`)], { tooLarge: true, bytes: st.size });
-    }
+    if (st.size > maxBytes) return refused(tooLarge(st.size, maxBytes), st.size);
     const buf = await fs.readFile(file);
     return parseManifests(buf, opts);
   } catch (e) {
@@ -209,10 +211,4 @@ export function documentAtLine(file: ManifestFile, line: number): ManifestDocume
   return file.documents.find(
     (d) => line >= d.range.start.line && (line < d.range.end.line || (line === d.range.end.line && d.range.end.character > 0)),
   );
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KB`;
-  return `${n} bytes`;
 }

@@ -302,7 +302,8 @@ function checkOneFile(file: string, text: string, options: PolicyOptions, prefer
         return locateInFile(view, v);
       },
     };
-    out.push(...emit(raw, set, placement, options, undefined));
+    // One by one, not push(...): a big file can have more findings than a call takes arguments.
+    for (const f of emit(raw, set, placement, options, undefined)) out.push(f);
     // this file's own policy problems (invalid CEL, unknown policies…), and runtime ones found here
     if (policies) out.push(...problemFindings([...policies.problems, ...problems], options, undefined, file));
     // secrets already reported as plaintext Secrets, and SOPS documents, are not scanned again
@@ -345,7 +346,7 @@ export function checkFile(file: string, text: string, options: PolicyOptions = {
 /** Checks many files (CI), each as checkFile does. */
 export function checkFiles(files: ReadonlyArray<{ file: string; text: string }>, options: PolicyOptions = {}): Finding[] {
   const out: Finding[] = [];
-  for (const f of files) out.push(...checkOneFile(f.file, f.text, options, true));
+  for (const f of files) for (const x of checkOneFile(f.file, f.text, options, true)) out.push(x);
   return out;
 }
 

@@ -7,7 +7,7 @@
 // batches (see FileTree.yieldEvery).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_MAX_FILE_BYTES, formatBytes } from '../manifest/parse';
+import { INPUT_LIMITS, screenBytes, tooLarge } from '../manifest/limits';
 import { FILE_START } from '../manifest/range';
 import type { RepoError } from './model';
 
@@ -31,6 +31,8 @@ export class FileTree {
   private readonly contents = new Map<string, ReadResult>();
   private readonly realCache = new Map<string, string>();
   private readonly statCache = new Map<string, 'file' | 'dir' | 'missing' | 'other'>();
+  /** The root's real path (symbolic links resolved). */
+  realRoot = '';
 
   private constructor(
     readonly root: string,
@@ -39,8 +41,9 @@ export class FileTree {
 
   static scan(root: string, opts: { maxFileBytes?: number } = {}): FileTree {
     const abs = path.resolve(root);
-    const tree = new FileTree(abs, opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+    const tree = new FileTree(abs, opts.maxFileBytes ?? INPUT_LIMITS.maxFileBytes);
     const real = tree.realpath(abs);
+    tree.realRoot = real;
     tree.walk(abs, real, new Set([real]), 0);
     return tree;
   }
@@ -68,14 +71,24 @@ export class FileTree {
           isDir = st.isDirectory();
           isFile = st.isFile();
           childReal = this.realpath(p);
-        } catch {
-          continue; // a broken link, or a loop the OS refuses to resolve (ELOOP)
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+            this.errors.push({ code: 'link-loop', severity: 'warning', message: `${this.rel(p)} is a symbolic link that loops (ELOOP); not followed`, location: { file: p, range: FILE_START } });
+          }
+          continue; // a broken link
         }
       }
       if (isDir) {
         if (SKIP_DIRS.has(e.name) || e.name.charCodeAt(0) === 46 /* . */) continue;
         this.realCache.set(p, childReal);
-        if (seen.has(childReal)) continue; // a link back to a folder already listed: do not descend
+        if (seen.has(childReal)) {
+          // A link back to a folder that contains it is a loop (reported); one to a folder listed
+          // elsewhere is an alias of it. Neither is descended into.
+          if (e.isSymbolicLink() && (real === childReal || real.startsWith(childReal + path.sep))) {
+            this.errors.push({ code: 'link-loop', severity: 'warning', message: `${this.rel(p)} links back to ${childReal === this.realRoot ? 'the repository root' : path.relative(this.realRoot, childReal).split(path.sep).join('/')}, a folder that contains it; not followed`, location: { file: p, range: FILE_START } });
+          }
+          continue;
+        }
         if (depth + 1 > MAX_DEPTH) {
           this.errors.push({ code: 'depth-limit', message: `folders nested deeper than ${MAX_DEPTH} levels are not listed`, location: { file: p, range: FILE_START } });
           continue;
@@ -199,20 +212,13 @@ export class FileTree {
           if (off < st.size) data = data.subarray(0, off);
         }
       }
-      if (size > this.maxFileBytes) {
-        result = {
-          error: {
-            code: 'too-large',
-            message: `${path.basename(file)} is ${formatBytes(size)}, larger than the limit of ${formatBytes(this.maxFileBytes)}; not read`,
-            location: loc,
-          },
-        };
-      } else if (data.indexOf(0) >= 0) {
-        result = { error: { code: 'binary', message: `${path.basename(file)} holds binary data (NUL bytes), not YAML`, location: loc } };
+      // The limits every reader applies (manifest/limits.ts): size, NUL bytes, UTF-8, documents, nesting.
+      const screened = size > this.maxFileBytes ? { refusal: tooLarge(size, this.maxFileBytes) } : screenBytes(data, { maxFileBytes: this.maxFileBytes });
+      if (screened.refusal) {
+        const r = screened.refusal;
+        result = { error: { code: r.code, severity: r.severity, message: `${path.basename(file)}: ${r.message}`, location: { file, range: r.range } } };
       } else {
-        let text = data.toString('utf8');
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-        result = { text };
+        result = { text: screened.text };
       }
     } catch (e) {
       const err = e as NodeJS.ErrnoException;

@@ -12,7 +12,7 @@ import { YamlFile } from './yaml-file';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
 
-export type RefTarget = 'kustomization' | 'file' | 'remote' | 'missing' | 'not-a-kustomization';
+export type RefTarget = 'kustomization' | 'file' | 'remote' | 'missing' | 'not-a-kustomization' | 'outside-repository';
 
 export interface KustomizeRef {
   field: string;
@@ -181,7 +181,7 @@ export class KustomizeGraph {
     };
     const read = this.tree.read(file);
     if (read.error) {
-      node.errors.push({ ...read.error, code: read.error.code === 'too-large' || read.error.code === 'binary' ? read.error.code : 'unreadable' });
+      node.errors.push(read.error);
       return node;
     }
     const yf = new YamlFile(file, read.text);
@@ -333,7 +333,16 @@ export class KustomizeGraph {
       target: 'missing',
       path: abs,
     };
-    if (kind === 'missing' && isRemoteRef(entry)) {
+    if (kind !== 'missing' && !this.insideRepository(abs)) {
+      // A repository describes itself: what it names outside its folder (`../../../etc`, an
+      // absolute path, a link that leads out) is neither read nor listed.
+      ref.target = 'outside-repository';
+      node.errors.push({
+        code: 'outside-repository',
+        message: `${field} entry '${entry}' points outside the repository (${this.tree.realpath(abs)}); not followed`,
+        location: locate(),
+      });
+    } else if (kind === 'missing' && isRemoteRef(entry)) {
       ref.target = 'remote';
       ref.path = undefined;
       node.remote.push(entry);
@@ -363,6 +372,14 @@ export class KustomizeGraph {
     }
     node.refs.push(ref);
     return ref;
+  }
+
+  /** Whether a path is inside the repository, by its name and (through links) by its real path. */
+  private insideRepository(abs: string): boolean {
+    if (!this.tree.isInside(abs)) return false;
+    const real = this.tree.realpath(abs);
+    const root = this.tree.realRoot || this.tree.root;
+    return real === root || real.startsWith(root + path.sep);
   }
 
   /** The kustomization at a folder and everything it includes, with cycles reported. */

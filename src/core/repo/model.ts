@@ -56,9 +56,14 @@ export type RepoErrorCode =
   | 'invalid-kustomization'
   | 'invalid-chart'
   | 'yaml' // a YAML error in an input file
-  | 'too-large'
+  | 'too-large' // past one of the input limits (manifest/limits.ts) …
   | 'binary'
+  | 'encoding'
+  | 'too-many-documents'
+  | 'too-deep' // … up to here
   | 'unreadable'
+  | 'link-loop' // a symbolic link that leads back to a folder that contains it, or loops (ELOOP)
+  | 'outside-repository' // a reference to a path outside the repository (not followed)
   | 'unsupported' // something recorded but not supported (generator, option, remote chart…)
   | 'remote' // a remote input that is not followed
   | 'config' // .reconcile.yaml does not have the expected shape

@@ -7,6 +7,8 @@ export const SCHEMA_CODES = {
   yamlTooLarge: 'yaml/too-large',
   yamlTooDeep: 'yaml/too-deep',
   yamlBinary: 'yaml/binary',
+  yamlEncoding: 'yaml/encoding',
+  yamlTooManyDocuments: 'yaml/too-many-documents',
   yamlNotAnObject: 'yaml/not-an-object',
   unknownField: 'schema/unknown-field',
   type: 'schema/type',

@@ -37,34 +37,3 @@ export function splitDocuments(text: string): DocumentChunk[] | undefined {
 export function hashText(text: string): string {
   return createHash('sha1').update(text).digest('base64');
 }
-
-/**
- * Offset of the first flow collection (`[`, `{`, outside quotes) nested deeper than `limit`, or -1:
- * a guard against stack overflows in the parsers.
- */
-export function tooDeepAt(text: string, limit: number): number {
-  // Cheap bound first: fewer openers than the limit cannot nest deeper than it.
-  let openers = 0;
-  for (let i = text.indexOf('['); i >= 0 && openers <= limit; i = text.indexOf('[', i + 1)) openers++;
-  for (let i = text.indexOf('{'); i >= 0 && openers <= limit; i = text.indexOf('{', i + 1)) openers++;
-  if (openers <= limit) return -1;
-  let depth = 0;
-  let quote = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (quote) {
-      if (quote === '"' && c === 92 /* \ */) i++;
-      else if (c === quote.charCodeAt(0) || c === 10) quote = '';
-      continue;
-    }
-    if (c === 91 || c === 123) {
-      if (++depth > limit) return i;
-    } else if (c === 93 || c === 125) depth = Math.max(0, depth - 1);
-    else if (c === 35 /* # */ && (i === 0 || /\s/.test(text[i - 1]))) {
-      const nl = text.indexOf('\n', i);
-      if (nl < 0) break;
-      i = nl;
-    } else if ((c === 34 || c === 39) && (i === 0 || /[\s,[{:]/.test(text[i - 1]))) quote = text[i];
-  }
-  return -1;
-}

@@ -8,7 +8,8 @@
 import { load as loadYaml } from 'js-yaml';
 import { isMap, isSeq, isScalar, type Node } from 'yaml';
 import type { Finding, FindingSeverity, Fix } from '../findings';
-import { DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_FILE_BYTES, formatBytes, parseManifests, rangeOfPath, type ManifestDocument, type ManifestFile } from '../manifest/parse';
+import { INPUT_LIMITS, nestingLimitAt, screenText, type InputRefusal, type RefusalCode } from '../manifest/limits';
+import { DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_FILE_BYTES, parseManifests, rangeOfPath, type ManifestDocument, type ManifestFile } from '../manifest/parse';
 import { splitApiVersion } from '../manifest/identity';
 import type { ParsedText } from '../manifest/parsed-text';
 import type { QuickDocument } from '../manifest/quick';
@@ -20,7 +21,7 @@ import { apiStatus, lifecycleMessage } from './deprecations';
 import { isHelmTemplate } from './helm';
 import { closestName, formatPath, mapAjvErrors, type PathSegment } from './messages';
 import { SchemaRegistry } from './registry';
-import { hashText, splitDocuments, tooDeepAt, type DocumentChunk } from './split';
+import { hashText, splitDocuments, type DocumentChunk } from './split';
 import { apiVersionOf } from './types';
 import { KUBECTL_SCHEMA, applyYaml11Booleans, isYaml11BooleanWord } from './yaml11';
 
@@ -33,7 +34,7 @@ export interface SchemaValidatorOptions {
   maxFileBytes?: number;
   /** Alias expansion cap (billion laughs). Default 100. */
   maxAliasCount?: number;
-  /** Flow-collection nesting beyond this is refused before parsing (stack safety). Default 512. */
+  /** Deeper nesting (block or flow) is refused before parsing (stack safety). Default INPUT_LIMITS.maxDepth (512). */
   maxDepth?: number;
   /** Time budget for the CEL rules of one document, in ms. Default 50. */
   celBudgetMs?: number;
@@ -220,11 +221,11 @@ function validateOne(src: DocSource, ctx: Ctx, filePath: string | undefined): Do
 function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined): DocResult {
   const res: DocResult = { findings: [], isResource: false };
   const text = src.text;
-  const deep = text !== undefined ? tooDeepAt(text, ctx.maxDepth) : -1;
+  const deep = text !== undefined ? nestingLimitAt(text, ctx.maxDepth) : -1;
   if (deep >= 0) {
     const line = countLines(text!, deep);
     const character = deep - (text!.lastIndexOf('\n', deep - 1) + 1);
-    res.findings.push(finding(SCHEMA_CODES.yamlTooDeep, 'error', `document nests more than ${ctx.maxDepth} levels deep; not parsed`, { start: { line, character }, end: { line, character: character + 1 } }));
+    res.findings.push(finding(SCHEMA_CODES.yamlTooDeep, 'error', `nesting deeper than ${ctx.maxDepth} levels; not checked`, { start: { line, character }, end: { line, character: character + 1 } }));
     return res;
   }
   let value: unknown;
@@ -250,7 +251,7 @@ function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined
         res.findings.push(finding(SCHEMA_CODES.yamlDuplicateKey, 'error', `duplicate key${k ? ` ${k.key.startsWith('"') || k.key.startsWith("'") ? k.key : `"${k.key}"`}` : ''}: a mapping may hold each key once`, k?.range ?? e.range));
       } else if (e.code === 'alias') {
         const first = e.range.start.line === e.range.end.line ? e.range : lineRange(src.ast().file.text, e.range.start.line);
-        res.findings.push(finding(SCHEMA_CODES.yamlAlias, 'error', `${e.message.replace(/\.$/, '')}: more alias expansions than allowed; not validated`, first));
+        res.findings.push(finding(SCHEMA_CODES.yamlAlias, 'error', e.message, first));
         fatal = true;
       } else if (/call stack/i.test(e.message)) {
         res.findings.push(finding(SCHEMA_CODES.yamlTooDeep, 'error', 'document nests too deeply to parse; not validated', e.range));
@@ -510,7 +511,7 @@ export class SchemaValidator {
     this.ctx = {
       registry: this.registry,
       maxAliasCount: opts.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT,
-      maxDepth: opts.maxDepth ?? 512,
+      maxDepth: opts.maxDepth ?? INPUT_LIMITS.maxDepth,
       celBudgetMs: opts.celBudgetMs ?? 50,
     };
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -543,14 +544,11 @@ export class SchemaValidator {
   }
 
   private run(uri: string, filePath: string | undefined, text: string, stats: ValidationStats, partial: boolean, parsed: ParsedText | undefined): Finding[] {
-    const bytes = text.length * 3 > this.maxFileBytes ? Buffer.byteLength(text) : text.length;
-    if (bytes > this.maxFileBytes) {
+    // The limits every reader applies (manifest/limits.ts): a file past one gets that one finding.
+    const refusal = screenText(text, { maxFileBytes: this.maxFileBytes, maxDepth: this.ctx.maxDepth });
+    if (refusal) {
       this.cache.delete(uri);
-      return [withFile(finding(SCHEMA_CODES.yamlTooLarge, 'warning', `file is ${formatBytes(bytes)}, larger than the limit of ${formatBytes(this.maxFileBytes)}; not validated`, FILE_START), filePath)];
-    }
-    if (text.includes('\u0000')) {
-      this.cache.delete(uri);
-      return [withFile(finding(SCHEMA_CODES.yamlBinary, 'warning', 'file contains NUL bytes: binary data, not YAML; not validated', FILE_START), filePath)];
+      return [withFile(refusalFinding(refusal), filePath)];
     }
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (this.skipHelm && isHelmTemplate(filePath, text)) return [];
@@ -624,6 +622,19 @@ export class SchemaValidator {
   }
 }
 
+/** The finding of an input refused by one of the limits (manifest/limits.ts). */
+export function refusalFinding(r: InputRefusal): Finding {
+  return finding(REFUSAL_CODES[r.code], r.severity, r.message, r.range);
+}
+
+const REFUSAL_CODES: Record<RefusalCode, SchemaCode> = {
+  'too-large': SCHEMA_CODES.yamlTooLarge,
+  binary: SCHEMA_CODES.yamlBinary,
+  encoding: SCHEMA_CODES.yamlEncoding,
+  'too-many-documents': SCHEMA_CODES.yamlTooManyDocuments,
+  'too-deep': SCHEMA_CODES.yamlTooDeep,
+};
+
 function withFile(f: Finding, file: string | undefined): Finding {
   return file ? { ...f, file } : f;
 }
@@ -660,17 +671,16 @@ function assemble(results: { startLine: number; r: DocResult }[], filePath: stri
  * SchemaValidator.validateFile but no cache. Ranges are those of `file`.
  */
 export function validateManifestFile(file: ManifestFile, registry: SchemaRegistry, opts: { filePath?: string; celBudgetMs?: number; maxDepth?: number; partial?: boolean } = {}): Finding[] {
-  const ctx: Ctx = { registry, maxAliasCount: DEFAULT_MAX_ALIAS_COUNT, maxDepth: opts.maxDepth ?? 512, celBudgetMs: opts.celBudgetMs ?? 50, partial: opts.partial };
+  const ctx: Ctx = { registry, maxAliasCount: DEFAULT_MAX_ALIAS_COUNT, maxDepth: opts.maxDepth ?? INPUT_LIMITS.maxDepth, celBudgetMs: opts.celBudgetMs ?? 50, partial: opts.partial };
   const fileErrors: Finding[] = [];
-  if (file.tooLarge) fileErrors.push(finding(SCHEMA_CODES.yamlTooLarge, 'warning', file.errors[0]?.message ?? 'file too large; not validated', FILE_START));
-  if (file.binary) fileErrors.push(finding(SCHEMA_CODES.yamlBinary, 'warning', file.errors[0]?.message ?? 'binary file; not validated', FILE_START));
+  if (file.refusal) fileErrors.push(refusalFinding(file.refusal));
   const results = file.documents.map((doc) => ({ startLine: 0, r: safeValidate(new DocSource(undefined, { file, doc }), ctx, opts.filePath) }));
   return [...fileErrors.map((f) => withFile(f, opts.filePath)), ...assemble(results, opts.filePath)];
 }
 
 /** Validates one parsed document (no per-file de-duplication of unknown-kind hints). */
 export function validateDocument(doc: ManifestDocument, file: ManifestFile, registry: SchemaRegistry, opts: { filePath?: string; celBudgetMs?: number; partial?: boolean } = {}): Finding[] {
-  const ctx: Ctx = { registry, maxAliasCount: DEFAULT_MAX_ALIAS_COUNT, maxDepth: 512, celBudgetMs: opts.celBudgetMs ?? 50, partial: opts.partial };
+  const ctx: Ctx = { registry, maxAliasCount: DEFAULT_MAX_ALIAS_COUNT, maxDepth: INPUT_LIMITS.maxDepth, celBudgetMs: opts.celBudgetMs ?? 50, partial: opts.partial };
   const r = safeValidate(new DocSource(undefined, { file, doc }), ctx, opts.filePath);
   const out = r.findings.map((f) => withFile(f, opts.filePath));
   if (r.unknownKind) out.push(withFile(r.unknownKind.finding, opts.filePath));

@@ -12,7 +12,7 @@ test('a 50 MB file: one size-limit finding, quickly', () => {
   const f = new SchemaValidator().validateFile('/big.yaml', big);
   assert.ok(performance.now() - t0 < 1000);
   assert.deepEqual(f.map((x) => [x.code, x.severity]), [['yaml/too-large', 'warning']]);
-  assert.match(f[0].message, /^file is 50\.0 MB, larger than the limit of 5 MB; not validated$/);
+  assert.match(f[0].message, /^file is 50\.0 MB; files over 5 MB are not checked$/);
 });
 
 test('an alias bomb is capped', () => {
@@ -24,22 +24,27 @@ test('an alias bomb is capped', () => {
   assert.equal(covered(text, f[0]), 'apiVersion: v1');
 });
 
-test('10,000-deep nesting: refused before parsing (flow) or caught (block), no stack overflow', () => {
+test('10,000-deep nesting (flow or block): refused before parsing, at the line that passes the limit, no stack overflow', () => {
   const v = new SchemaValidator();
   const flow = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  x: ${'['.repeat(10000)}${']'.repeat(10000)}\n`;
   const f1 = v.validateFile('/deep.yaml', flow);
-  assert.deepEqual(brief(f1), ['yaml/too-deep 5:517-5:518'], 'at the bracket that goes one level too deep');
-  assert.equal(f1[0].message, 'document nests more than 512 levels deep; not parsed');
+  // `data:` and `x:` are two block levels: the 511th bracket is the 513th level
+  assert.deepEqual(brief(f1), ['yaml/too-deep 5:515-5:516'], 'at the bracket that goes one level too deep');
+  assert.equal(f1[0].message, 'nesting deeper than 512 levels at line 6; not checked');
   const block = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  x:\n    ${'- '.repeat(10000)}x\n`;
   const f2 = v.validateFile('/deep2.yaml', block);
   assert.deepEqual(f2.map((x) => x.code), ['yaml/too-deep']);
-  // The next document still validates.
+  assert.equal(f2[0].message, 'nesting deeper than 512 levels at line 7; not checked');
+  // The whole file is refused (the same limit as the CLI and discovery), not only the deep document.
   const f3 = v.validateFile('/deep3.yaml', `${block}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\ndata: {n: 1}\n`);
-  assert.deepEqual(f3.map((x) => x.code), ['yaml/too-deep', 'schema/type']);
+  assert.deepEqual(f3.map((x) => x.code), ['yaml/too-deep']);
+  // Nesting under the limit still validates.
+  const ok = v.validateFile('/ok.yaml', `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\ndata:\n  x: ${'['.repeat(400)}${']'.repeat(400)}\n`);
+  assert.deepEqual(ok.map((x) => x.code), ['schema/type']);
 });
 
 test('binary content, BOM + CRLF, tabs, empty files and documents', () => {
-  assert.deepEqual(brief(new SchemaValidator().validateFile(join(fixtures, 'bad', 'binary.yaml'), readFileSync(join(fixtures, 'bad', 'binary.yaml'), 'latin1'))), ['yaml/binary 0:0-0:0']);
+  assert.deepEqual(brief(new SchemaValidator().validateFile(join(fixtures, 'bad', 'binary.yaml'), readFileSync(join(fixtures, 'bad', 'binary.yaml'), 'latin1'))), ['yaml/binary 2:0-2:1'], 'at the first NUL byte');
   // BOM and CRLF: ranges as the editor counts them (no BOM, no \r).
   const bom = validate(['bad', 'bom-crlf.yaml']);
   assert.deepEqual(brief(bom), ['schema/type 5:9-5:10']);
