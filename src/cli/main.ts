@@ -193,7 +193,8 @@ async function renderCommand(argv: string[], io: Io): Promise<number> {
     } else {
       failed++;
       if (r.error.code === 'tool-not-found') toolMissing = true;
-      io.err.write(`reconcile: ${env.name}/${app.name}: ${r.error.message}\n${r.error.stderr ? `${r.error.stderr.trimEnd()}\n` : ''}`);
+      const at = r.error.location ? ` (${path.relative(model.root, r.error.location.file)}:${r.error.location.range.start.line + 1})` : '';
+      io.err.write(`reconcile: ${env.name}/${app.name}: ${r.error.message}${at}\n${r.error.stderr ? `${r.error.stderr.trimEnd()}\n` : ''}`);
     }
   }
   io.out.write(chunks.join('---\n'));

@@ -11,12 +11,22 @@ import type { OutputLog } from './log';
 import type { Finding } from '../core/findings';
 import type { SourceRange } from '../core/manifest';
 import { applicationFile } from '../core/check/environment-checks';
-import { renderEnvironment, type RenderedEnvironment } from '../core/drift';
+import { renderEnvironment, repositoryIdentity, type RenderedEnvironment } from '../core/drift';
 import { kubeconfigSetting, toolPaths } from './settings';
 
 export interface FolderModel {
   folder: vscode.WorkspaceFolder;
   model: RepoModel;
+  /** The repository the folder is in (repositoryIdentity()): the `reconcile.dev/repository` mark of what its syncs apply. */
+  repository: string;
+}
+
+/**
+ * An environment's identity in the workspace: (workspace folder, name) as one string. Two folders may
+ * both have a `prod`; commands, tree nodes, drift, plan, audit and history all go by this key.
+ */
+export function environmentKey(folder: vscode.WorkspaceFolder, name: string): string {
+  return `${folder.uri.toString()}#${name}`;
 }
 
 const WATCH_GLOB = '**/{*.yaml,*.yml,Kustomization,*.tpl,*.json,.helmignore}';
@@ -48,6 +58,9 @@ export class WorkspaceRepo implements vscode.Disposable {
   private readonly environmentFindings = new Map<string, Finding[]>();
   private environmentChecker: ((env: Environment, apps: { application: Application; result: Extract<RenderResult, { ok: true }> }[]) => Promise<Finding[]>) | undefined;
   private readonly environmentTimers = new Map<string, NodeJS.Timeout>();
+  /** Which folder every environment and application of every load belongs to (objects of an older load too). */
+  private readonly envFolder = new WeakMap<Environment, FolderModel>();
+  private readonly appEnv = new WeakMap<Application, { folder: FolderModel; env: Environment }>();
   /** Processes started by renders (a cheap observable for tests and benches). */
   spawnCount = 0;
   discoveries = 0;
@@ -98,18 +111,18 @@ export class WorkspaceRepo implements vscode.Disposable {
    * manifests does that), its policies run over all of it: references between applications
    * resolve, and nothing is reported missing because it was not rendered yet.
    */
-  private scheduleEnvironmentCheck(envName: string): void {
-    clearTimeout(this.environmentTimers.get(envName));
-    this.environmentTimers.set(envName, setTimeout(() => void this.checkEnvironment(envName), 150));
+  private scheduleEnvironmentCheck(key: string): void {
+    clearTimeout(this.environmentTimers.get(key));
+    this.environmentTimers.set(key, setTimeout(() => void this.checkEnvironment(key), 150));
   }
 
-  private async checkEnvironment(envName: string): Promise<void> {
-    const env = this.findEnvironment(envName);
+  private async checkEnvironment(key: string): Promise<void> {
+    const env = this.environment(key);
     if (!env || !this.environmentChecker) return;
     const apps: { application: Application; result: Extract<RenderResult, { ok: true }> }[] = [];
     for (const application of env.applications) {
       if (application.renderer.kind === 'unsupported') continue;
-      const result = this.results.get(application.id);
+      const result = this.results.get(this.appKey(application));
       if (!result?.ok) return; // not all rendered, or a render failed (shown as such)
       apps.push({ application, result });
     }
@@ -117,11 +130,11 @@ export class WorkspaceRepo implements vscode.Disposable {
     const snapshot = apps.map((a) => a.result);
     try {
       const findings = await this.environmentChecker(env, apps);
-      if (snapshot.some((r, i) => this.results.get(apps[i].application.id) !== r)) return; // superseded
-      this.environmentFindings.set(envName, findings);
+      if (snapshot.some((r, i) => this.results.get(this.appKey(apps[i].application)) !== r)) return; // superseded
+      this.environmentFindings.set(key, findings);
       this.publishDiagnostics();
     } catch (e) {
-      this.log.warn(`Policy check of environment ${envName} failed: ${(e as Error).message}`);
+      this.log.warn(`Policy check of environment ${env.name} failed: ${(e as Error).message}`);
     }
   }
 
@@ -129,8 +142,8 @@ export class WorkspaceRepo implements vscode.Disposable {
     if (!this.renderedChecker) return;
     try {
       const findings = await this.renderedChecker(app, r);
-      if (this.results.get(app.id) !== r) return; // a newer render superseded this one
-      this.renderedFindings.set(app.id, findings);
+      if (this.results.get(this.appKey(app)) !== r) return; // a newer render superseded this one
+      this.renderedFindings.set(this.appKey(app), findings);
       this.publishDiagnostics();
     } catch (e) {
       this.log.warn(`Validation of the rendered ${app.environment}/${app.name} failed: ${(e as Error).message}`);
@@ -175,12 +188,25 @@ export class WorkspaceRepo implements vscode.Disposable {
     const folders: FolderModel[] = [];
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       if (folder.uri.scheme !== 'file') continue;
+      let repository: string;
       try {
-        folders.push({ folder, model: await discover(folder.uri.fsPath, { kubeContexts: contexts }) });
+        repository = repositoryIdentity(folder.uri.fsPath);
+      } catch (e) {
+        repository = `local/${folder.name}`;
+        this.log.warn(`Could not read the repository of ${folder.uri.fsPath}: ${(e as Error).message}; its objects are marked ${repository}`);
+      }
+      try {
+        folders.push({ folder, model: await discover(folder.uri.fsPath, { kubeContexts: contexts }), repository });
       } catch (e) {
         const message = `Discovery failed in ${folder.uri.fsPath}: ${(e as Error).message}`;
         this.log.error(message);
-        folders.push({ folder, model: { root: folder.uri.fsPath, environments: [], errors: [{ code: 'discovery', message }] } });
+        folders.push({ folder, model: { root: folder.uri.fsPath, environments: [], errors: [{ code: 'discovery', message }] }, repository });
+      }
+    }
+    for (const f of folders) {
+      for (const env of f.model.environments) {
+        this.envFolder.set(env, f);
+        for (const app of env.applications) this.appEnv.set(app, { folder: f, env });
       }
     }
     this.discoveries++;
@@ -191,25 +217,77 @@ export class WorkspaceRepo implements vscode.Disposable {
     );
     // Forget results of applications that no longer exist; re-render the wanted ones that do
     // (the render cache answers unchanged ones without running a tool).
-    const ids = new Set(this.applications().map((a) => a.id));
+    const ids = new Set(this.applications().map((a) => this.appKey(a)));
     for (const id of [...this.results.keys()]) if (!ids.has(id)) this.results.delete(id);
     for (const id of [...this.wanted]) if (!ids.has(id)) this.wanted.delete(id);
     for (const id of [...this.renderedFindings.keys()]) if (!ids.has(id)) this.renderedFindings.delete(id);
     this.publishDiagnostics();
     this.changed.fire();
-    await Promise.all(this.applications().filter((a) => this.wanted.has(a.id)).map((a) => this.render(a)));
+    await Promise.all(this.applications().filter((a) => this.wanted.has(this.appKey(a))).map((a) => this.render(a)));
   }
 
   applications(): Application[] {
     return this.folders.flatMap((f) => f.model.environments.flatMap((e) => e.applications));
   }
 
-  findApplication(id: string): Application | undefined {
-    return this.applications().find((a) => a.id === id);
+  /** An application by its key (appKey()), or by its id when only one folder has it. */
+  findApplication(ref: string): Application | undefined {
+    const apps = this.applications();
+    const byKey = apps.find((a) => this.appKey(a) === ref);
+    if (byKey) return byKey;
+    const byId = apps.filter((a) => a.id === ref);
+    return byId.length === 1 ? byId[0] : undefined;
   }
 
-  findEnvironment(name: string): Environment | undefined {
-    return this.folders.flatMap((f) => f.model.environments).find((e) => e.name === name);
+  /** An application's identity in the workspace: its folder and its id (ids are unique only within a folder). */
+  appKey(app: Application): string {
+    const f = this.appEnv.get(app)?.folder;
+    return f ? `${f.folder.uri.toString()}#${app.id}` : app.id;
+  }
+
+  /** The key (environmentKey()) of an environment of any load. */
+  keyOf(env: Environment): string {
+    const f = this.envFolder.get(env);
+    return f ? environmentKey(f.folder, env.name) : env.name;
+  }
+
+  /** The key of the environment an application belongs to. */
+  environmentKeyOf(app: Application): string {
+    const e = this.appEnv.get(app);
+    return e ? environmentKey(e.folder.folder, e.env.name) : app.environment;
+  }
+
+  /** The folder (and its model and repository) an environment or application was discovered in. */
+  folderOf(x: Environment | Application): FolderModel | undefined {
+    return 'applications' in x ? this.envFolder.get(x) : this.appEnv.get(x)?.folder;
+  }
+
+  /** Every environment of the workspace with its key and folder. */
+  environments(): Array<{ key: string; env: Environment; folder: FolderModel }> {
+    return this.folders.flatMap((f) => f.model.environments.map((env) => ({ key: environmentKey(f.folder, env.name), env, folder: f })));
+  }
+
+  /**
+   * The environment with this key, or with this name when exactly one folder has one of that name
+   * (undefined when none has, or several: a name alone does not say which).
+   */
+  environment(ref: string): Environment | undefined {
+    const r = this.resolveEnvironment(ref);
+    return 'env' in r ? r.env : undefined;
+  }
+
+  /** Like environment(), with the candidates when a bare name is ambiguous. */
+  resolveEnvironment(ref: string): { env: Environment; key: string } | { candidates: Array<{ key: string; env: Environment; folder: FolderModel }> } {
+    const all = this.environments();
+    const exact = all.find((e) => e.key === ref);
+    if (exact) return { env: exact.env, key: exact.key };
+    const named = all.filter((e) => e.env.name === ref);
+    return named.length === 1 ? { env: named[0].env, key: named[0].key } : { candidates: named };
+  }
+
+  /** @deprecated by environment(): a key, or a name that only one folder has. */
+  findEnvironment(ref: string): Environment | undefined {
+    return this.environment(ref);
   }
 
   /** Every application of an environment rendered (cached renders answer at once), as one desired set. */
@@ -219,34 +297,35 @@ export class WorkspaceRepo implements vscode.Disposable {
 
   /** The last render of an application, if any. */
   result(app: Application): RenderResult | undefined {
-    return this.results.get(app.id);
+    return this.results.get(this.appKey(app));
   }
 
   /** Renders (or answers from the cache) and remembers that the application is wanted. */
   async render(app: Application, token?: vscode.CancellationToken): Promise<RenderResult> {
-    this.wanted.add(app.id);
+    const key = this.appKey(app);
+    this.wanted.add(key);
     await this.logTools();
     const controller = new AbortController();
     const sub = token?.onCancellationRequested(() => controller.abort());
     try {
       const r = await this.renderer.renderApplication(app, { signal: controller.signal });
       if (!r.ok && r.error.code === 'aborted') return r;
-      const before = this.results.get(app.id);
+      const before = this.results.get(key);
       // The same output again (a cache hit after a change elsewhere): keep the result we have, so
       // that work started on it (validation of the rendered output) stays current.
       if (before?.ok && r.ok && before.yaml === r.yaml) return before;
       // The same failure again (restricted mode, a tool still missing): nothing changed, so nothing fires
       // (listeners that render on change would otherwise render forever).
       if (before && !before.ok && !r.ok && before.error.code === r.error.code && before.error.message === r.error.message && before.error.stderr === r.error.stderr) return before;
-      this.results.set(app.id, r);
+      this.results.set(key, r);
       if (!r.ok) {
         this.log.warn(`Render of ${app.environment}/${app.name} failed: ${r.error.message}${r.error.stderr ? `\n${r.error.stderr.trim()}` : ''}`);
         if (r.error.code === 'tool-not-found') this.notifyMissingTool(r.error.tool ?? 'kubectl', r.error.message);
       }
       if (r.ok) void this.checkRenderedOutput(app, r);
-      else this.renderedFindings.delete(app.id);
-      if (r.ok) this.scheduleEnvironmentCheck(app.environment);
-      else this.environmentFindings.delete(app.environment);
+      else this.renderedFindings.delete(key);
+      if (r.ok) this.scheduleEnvironmentCheck(this.environmentKeyOf(app));
+      else this.environmentFindings.delete(this.environmentKeyOf(app));
       this.publishDiagnostics();
       this.renderedChanged.fire(app);
       this.changed.fire();
@@ -314,8 +393,8 @@ export class WorkspaceRepo implements vscode.Disposable {
       add(e.location?.file, diagnostic(e.location?.range, `${where}${e.message}`, e.severity ?? 'error', e.code));
     const fromFinding = (f: Finding) =>
       add(f.file, diagnostic(f.range, f.message, f.severity, f.docs ? { value: f.code, target: vscode.Uri.joinPath(this.extensionUri, f.docs) } : f.code));
-    for (const [envName, findings] of this.environmentFindings) {
-      if (this.findEnvironment(envName)) findings.forEach(fromFinding);
+    for (const [key, findings] of this.environmentFindings) {
+      if (this.environment(key)) findings.forEach(fromFinding);
     }
     for (const { model } of this.folders) {
       for (const e of model.errors) fromRepoError(e, '');
@@ -323,8 +402,8 @@ export class WorkspaceRepo implements vscode.Disposable {
         for (const e of env.errors) fromRepoError(e, `[${env.name}] `);
         for (const app of env.applications) {
           for (const e of app.errors) fromRepoError(e, `[${env.name}/${app.name}] `);
-          (this.renderedFindings.get(app.id) ?? []).forEach(fromFinding);
-          const r = this.results.get(app.id);
+          (this.renderedFindings.get(this.appKey(app)) ?? []).forEach(fromFinding);
+          const r = this.results.get(this.appKey(app));
           if (r && !r.ok && r.error.code !== 'untrusted') {
             const tool = r.error.stderr?.trim();
             const message = `[${env.name}/${app.name}] ${r.error.message}${tool ? `\n${tool}` : ''}`;

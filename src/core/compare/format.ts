@@ -59,7 +59,7 @@ function rev(r: { ref: string; sha: string }): string {
 // ---- text ----
 
 function textEnvironment(e: EnvironmentComparison | (EnvironmentsComparison & { name: string }), lines: string[], withNamespace: boolean): void {
-  for (const p of e.errors) lines.push(`    ${'side' in p ? `${p.side}: ` : `${(p as { environment: string }).environment}: `}${p.application}: ${p.message}`);
+  for (const p of e.errors) lines.push(`    ${'side' in p ? `${p.side}: ` : `${(p as { environment: string }).environment}: `}${p.application}: ${p.message}${where(p)}`);
   for (const r of e.resources.slice(0, MAX_RESOURCES)) {
     lines.push(`    ${SIGN[r.change]} ${resourceLabel(r, withNamespace)}`);
     for (const f of r.fields.slice(0, MAX_FIELDS)) lines.push(`        ${fieldText(f)}`);
@@ -107,9 +107,15 @@ function mdField(f: FieldChange): string {
   return `${code(f.path)}: ${code(shortValue(f.before))} → ${code(shortValue(f.after))}`;
 }
 
-function mdDetails(title: string, e: { resources: ResourceChange[]; errors: Array<{ application: string; message: string; side?: string; environment?: string }>; warnings: string[] }, withNamespace: boolean, open: boolean): string {
+/** ` (file:line)` of a render problem, when it is known. */
+function where(p: object): string {
+  const { file, line } = p as { file?: string; line?: number };
+  return file ? ` (${file}${line ? `:${line}` : ''})` : '';
+}
+
+function mdDetails(title: string, e: { resources: ResourceChange[]; errors: Array<{ application: string; message: string; side?: string; environment?: string; file?: string; line?: number }>; warnings: string[] }, withNamespace: boolean, open: boolean): string {
   const out: string[] = [`<details${open ? ' open' : ''}><summary>${title}</summary>`, ''];
-  for (const p of e.errors) out.push(`- ⚠️ ${p.side ? `at ${p.side}, ` : p.environment ? `${escapeMd(p.environment)}, ` : ''}${code(p.application)}: ${escapeMd(p.message)}`);
+  for (const p of e.errors) out.push(`- ⚠️ ${p.side ? `at ${p.side}, ` : p.environment ? `${escapeMd(p.environment)}, ` : ''}${code(p.application)}: ${escapeMd(p.message)}${escapeMd(where(p))}`);
   for (const r of e.resources.slice(0, MAX_RESOURCES)) {
     const verb = r.change === 'added' ? 'added' : r.change === 'removed' ? 'removed' : 'changed';
     out.push(`- **${SIGN[r.change]} ${escapeMd(resourceLabel(r, withNamespace))}** ${verb}`);

@@ -219,7 +219,7 @@ export async function defaultBranch(top: string, opts: GitRunOptions = {}): Prom
   const originHead = await git(top, ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], opts);
   const candidates = [...(originHead.code === 0 && originHead.stdout.trim() ? [originHead.stdout.trim()] : []), 'refs/heads/main', 'refs/heads/master', 'refs/remotes/origin/main', 'refs/remotes/origin/master'];
   for (const ref of candidates) {
-    const r = await git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], opts);
+    const r = await git(top, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], opts); // origin/HEAD is repository data
     if (r.code === 0 && r.stdout.trim()) return { ref: ref.replace(/^refs\/(heads|remotes)\//, ''), sha: r.stdout.trim() };
   }
   throw new GitError('no-default-branch', `no default branch in ${top}: neither origin/HEAD, main nor master exists; name the branch to compare with (--base <rev>)`);

@@ -273,7 +273,13 @@ async function settle(list: Array<{ app: Application; result: Promise<Rendered> 
 
 /** The render error, with the temporary checkout's folder left out of the tool's message. */
 function problem(side: 'base' | 'head', app: Application, r: Extract<Rendered, { ok: false }>, root: string): RenderProblem {
-  return { side, application: app.id, message: r.error.message.split(root + path.sep).join(''), code: r.error.code };
+  const p: RenderProblem = { side, application: app.id, message: r.error.message.split(root + path.sep).join(''), code: r.error.code };
+  const loc = r.error.location;
+  if (loc && !path.relative(root, loc.file).startsWith('..')) {
+    p.file = path.relative(root, loc.file).split(path.sep).join('/');
+    p.line = loc.range.start.line + 1;
+  }
+  return p;
 }
 
 /** The side's objects, one per identity (the first definition wins; duplicates with other content are noted). */

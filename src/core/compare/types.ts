@@ -48,6 +48,9 @@ export interface RenderProblem {
   message: string;
   /** The render error code (`tool-failed`, `tool-not-found`…). */
   code: string;
+  /** Where the error is, relative to the compared folder ('/'-separated), and its line (1-based). */
+  file?: string;
+  line?: number;
 }
 
 /**

@@ -226,7 +226,7 @@ export async function headCommit(repo: GitRepo): Promise<string | undefined> {
 /** The full hash of `rev` as a commit, or undefined. */
 export async function resolveCommit(repo: GitRepo, rev: string): Promise<string | undefined> {
   if (!rev || rev.startsWith('-')) return undefined;
-  const r = await runGit(repo, ['rev-parse', '-q', '--verify', `${rev}^{commit}`], { ok: [0, 1, 128] });
+  const r = await runGit(repo, ['rev-parse', '-q', '--verify', '--end-of-options', `${rev}^{commit}`], { ok: [0, 1, 128] });
   return r.code === 0 ? r.stdout.trim() : undefined;
 }
 
