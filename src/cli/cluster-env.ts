@@ -64,7 +64,7 @@ export async function openClusterEnvironment(command: string, args: ReturnType<t
     if (isClusterError(e)) return fail(io, `cannot read the cluster of ${env.name} (context ${context}): ${e.message}`);
     throw e;
   }
-  const renderer = createRenderer({ tools: toolsFrom(args, io.env), trusted: true, env: io.env });
+  const renderer = createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env });
   const rendered = await renderEnvironment(env, renderer);
   for (const f of rendered.failures) {
     io.err.write(`reconcile: ${env.name}/${f.application.name}: ${f.error.message}\n${f.error.stderr ? `${f.error.stderr.trimEnd()}\n` : ''}`);

@@ -42,7 +42,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       base: last('base'),
       head: last('head'),
       envs: args.options.get('env'),
-      tools: toolsFrom(args, io.env),
+      tools: toolsFrom(args, io.env, io.cwd),
       env: io.env,
       kubeContexts: kube.contexts.map((c) => c.name),
       signal: controller.signal,

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { version } from '../../package.json';
 import { discover, type Application, type RepoModel } from '../core/repo';
-import { createRenderer, type RenderResult, type ToolPaths } from '../core/render';
+import { createRenderer, resolveToolPaths, type RenderResult, type ToolPaths } from '../core/render';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import { oneOf, parseArgs, UsageError } from './args';
 import { driftCommand } from './drift';
@@ -182,7 +182,7 @@ async function renderCommand(argv: string[], io: Io): Promise<number> {
     apps = apps.filter((a) => a.name === appName || a.id === appName);
     if (apps.length === 0) throw new UsageError(`no application '${appName}' in ${envName} (found: ${env.applications.map((a) => a.name).join(', ')})`);
   }
-  const renderer = createRenderer({ tools: toolsFrom(args, io.env), trusted: true, env: io.env });
+  const renderer = createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env });
   const results: [Application, RenderResult][] = await Promise.all(apps.map(async (a) => [a, await renderer.renderApplication(a)] as [Application, RenderResult]));
   let failed = 0;
   let toolMissing = false;
@@ -250,7 +250,7 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
     }
   } else {
     const model = await loadModel(args, io, root);
-    const renderer = createRenderer({ tools: toolsFrom(args, io.env), trusted: true, env: io.env });
+    const renderer = createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env });
     for (const name of envNames) {
       const env = model.environments.find((e) => e.name === name);
       if (!env) throw new UsageError(`no environment '${name}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
@@ -276,12 +276,16 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
   return failed(findings, failOn) ? EXIT.findings : EXIT.ok;
 }
 
-export function toolsFrom(args: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv): ToolPaths {
-  return {
-    kubectl: args.options.get('kubectl')?.at(-1) ?? env.RECONCILE_KUBECTL,
-    kustomize: args.options.get('kustomize')?.at(-1) ?? env.RECONCILE_KUSTOMIZE,
-    helm: args.options.get('helm')?.at(-1) ?? env.RECONCILE_HELM,
-  };
+/** --kubectl/--kustomize/--helm, else $RECONCILE_KUBECTL…; a relative path is taken from the working directory. */
+export function toolsFrom(args: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv, cwd = process.cwd()): ToolPaths {
+  return resolveToolPaths(
+    {
+      kubectl: args.options.get('kubectl')?.at(-1) ?? env.RECONCILE_KUBECTL,
+      kustomize: args.options.get('kustomize')?.at(-1) ?? env.RECONCILE_KUSTOMIZE,
+      helm: args.options.get('helm')?.at(-1) ?? env.RECONCILE_HELM,
+    },
+    cwd,
+  );
 }
 
 function linkFinding(file: string, message: string): Finding {

@@ -182,7 +182,7 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
               return await compareRevisions(dir, {
                 ...(base ? { base } : {}),
                 head: headArg ?? WORKTREE,
-                tools: toolPaths(),
+                tools: toolPaths(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dir))),
                 signal: controller.signal,
                 onProgress: (p) => progress.report({ message: p.total ? `${p.message} (${p.done}/${p.total})` : p.message }),
               });

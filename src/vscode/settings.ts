@@ -2,12 +2,19 @@
 // In an untrusted workspace VS Code itself drops workspace values of the settings listed under
 // capabilities.untrustedWorkspaces.restrictedConfigurations, so reading them here is safe.
 import * as vscode from 'vscode';
-import type { ToolPaths } from '../core/render';
+import { resolveToolPaths, type ToolPaths } from '../core/render';
 
-export function toolPaths(): ToolPaths {
-  const c = vscode.workspace.getConfiguration('reconcile.tools');
+/**
+ * reconcile.tools.*, as absolute paths: a relative path is taken from `folder` (the workspace folder
+ * whose repository is rendered), and only in a trusted workspace — an untrusted repository must not
+ * pick the executable that runs. Without a folder, or untrusted, a relative path stays relative and
+ * the renderer says why it is not used.
+ */
+export function toolPaths(folder?: vscode.WorkspaceFolder): ToolPaths {
+  const c = vscode.workspace.getConfiguration('reconcile.tools', folder?.uri);
   const get = (k: string) => c.get<string>(k)?.trim() || undefined;
-  return { kubectl: get('kubectl'), kustomize: get('kustomize'), helm: get('helm') };
+  const base = folder && folder.uri.scheme === 'file' && vscode.workspace.isTrusted ? folder.uri.fsPath : undefined;
+  return resolveToolPaths({ kubectl: get('kubectl'), kustomize: get('kustomize'), helm: get('helm') }, base);
 }
 
 export function kubeconfigSetting(): string | undefined {

@@ -13,6 +13,7 @@ import type { SourceRange } from '../core/manifest';
 import { applicationFile } from '../core/check/environment-checks';
 import { renderEnvironment, repositoryIdentity, type RenderedEnvironment } from '../core/drift';
 import { kubeconfigSetting, toolPaths } from './settings';
+import { Semaphore } from '../core/util/semaphore';
 
 export interface FolderModel {
   folder: vscode.WorkspaceFolder;
@@ -42,7 +43,9 @@ export class WorkspaceRepo implements vscode.Disposable {
 
   private folders: FolderModel[] = [];
   private loading: Promise<void> | undefined;
-  private renderer: ReconcileRenderer;
+  /** One renderer per workspace folder (a relative tool path is taken from the folder), all under one limit of 2 renders at once. */
+  private readonly renderers = new Map<string, ReconcileRenderer>();
+  private readonly renderSlots = new Semaphore(2);
   private readonly results = new Map<string, RenderResult>();
   /** Applications somebody asked to render (expanded, opened): they are re-rendered on change. */
   private readonly wanted = new Set<string>();
@@ -69,7 +72,6 @@ export class WorkspaceRepo implements vscode.Disposable {
     private readonly log: OutputLog,
     private readonly extensionUri: vscode.Uri,
   ) {
-    this.renderer = this.makeRenderer();
     const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
     this.disposables.push(
       watcher,
@@ -79,13 +81,13 @@ export class WorkspaceRepo implements vscode.Disposable {
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reload()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         this.log.info('Workspace trusted: tools may run now; re-rendering');
-        this.renderer = this.makeRenderer();
+        this.renderers.clear();
         void this.reload();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('reconcile.tools')) {
           this.log.info('Tool settings changed: locating the tools again');
-          this.renderer = this.makeRenderer();
+          this.renderers.clear();
           this.toolsLogged = false;
           void this.reload();
         }
@@ -154,14 +156,25 @@ export class WorkspaceRepo implements vscode.Disposable {
     return vscode.workspace.isTrusted;
   }
 
-  private makeRenderer(): ReconcileRenderer {
-    const counting: ProcessRunner = {
-      run: (cmd, args, opts) => {
-        this.spawnCount++;
-        return spawnRunner.run(cmd, args, opts);
-      },
-    };
-    return createRenderer({ tools: toolPaths(), trusted: vscode.workspace.isTrusted, runner: counting, maxConcurrent: 2 });
+  /** The renderer of the workspace folder the application was discovered in. */
+  private rendererFor(app: Application): ReconcileRenderer {
+    const file = applicationFile(app);
+    const folder =
+      this.folders.find((f) => f.model.environments.some((e) => e.applications.includes(app)))?.folder ??
+      (file ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file)) : undefined);
+    const id = folder?.uri.toString() ?? '';
+    let renderer = this.renderers.get(id);
+    if (!renderer) {
+      const counting: ProcessRunner = {
+        run: (cmd, args, opts) => {
+          this.spawnCount++;
+          return spawnRunner.run(cmd, args, opts);
+        },
+      };
+      renderer = createRenderer({ tools: toolPaths(folder), trusted: vscode.workspace.isTrusted, runner: counting, semaphore: this.renderSlots });
+      this.renderers.set(id, renderer);
+    }
+    return renderer;
   }
 
   /** The models, discovering them first if needed. Never throws: problems become model errors. */
@@ -304,11 +317,11 @@ export class WorkspaceRepo implements vscode.Disposable {
   async render(app: Application, token?: vscode.CancellationToken): Promise<RenderResult> {
     const key = this.appKey(app);
     this.wanted.add(key);
-    await this.logTools();
+    await this.logTools(app);
     const controller = new AbortController();
     const sub = token?.onCancellationRequested(() => controller.abort());
     try {
-      const r = await this.renderer.renderApplication(app, { signal: controller.signal });
+      const r = await this.rendererFor(app).renderApplication(app, { signal: controller.signal });
       if (!r.ok && r.error.code === 'aborted') return r;
       const before = this.results.get(key);
       // The same output again (a cache hit after a change elsewhere): keep the result we have, so
@@ -348,7 +361,7 @@ export class WorkspaceRepo implements vscode.Disposable {
     });
   }
 
-  private async logTools(): Promise<void> {
+  private async logTools(app: Application): Promise<void> {
     if (this.toolsLogged) return;
     this.toolsLogged = true;
     if (!this.trusted) {
@@ -356,7 +369,7 @@ export class WorkspaceRepo implements vscode.Disposable {
       return;
     }
     for (const name of ['kustomize-or-kubectl', 'helm'] as const) {
-      const t = await this.renderer.toolVersion(name);
+      const t = await this.rendererFor(app).toolVersion(name);
       if ('code' in t) this.log.warn(t.message);
       else this.log.info(`Using ${t.name} ${t.version ?? '(version unknown)'} at ${t.path} (from ${t.source === 'setting' ? 'settings' : 'PATH'})`);
     }

@@ -34,6 +34,8 @@ export interface RendererOptions {
   env?: NodeJS.ProcessEnv;
   /** Renders running at once. Default 2. */
   maxConcurrent?: number;
+  /** The limit on renders at once, when several renderers share one (the editor has one per workspace folder). Overrides maxConcurrent. */
+  semaphore?: Semaphore;
   /** Results kept. Default 200. */
   cacheEntries?: number;
   /** Map objects back to their source documents. Default true. */
@@ -62,7 +64,7 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
   const env = options.env ?? process.env;
   const locator = new ToolLocator(options.tools ?? {}, runner, env);
   const cache = new RenderCache(options.cacheEntries ?? 200);
-  const semaphore = new Semaphore(options.maxConcurrent ?? 2);
+  const semaphore = options.semaphore ?? new Semaphore(options.maxConcurrent ?? 2);
   const inFlight = new Map<string, InFlight>();
   const mapSources = options.mapSources !== false;
 

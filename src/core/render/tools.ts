@@ -1,7 +1,10 @@
 // Finding kubectl, kustomize and helm: the path given in settings (reconcile.tools.<name>)
-// first, then each folder of PATH. A tool that is not found is an error that says where we
-// looked and how to set the path. Versions are asked once per executable and cached.
+// first, then each folder of PATH. A tool that is not found is an error that says where we looked
+// and how to set the path. Versions are asked once per executable and cached. A relative path in a
+// setting is taken from the workspace folder (resolveToolPaths; the CLI takes it from its working
+// directory), never from the process's own working directory.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ProcessRunner } from './process-runner';
 import type { RenderError, ToolInfo, ToolName } from './types';
@@ -18,6 +21,23 @@ export const SETTING_OF: Record<ToolName, string> = {
   kustomize: 'reconcile.tools.kustomize',
   helm: 'reconcile.tools.helm',
 };
+
+/**
+ * Tool paths as absolute paths: `~/…` from the home folder, a relative path from `baseDir` (the
+ * workspace folder whose repository is rendered — in a trusted workspace only — or the CLI's working
+ * directory). Without a `baseDir` a relative path stays relative, and ToolLocator refuses it, saying why.
+ */
+export function resolveToolPaths(paths: ToolPaths, baseDir: string | undefined, home = os.homedir()): ToolPaths {
+  const out: ToolPaths = {};
+  for (const [name, given] of Object.entries(paths) as Array<[ToolName, string | undefined]>) {
+    const p = given?.trim();
+    if (!p) continue;
+    if (p === '~' || p.startsWith('~/') || p.startsWith(`~${path.sep}`)) out[name] = path.join(home, p.slice(1));
+    else if (path.isAbsolute(p) || !baseDir) out[name] = p;
+    else out[name] = path.resolve(baseDir, p);
+  }
+  return out;
+}
 
 function isExecutable(p: string): boolean {
   try {
@@ -54,7 +74,16 @@ export class ToolLocator {
     const setting = SETTING_OF[name];
     const given = this.explicit[name];
     if (given) {
-      if (isExecutable(given)) return { tool: { name, path: path.resolve(given), source: 'setting' } };
+      if (!path.isAbsolute(given)) {
+        return {
+          error: {
+            code: 'tool-not-found',
+            tool: name,
+            message: `${name} not used: the setting ${setting} is the relative path "${given}", which is resolved against the workspace folder only in a trusted workspace with a folder open. Trust the workspace, or set an absolute path in ${setting}.`,
+          },
+        };
+      }
+      if (isExecutable(given)) return { tool: { name, path: given, source: 'setting' } };
       return {
         error: {
           code: 'tool-not-found',
