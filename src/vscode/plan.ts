@@ -12,11 +12,12 @@ import * as vscode from 'vscode';
 import type { ClusterClient } from '../core/cluster';
 import { directApplyWarning, requestArgoSync, requestFluxReconcile, statusLine, type Manager } from '../core/delegate';
 import { ownershipOf } from '../core/drift';
-import { GitRepoError, repoState } from '../core/git';
+import { GitRepoError } from '../core/git';
 import { resourceKey } from '../core/manifest';
 import type { Environment } from '../core/repo';
 import {
   AuditLog,
+  auditGitContext,
   auditRecord,
   conflictText,
   planDiff,
@@ -28,6 +29,7 @@ import {
   syncPlan,
   syncResultLine,
   syncSummary,
+  type AuditContext,
   type AuditRecord,
   type Plan,
   type PlanAction,
@@ -427,17 +429,17 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
   const recordAudit = async (plan: Plan, outcome: SyncOutcome, force: string[], prune: string[]): Promise<void> => {
     let commit: string | undefined;
     let author: string | undefined;
+    let dirtyFiles: AuditContext['dirtyFiles'];
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     if (folder) {
       const r = await deps.repos.forPath(folder);
       if (!(r instanceof GitRepoError)) {
-        const state = await repoState(r).catch(() => undefined);
-        commit = state?.head;
-        author = commit ? (await r.git.raw(['log', '-1', '--format=%an <%ae>', commit]).catch(() => '')).trim() || undefined : undefined;
+        // HEAD, its author, and the uncommitted files: a sync applies the files on disk, and its record says so.
+        ({ commit, author, dirtyFiles } = await auditGitContext(r));
       }
     }
     try {
-      await audit.append(auditRecord(plan, outcome, { commit, author, user: os.userInfo().username, forced: force, pruneConfirmed: prune }));
+      await audit.append(auditRecord(plan, outcome, { commit, author, dirtyFiles, user: os.userInfo().username, forced: force, pruneConfirmed: prune }));
     } catch (e) {
       log.error(`Could not write the sync audit log ${deps.auditFile}: ${(e as Error).message}`);
     }
@@ -522,7 +524,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
       const pick = await prompts.pick(
         records.map((r) => ({
           label: recordLabel(r),
-          description: `${r.outcome}${r.context ? ` · ${r.context}` : ''}${r.commit ? ` · ${r.commit.slice(0, 8)}` : ''}`,
+          description: `${r.outcome}${r.context ? ` · ${r.context}` : ''}${r.commit ? ` · ${r.commit.slice(0, 8)}` : ''}${r.dirty ? ` + ${r.dirtyFileCount ?? r.dirtyFiles?.length ?? 0} uncommitted file(s)` : ''}`,
           detail: `create ${r.plan.create}, update ${r.plan.update}, unchanged ${r.plan.unchanged}, failed ${r.plan.failed}, prune ${r.plan.prune}${r.author ? ` · ${r.author}` : ''}`,
           record: r,
         })),

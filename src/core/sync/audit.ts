@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { status, type ChangeKind, type GitRepo } from '../git';
+import { headCommit, runGit } from '../git/repo';
 import type { Plan, PlanCounts, SyncOutcome, SyncStatus } from './types';
 
 export const AUDIT_VERSION = 1;
@@ -23,6 +25,15 @@ export interface AuditRecord {
   author?: string;
   /** Who ran the sync, when told (the OS user). */
   user?: string;
+  /**
+   * The working tree had uncommitted changes (untracked files included) when the sync ran, so what was
+   * applied is not (only) `commit`. false: it was clean; absent: not known (no git).
+   */
+  dirty?: boolean;
+  /** The uncommitted files, repository-relative, with how each differs (at most AUDIT_MAX_DIRTY_FILES). */
+  dirtyFiles?: AuditDirtyFile[];
+  /** How many there were, when more than are listed. */
+  dirtyFileCount?: number;
   outcome: SyncOutcome['outcome'];
   reason?: string;
   plan: PlanCounts;
@@ -44,6 +55,8 @@ export interface AuditContext {
   /** Default: the plan's context. */
   context?: string;
   user?: string;
+  /** The uncommitted files of the working tree (auditGitContext); an empty list says the tree was clean. */
+  dirtyFiles?: readonly AuditDirtyFile[];
   forced?: boolean | readonly string[];
   pruneConfirmed?: readonly string[];
 }
@@ -61,6 +74,13 @@ export function auditRecord(plan: Plan, outcome: SyncOutcome, ctx: AuditContext 
     ...(ctx.commit ? { commit: ctx.commit } : {}),
     ...(ctx.author ? { author: ctx.author } : {}),
     ...(ctx.user ? { user: ctx.user } : {}),
+    ...(ctx.dirtyFiles
+      ? {
+          dirty: ctx.dirtyFiles.length > 0,
+          ...(ctx.dirtyFiles.length ? { dirtyFiles: ctx.dirtyFiles.slice(0, AUDIT_MAX_DIRTY_FILES).map((f) => ({ ...f })) } : {}),
+          ...(ctx.dirtyFiles.length > AUDIT_MAX_DIRTY_FILES ? { dirtyFileCount: ctx.dirtyFiles.length } : {}),
+        }
+      : {}),
     outcome: outcome.outcome,
     ...(outcome.reason ? { reason: outcome.reason } : {}),
     plan: { ...plan.counts },
@@ -76,6 +96,30 @@ export function auditRecord(plan: Plan, outcome: SyncOutcome, ctx: AuditContext 
     ...(ctx.pruneConfirmed?.length ? { pruneConfirmed: [...ctx.pruneConfirmed] } : {}),
     durationMs: Math.round(outcome.durationMs),
     requests: outcome.requests.total,
+  };
+}
+
+export const AUDIT_MAX_DIRTY_FILES = 200;
+
+export interface AuditDirtyFile {
+  /** Repository-relative. */
+  path: string;
+  change: ChangeKind;
+}
+
+/**
+ * What the audit record says of the repository a sync came from: HEAD, its author, and the working
+ * tree's uncommitted files (a sync renders the files on disk, not the commit). Parts git cannot tell
+ * are left out, never guessed.
+ */
+export async function auditGitContext(repo: GitRepo): Promise<Pick<AuditContext, 'commit' | 'author' | 'dirtyFiles'>> {
+  const commit = await headCommit(repo).catch(() => undefined);
+  const author = commit ? (await runGit(repo, ['log', '-1', '--format=%an <%ae>', commit]).catch(() => undefined))?.stdout.trim() || undefined : undefined;
+  const st = await status(repo).catch(() => undefined);
+  return {
+    ...(commit ? { commit } : {}),
+    ...(author ? { author } : {}),
+    ...(st ? { dirtyFiles: st.files.map((f) => ({ path: f.path, change: f.kind })) } : {}),
   };
 }
 
