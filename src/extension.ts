@@ -68,8 +68,9 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   // The tree needs an environment's drift while its node is expanded and the view visible.
   const collapsed = new Set<string>();
   const treeInterest = () => {
-    const names = repo.current.flatMap((f) => f.model.environments.map((e) => e.name)).filter((n) => !collapsed.has(n));
-    drift.setTreeInterest(tree.visible, names);
+    // Environments are (workspace folder, name): two folders may both have a prod.
+    const keys = repo.environments().map((e) => e.key).filter((k) => !collapsed.has(k));
+    drift.setTreeInterest(tree.visible, keys);
   };
   const updateBadge = () => {
     let n = 0;
@@ -115,8 +116,8 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     vscode.window.createTreeView('reconcile.compare', { treeDataProvider: compareView }),
     ...registerCompareCommands({ repo, view: compareView, documents: driftDocuments, prompts, log, extensionUri: context.extensionUri, incidentsFile }),
     tree.onDidChangeVisibility(treeInterest),
-    tree.onDidCollapseElement((e) => e.element.type === 'environment' && (collapsed.add(e.element.env.name), treeInterest())),
-    tree.onDidExpandElement((e) => e.element.type === 'environment' && (collapsed.delete(e.element.env.name), treeInterest())),
+    tree.onDidCollapseElement((e) => e.element.type === 'environment' && (collapsed.add(repo.keyOf(e.element.env)), treeInterest())),
+    tree.onDidExpandElement((e) => e.element.type === 'environment' && (collapsed.delete(repo.keyOf(e.element.env)), treeInterest())),
     repo.onDidChange(treeInterest),
     drift.onDidChange(updateBadge),
     ...registerDriftCommands({ drift, documents: driftDocuments, environments, contextStatus, log, onContextSwitched: () => void languageClient.clusterChanged() }),

@@ -67,7 +67,7 @@ export async function run(): Promise<void> {
   const timeline: Record<string, number> = {};
   const mark = (what: string) => (timeline[what] ??= performance.now() - t0);
   const watchPhases = api.drift.onDidChange((e) => {
-    if (e !== ENV) return;
+    if (e !== api.drift.keyOf(ENV)) return; // events carry the environment's key (folder and name)
     mark(`phase ${api.drift.phase(ENV)?.phase}`);
     if (api.drift.client(ENV)) mark('client connected');
     const c = api.drift.counts(ENV);
@@ -105,7 +105,7 @@ export async function run(): Promise<void> {
     const seen = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => (sub.dispose(), reject(new Error(`${key}: no drift reported 10 s after the edit`))), 10_000);
       const sub = api.drift.onDidChange((e) => {
-        if (e === ENV && api.drift.result(ENV, key)?.status === 'drifted') {
+        if (e === api.drift.keyOf(ENV) && api.drift.result(ENV, key)?.status === 'drifted') {
           clearTimeout(timer);
           sub.dispose();
           resolve(performance.now());

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isClusterError } from '../core/cluster';
-import { checkEnvironmentDrift, driftExitCode, driftReport, ownershipOf, type EnvironmentDriftReport } from '../core/drift';
+import { checkEnvironmentDrift, driftExitCode, driftReport, ownershipOf, repositoryIdentity, type EnvironmentDriftReport } from '../core/drift';
 import { oneOf, parseArgs } from './args';
 import { fail, openClusterEnvironment } from './cluster-env';
 import type { Io } from './main';
@@ -32,7 +32,7 @@ export async function driftCommand(argv: string[], io: Io): Promise<number> {
   const strategy = oneOf(args, 'strategy', ['local', 'server-side'] as const, 'local');
   const opened = await openClusterEnvironment('drift', args, io);
   if (typeof opened === 'number') return opened;
-  const { model, env, context, client, rendered, defaultNamespace } = opened;
+  const { root, model, env, context, client, rendered, defaultNamespace } = opened;
   try {
     if (rendered.failures.length > 0) {
       return fail(io, `drift of ${env.name} not checked: ${rendered.failures.length} application${rendered.failures.length === 1 ? '' : 's'} did not render`);
@@ -43,7 +43,7 @@ export async function driftCommand(argv: string[], io: Io): Promise<number> {
         environment: env.name,
         context,
         ignoreRules: model.config?.ignore,
-        ownership: ownershipOf(env),
+        ownership: ownershipOf(env, repositoryIdentity(root)),
         strategy,
         defaultNamespace,
       });

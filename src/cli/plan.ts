@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isClusterError } from '../core/cluster';
-import { ownershipOf } from '../core/drift';
+import { ownershipOf, repositoryIdentity } from '../core/drift';
 import { planEnvironment, planExitCode, planJson, planMarkdown, planText, PlanRenderError, type Plan } from '../core/sync';
 import { oneOf, parseArgs, UsageError } from './args';
 import { fail, openClusterEnvironment } from './cluster-env';
@@ -40,7 +40,7 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
       plan = await planEnvironment(client, rendered, {
         environment: env.name,
         context,
-        ownership: ownershipOf(env),
+        ownership: ownershipOf(env, repositoryIdentity(root)),
         ignoreRules: model.config?.ignore,
         defaultNamespace,
         ...(concurrency ? { concurrency } : {}),

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { SourceLocation } from '../core/repo';
+import type { Application, SourceLocation } from '../core/repo';
 import type { OutputLog } from './log';
 import type { EnvironmentsNode, EnvironmentsView } from './environmentsView';
 import type { WorkspaceRepo } from './workspaceRepo';
@@ -74,16 +74,17 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       await repo.models();
       let uri: vscode.Uri | undefined;
       if (node?.type === 'application') {
-        const app = repo.findApplication(node.app.id);
-        if (app) uri = renderedUri({ app });
+        // A tree node's application (its key names its folder), or an id only one folder has.
+        const app = repo.findApplication(repo.appKey(node.app as Application));
+        if (app) uri = renderedUri(repo, { app });
       } else if (node?.type === 'environment') {
-        uri = renderedUri({ env: node.env });
+        uri = renderedUri(repo, { env: node.env });
       } else {
         // From the command palette: pick an environment or an application.
         const picks = repo.current.flatMap((f) =>
           f.model.environments.flatMap((env) => [
-            { label: `$(server-environment) ${env.name}`, description: 'whole environment', uri: renderedUri({ env }) },
-            ...env.applications.map((app) => ({ label: `    ${app.name}`, description: `${env.name} · ${app.sourceKind}`, uri: renderedUri({ app }) })),
+            { label: `$(server-environment) ${env.name}`, description: repo.current.length > 1 ? `whole environment · ${f.folder.name}` : 'whole environment', uri: renderedUri(repo, { env }) },
+            ...env.applications.map((app) => ({ label: `    ${app.name}`, description: `${env.name} · ${app.sourceKind}`, uri: renderedUri(repo, { app }) })),
           ]),
         );
         if (picks.length === 0) {

@@ -204,14 +204,23 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
     vscode.commands.registerCommand('reconcile.compareEnvironments', async (leftArg?: string, rightArg?: string): Promise<EnvironmentsComparison | undefined> => {
       if (!requireTrust('Compare Environments')) return undefined;
       await repo.models();
-      const envs = repo.current.flatMap((f) => f.model.environments);
+      // Environments are (workspace folder, name): arguments are keys, or names only one folder has.
+      const multiRoot = repo.current.length > 1;
       const pickEnv = async (placeHolder: string, not?: string) =>
-        (await prompts.pick(envs.filter((e) => e.name !== not).map((e) => ({ label: e.name, description: `${e.applications.length} application(s)` })), { placeHolder }))?.label;
+        (
+          await prompts.pick(
+            repo
+              .environments()
+              .filter((e) => e.key !== not)
+              .map((e) => ({ label: multiRoot ? `${e.env.name} — ${e.folder.folder.name}` : e.env.name, description: `${e.env.applications.length} application(s)`, key: e.key })),
+            { placeHolder },
+          )
+        )?.key;
       const left = leftArg ?? (await pickEnv('Compare environment… (e.g. staging)'));
       if (!left) return undefined;
       const right = rightArg ?? (await pickEnv(`…with (e.g. prod)`, left));
-      const a = envs.find((e) => e.name === left);
-      const b = envs.find((e) => e.name === right);
+      const a = repo.environment(left);
+      const b = right ? repo.environment(right) : undefined;
       if (!a || !b) {
         void prompts.message('error', `Reconcile: no environment ${!a ? left : right} in this workspace.`);
         return undefined;

@@ -36,7 +36,7 @@ export function registerDriftCommands(deps: DriftCommandDeps): vscode.Disposable
         env = envOrNode;
         key = keyArg;
       } else if (envOrNode?.type === 'resource') {
-        env = envOrNode.app.environment;
+        env = drift.keyOfApplication(envOrNode.app);
         key = resourceKey(envOrNode.entry.id);
       }
       if (!env || !key) {
@@ -45,11 +45,11 @@ export function registerDriftCommands(deps: DriftCommandDeps): vscode.Disposable
       }
       const docs = drift.diff(env, key);
       if (!docs) {
-        void vscode.window.showWarningMessage(`Reconcile: no drift result for ${key} in ${env} yet; the cluster is still being read.`);
+        void vscode.window.showWarningMessage(`Reconcile: no drift result for ${key} in ${drift.nameOf(env) ?? env} yet; the cluster is still being read.`);
         return undefined;
       }
       const [, kind = 'resource', , name = key] = key.split('/');
-      const { left, right } = documents.put(env, kind, name, docs.live, docs.desired);
+      const { left, right } = documents.put(drift.nameOf(env) ?? env, kind, name, docs.live, docs.desired);
       await vscode.commands.executeCommand('vscode.diff', left, right, docs.title, { preview: true });
       return { title: docs.title, left, right };
     }),

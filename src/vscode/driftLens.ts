@@ -49,12 +49,10 @@ export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vs
     const file = document.uri.fsPath;
     // On the file that defines an application (its kustomization, values file…): Preview its environment.
     const preview: vscode.CodeLens[] = [];
-    const seen = new Set<string>(); // environments are keyed by name (several folders may have a dev)
-    for (const env of this.drift.environmentsOfFile(file)) {
-      void this.drift.ensure(env.name);
-      if (seen.has(env.name) || !env.context || !env.applications.some((a) => applicationFile(a) === file || a.definedBy?.file === file)) continue;
-      seen.add(env.name);
-      preview.push(new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: `$(checklist) Preview ${env.name}`, command: 'reconcile.preview', arguments: [env.name], tooltip: `Server-side dry-run of every resource of ${env.name}: what a sync would change` }));
+    for (const { key, env } of this.drift.environmentsOfFile(file)) {
+      void this.drift.ensure(key);
+      if (!env.context || !env.applications.some((a) => applicationFile(a) === file || a.definedBy?.file === file)) continue;
+      preview.push(new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: `$(checklist) Preview ${env.name}`, command: 'reconcile.preview', arguments: [key], tooltip: `Server-side dry-run of every resource of ${env.name}: what a sync would change` }));
     }
     const entries = this.drift.resultsForFile(file);
     if (entries.length === 0) return preview as DriftLens[];
@@ -62,7 +60,7 @@ export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vs
     const docs = document.isDirty ? quickParse(document.getText()) : undefined;
     const located = entries.map((e) => ({ e, line: lineOf(document, docs, e.anchor) }));
     const envsPerLine = new Map<number, Set<string>>();
-    for (const { e, line } of located) envsPerLine.set(line, (envsPerLine.get(line) ?? new Set()).add(e.environment));
+    for (const { e, line } of located) envsPerLine.set(line, (envsPerLine.get(line) ?? new Set()).add(e.key));
     return [...(preview as DriftLens[]), ...located.map(({ e, line }) => new DriftLens(new vscode.Range(line, 0, line, 0), e, (envsPerLine.get(line)?.size ?? 0) > 1))];
   }
 
@@ -71,7 +69,7 @@ export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vs
     const { entry } = lens;
     const env = lens.prefixEnvironment ? entry.environment : undefined;
     // The newest result, not the one from when the lens was provided.
-    const result = this.drift.result(entry.environment, entry.anchor.key) ?? entry.result;
+    const result = this.drift.result(entry.key, entry.anchor.key) ?? entry.result;
     let title: string;
     if (entry.problem) title = lensProblem(entry.problem, env);
     else if (!result) title = `${env ? `${env}: ` : ''}… reading the cluster`;
@@ -79,7 +77,7 @@ export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vs
     lens.command = {
       title,
       command: 'reconcile.showDrift',
-      arguments: [entry.environment, entry.anchor.key],
+      arguments: [entry.key, entry.anchor.key],
       tooltip: `Drift of ${entry.anchor.id.kind}/${entry.anchor.id.name} in ${entry.environment}: click for the diff (live ↔ Git)`,
     };
     return lens;

@@ -1,15 +1,21 @@
 // Live drift of the environments somebody is looking at: an open editor on one of their files, or
-// their node in the Environments view. Per environment: render every application (through the
-// workspace's renderer and cache), LIST + WATCH the kinds it uses (LiveCache), keep the results
-// current (EnvironmentDrift), and stop watching a minute after nothing shows it any more.
+// their node in the Environments view. Per environment — identified by (workspace folder, name), its
+// key (environmentKey()): render every application (through the workspace's renderer and cache), LIST +
+// WATCH the kinds it uses (LiveCache), keep the results current (EnvironmentDrift), and stop watching a
+// minute after nothing shows it any more. Each environment's lifecycle (rendering → connecting → live |
+// render-failed | error) is core's EnvironmentLifecycle, which owns its client, cache, drift and timers.
 // All comparison logic is in src/core/drift; this class schedules it and tells the lens and the tree.
+// Every method that takes an environment takes its key, or a name that only one folder has.
 import * as vscode from 'vscode';
-import { ClusterError, LiveCache, kubeconfigPaths, readKubeconfig, type ClusterClient, type CacheHealth } from '../core/cluster';
+import { LiveCache, kubeconfigPaths, readKubeconfig, type ClusterClient, type CacheHealth } from '../core/cluster';
 import {
   countResults,
   type DesiredSet,
   diffDocuments,
   EnvironmentDrift,
+  EnvironmentLifecycle,
+  type LifecyclePhase,
+  type LifecycleSession,
   lensAnchors,
   ownershipOf,
   staleFault,
@@ -25,44 +31,47 @@ import { resourceKey } from '../core/manifest';
 import type { Application, Environment } from '../core/repo';
 import type { OutputLog } from './log';
 import { kubeconfigSetting } from './settings';
-import type { WorkspaceRepo } from './workspaceRepo';
+import type { FolderModel, WorkspaceRepo } from './workspaceRepo';
 import { connectToKubeContext } from './clusterSettings';
 
 /** How long an environment nobody looks at keeps its watches. */
 const IDLE_MS = 60_000;
 const SWEEP_MS = 15_000;
 
-export type EnvironmentDriftPhase =
-  | { phase: 'no-context'; message: string }
-  | { phase: 'rendering' }
-  | { phase: 'render-failed'; message: string }
-  | { phase: 'connecting' }
-  | { phase: 'error'; message: string }
-  | { phase: 'live' };
+export type EnvironmentDriftPhase = { phase: 'no-context'; message: string } | Exclude<LifecyclePhase, { phase: 'stopped' }>;
+
+/** What a connected environment holds open; the lifecycle disposes it exactly once. */
+interface Session extends LifecycleSession {
+  client: ClusterClient;
+  cache: LiveCache;
+  drift: EnvironmentDrift;
+}
 
 interface Tracked {
+  key: string;
   name: string;
+  folder: FolderModel;
   context?: string;
-  phase: EnvironmentDriftPhase;
-  client?: ClusterClient;
-  cache?: LiveCache;
-  drift?: EnvironmentDrift;
+  /** Set when there is no usable context: nothing to connect to, so no lifecycle. */
+  noContext?: string;
+  lifecycle?: EnvironmentLifecycle<DesiredSet, Session>;
   anchors: Map<string, LensAnchor[]>;
   /** key → the application that renders it */
   appOf: Map<string, string>;
   failedApps: string[];
   lastWanted: number;
-  generation: number;
-  subscriptions: Array<{ dispose(): void }>;
   defaultNamespace: string;
   /** The Argo CD / Flux objects that manage the environment (read after connecting, then every 30 s). */
   managers?: Manager[];
   managersProblem?: string;
-  managersTimer?: NodeJS.Timeout;
+  managersScanning?: boolean;
   lastSet?: DesiredSet;
 }
 
 export interface AnchoredResult {
+  /** The environment's key (workspace folder and name). */
+  key: string;
+  /** Its name, for titles. */
   environment: string;
   anchor: LensAnchor;
   result?: DriftResult;
@@ -74,11 +83,11 @@ export interface AnchoredResult {
 export class DriftService implements vscode.Disposable {
   private readonly tracked = new Map<string, Tracked>();
   private readonly changed = new vscode.EventEmitter<string>();
-  /** Fires with the environment whose drift (or phase) changed. */
+  /** Fires with the key of the environment whose drift (or phase) changed. */
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly sweeper: NodeJS.Timeout;
-  /** Environments the tree shows expanded (the tree tells us). */
+  /** Environments (keys) the tree shows expanded (the tree tells us). */
   private readonly treeWants = new Set<string>();
   private treeVisible = false;
 
@@ -96,6 +105,17 @@ export class DriftService implements vscode.Disposable {
     );
   }
 
+  /** The key of an environment given by key or by a name only one folder has (the ref itself otherwise). */
+  keyOf(ref: string): string {
+    if (this.tracked.has(ref)) return ref;
+    const r = this.repo.resolveEnvironment(ref);
+    return 'key' in r ? r.key : ref;
+  }
+
+  private get(ref: string): Tracked | undefined {
+    return this.tracked.get(this.keyOf(ref));
+  }
+
   private incidentsFile: string | undefined;
   private readonly openIncidents = new Map<string, DriftIncident>();
   private readonly incidentTimers = new Map<string, NodeJS.Timeout>();
@@ -107,22 +127,23 @@ export class DriftService implements vscode.Disposable {
   recordIncidents(file: string): void {
     this.incidentsFile = file;
     this.disposables.push(
-      this.onDidChange((env) => {
-        clearTimeout(this.incidentTimers.get(env));
-        this.incidentTimers.set(env, setTimeout(() => void this.recordIncident(env), 2000));
+      this.onDidChange((key) => {
+        clearTimeout(this.incidentTimers.get(key));
+        this.incidentTimers.set(key, setTimeout(() => void this.recordIncident(key), 2000));
       }),
     );
   }
 
-  private async recordIncident(envName: string): Promise<void> {
-    const t = this.tracked.get(envName);
-    if (!this.incidentsFile || !t?.drift || t.phase.phase !== 'live' || t.failedApps.length) return;
-    const report = t.drift.report();
+  private async recordIncident(key: string): Promise<void> {
+    const t = this.tracked.get(key);
+    const drift = t?.lifecycle?.session?.drift;
+    if (!this.incidentsFile || !t || !drift || t.lifecycle?.state.phase !== 'live' || t.failedApps.length) return;
+    const report = drift.report();
     if (report.results.some((r) => r.status === 'unknown')) return; // not a verdict
-    const next = incidentTransition(report, this.openIncidents.get(envName));
+    const next = incidentTransition(report, this.openIncidents.get(key));
     if (!next) return;
-    if (next.resolvedAt) this.openIncidents.delete(envName);
-    else this.openIncidents.set(envName, next);
+    if (next.resolvedAt) this.openIncidents.delete(key);
+    else this.openIncidents.set(key, next);
     try {
       await appendIncident(this.incidentsFile, next);
     } catch (e) {
@@ -130,7 +151,7 @@ export class DriftService implements vscode.Disposable {
     }
   }
 
-  /** The tree reports which environment nodes are expanded and whether it is visible. */
+  /** The tree reports which environment nodes (keys) are expanded and whether it is visible. */
   setTreeInterest(visible: boolean, expanded: Iterable<string>): void {
     this.treeVisible = visible;
     this.treeWants.clear();
@@ -138,68 +159,117 @@ export class DriftService implements vscode.Disposable {
     if (visible) for (const e of this.treeWants) void this.ensure(e);
   }
 
-  /** Environments (with a context) that render this file. */
-  environmentsOfFile(file: string): Environment[] {
-    const out: Environment[] = [];
-    for (const { model } of this.repo.current) {
-      for (const env of model.environments) if (env.applications.some((a) => a.sourcePaths.includes(file))) out.push(env);
-    }
-    return out;
+  /** Environments that render this file, with their keys. */
+  environmentsOfFile(file: string): Array<{ key: string; env: Environment }> {
+    return this.repo.environments().filter(({ env }) => env.applications.some((a) => a.sourcePaths.includes(file)));
   }
 
   /** Environments mapped to a context. */
   environmentsOfContext(context: string): Environment[] {
-    return this.repo.current.flatMap((f) => f.model.environments.filter((e) => e.context === context));
+    return this.repo.environments().filter(({ env }) => env.context === context).map(({ env }) => env);
   }
 
   private ensureVisible(): void {
     for (const ed of vscode.window.visibleTextEditors) {
       if (ed.document.uri.scheme !== 'file') continue;
-      for (const env of this.environmentsOfFile(ed.document.uri.fsPath)) void this.ensure(env.name);
+      for (const { key } of this.environmentsOfFile(ed.document.uri.fsPath)) void this.ensure(key);
     }
   }
 
-  phase(envName: string): EnvironmentDriftPhase | undefined {
-    return this.tracked.get(envName)?.phase;
+  phase(ref: string): EnvironmentDriftPhase | undefined {
+    const t = this.get(ref);
+    if (!t) return undefined;
+    if (t.noContext) return { phase: 'no-context', message: t.noContext };
+    const s = t.lifecycle?.state ?? { phase: 'rendering' };
+    return s.phase === 'stopped' ? undefined : s;
   }
 
   /** Starts (or keeps alive) the drift of an environment. Resolves once its first results are in. */
-  async ensure(envName: string): Promise<void> {
-    const t = this.tracked.get(envName);
+  async ensure(ref: string): Promise<void> {
+    const key = this.keyOf(ref);
+    const t = this.tracked.get(key);
     if (t) {
       t.lastWanted = Date.now();
       return;
     }
-    await this.start(envName);
+    await this.start(key);
   }
 
-  private async start(envName: string): Promise<void> {
-    const env = this.repo.findEnvironment(envName);
-    if (!env) return;
-    const t: Tracked = { name: envName, context: env.context, phase: { phase: 'rendering' }, anchors: new Map(), appOf: new Map(), failedApps: [], lastWanted: Date.now(), generation: 0, subscriptions: [], defaultNamespace: env.namespaces[0] ?? 'default' };
-    this.tracked.set(envName, t);
+  private async start(key: string): Promise<void> {
+    const r = this.repo.resolveEnvironment(key);
+    if (!('env' in r) || r.key !== key) return;
+    const env = r.env;
+    const folder = this.repo.folderOf(env);
+    if (!folder) return;
+    const t: Tracked = { key, name: env.name, folder, context: env.context, anchors: new Map(), appOf: new Map(), failedApps: [], lastWanted: Date.now(), defaultNamespace: env.namespaces[0] ?? 'default' };
+    this.tracked.set(key, t);
     if (!env.context) {
-      t.phase = { phase: 'no-context', message: `no cluster context for ${envName}: set \`context:\` for it in .reconcile.yaml` };
-      this.changed.fire(envName);
+      t.noContext = `no cluster context for ${env.name}: set \`context:\` for it in .reconcile.yaml`;
+      this.changed.fire(key);
       return;
     }
     const files = kubeconfigPaths(kubeconfigSetting());
     const kube = await readKubeconfig(files);
+    if (this.tracked.get(key) !== t) return; // stopped meanwhile
     if (!kube.contexts.some((c) => c.name === env.context)) {
-      t.phase = { phase: 'no-context', message: `context ${env.context} is not in the kubeconfig (${files.join(', ')})` };
-      this.changed.fire(envName);
+      t.noContext = `context ${env.context} is not in the kubeconfig (${files.join(', ')})`;
+      this.changed.fire(key);
       return;
     }
     t.defaultNamespace = env.namespaces[0] ?? kube.contexts.find((c) => c.name === env.context)?.namespace ?? 'default';
-    this.changed.fire(envName);
-    await this.loadDesired(t, env);
+    const context = env.context;
+    t.lifecycle = new EnvironmentLifecycle<DesiredSet, Session>({
+      render: (signal) => this.render(t, signal),
+      connect: async () => {
+        const client = await connectToKubeContext(context);
+        const current = this.repo.environment(key) ?? env;
+        const cache = new LiveCache(client, { defaultNamespace: t.defaultNamespace, namespaces: current.namespaces });
+        const drift = new EnvironmentDrift(cache, {
+          environment: t.name,
+          context,
+          ignoreRules: t.folder.model.config?.ignore ?? [],
+          ownership: ownershipOf(current, t.folder.repository),
+          defaultNamespace: t.defaultNamespace,
+        });
+        const subscriptions = [drift.onDidChange(() => this.changed.fire(key)), cache.onHealth((h) => this.healthChanged(t, h))];
+        return {
+          client,
+          cache,
+          drift,
+          dispose: () => {
+            for (const s of subscriptions) s.dispose();
+            drift.dispose();
+            cache.stop();
+            client.dispose();
+          },
+        };
+      },
+      update: async (session, set) => {
+        for (const w of set.warnings) this.log.warn(`Drift of ${t.name}: ${w}`);
+        t.lastSet = set;
+        const first = !t.managersScanning;
+        if (first) {
+          t.managersScanning = true;
+          t.lifecycle?.every(30_000, () => void this.scanManagers(t));
+        }
+        await Promise.all([session.drift.setDesired(set), first ? this.scanManagers(t) : undefined]);
+        this.changed.fire(key);
+      },
+      onState: (s) => {
+        if (s.phase === 'error') this.log.warn(`Drift of ${t.name}: ${s.message}`);
+        this.changed.fire(key);
+      },
+    });
+    this.changed.fire(key);
+    await t.lifecycle.refresh();
   }
 
-  /** Renders the environment's applications and hands the desired objects to the drift engine. */
-  private async loadDesired(t: Tracked, env: Environment): Promise<void> {
-    const generation = ++t.generation;
+  /** Renders the environment's applications: the desired objects, or why nothing can be compared. */
+  private async render(t: Tracked, signal: AbortSignal): Promise<{ ok: true; desired: DesiredSet } | { ok: false; message: string }> {
+    const env = this.repo.environment(t.key);
+    if (!env) return { ok: false, message: `${t.name} is no longer in the workspace` };
     const rendered = await this.repo.renderedEnvironment(env);
-    if (generation !== t.generation || this.tracked.get(t.name) !== t) return; // superseded or stopped
+    if (signal.aborted) return { ok: false, message: 'superseded' }; // the lifecycle drops it
     const failed = rendered.failures.map((f) => `${f.application.name}: ${f.error.message}`);
     t.failedApps = failed;
     t.anchors = lensAnchors(rendered.applications.flatMap((a) => a.documents));
@@ -212,115 +282,65 @@ export class DriftService implements vscode.Disposable {
         if (!d.id.namespace) t.appOf.set(resourceKey({ ...d.id, namespace: t.defaultNamespace }), application.id);
       }
     }
-    if (rendered.applications.every((a) => a.documents.length === 0) && failed.length) {
-      t.phase = { phase: 'render-failed', message: `did not render: ${failed.join('; ')}` };
-      this.changed.fire(t.name);
-      return;
-    }
-    if (!t.drift) {
-      t.phase = { phase: 'connecting' };
-      this.changed.fire(t.name);
-      try {
-        t.client = await connectToKubeContext(t.context);
-      } catch (e) {
-        t.phase = { phase: 'error', message: e instanceof ClusterError ? e.message : String((e as Error).message ?? e) };
-        this.log.warn(`Drift of ${t.name}: ${t.phase.message}`);
-        this.changed.fire(t.name);
-        return;
-      }
-      if (this.tracked.get(t.name) !== t) return t.client.dispose();
-      t.cache = new LiveCache(t.client, { defaultNamespace: t.defaultNamespace, namespaces: env.namespaces });
-      t.drift = new EnvironmentDrift(t.cache, {
-        environment: t.name,
-        context: t.context,
-        ignoreRules: this.configOf(env)?.ignore ?? [],
-        ownership: ownershipOf(env),
-        defaultNamespace: t.defaultNamespace,
-      });
-      t.subscriptions.push(
-        t.drift.onDidChange(() => this.changed.fire(t.name)),
-        t.cache.onHealth((h) => this.healthChanged(t, h)),
-      );
-      t.phase = { phase: 'live' };
-    }
-    const set = rendered.set;
-    for (const w of set.warnings) this.log.warn(`Drift of ${t.name}: ${w}`);
-    t.lastSet = set;
-    const first = !t.managersTimer;
-    if (first) t.managersTimer = setInterval(() => void this.scanManagers(t, this.repo.findEnvironment(t.name) ?? env, t.lastSet ?? set), 30_000);
-    await Promise.all([t.drift.setDesired(set), first ? this.scanManagers(t, env, set) : undefined]);
-    this.changed.fire(t.name);
+    if (rendered.applications.every((a) => a.documents.length === 0) && failed.length) return { ok: false, message: `did not render: ${failed.join('; ')}` };
+    return { ok: true, desired: rendered.set };
   }
 
   /** Which Argo CD Applications / Flux objects deploy the environment, and their status. */
-  private async scanManagers(t: Tracked, env: Environment, set: DesiredSet): Promise<void> {
-    if (!t.client || this.tracked.get(t.name) !== t) return;
-    const root = this.repo.current.find((f) => f.model.environments.some((e) => e.name === env.name))?.model.root;
-    if (!root) return;
+  private async scanManagers(t: Tracked): Promise<void> {
+    const client = t.lifecycle?.session?.client;
+    const env = this.repo.environment(t.key);
+    if (!client || !env || !t.lastSet || this.tracked.get(t.key) !== t) return;
     try {
-      const scan = await findManagers(t.client, env, { root, rendered: set, timeoutMs: 5000 });
+      const scan = await findManagers(client, env, { root: t.folder.model.root, rendered: t.lastSet, timeoutMs: 5000 });
       t.managers = scan.managers;
       const forbidden = scan.kinds.filter((k) => k.state === 'forbidden');
       t.managersProblem = forbidden.length ? `no permission to read ${forbidden.map((k) => k.kind).join(', ')}` : undefined;
     } catch (e) {
       t.managersProblem = (e as Error).message;
     }
-    this.changed.fire(t.name);
+    this.changed.fire(t.key);
   }
 
   /** The GitOps engines' objects that manage the environment (undefined until read). */
-  managers(envName: string): Manager[] | undefined {
-    return this.tracked.get(envName)?.managers;
+  managers(ref: string): Manager[] | undefined {
+    return this.get(ref)?.managers;
   }
 
-  managersProblem(envName: string): string | undefined {
-    return this.tracked.get(envName)?.managersProblem;
+  managersProblem(ref: string): string | undefined {
+    return this.get(ref)?.managersProblem;
   }
 
-  /** The client of an environment's context, while it is tracked. */
-  client(envName: string): ClusterClient | undefined {
-    return this.tracked.get(envName)?.client;
+  /** The client of an environment's context, while it is connected. */
+  client(ref: string): ClusterClient | undefined {
+    return this.get(ref)?.lifecycle?.session?.client;
   }
 
   /** Reads the managers again now (after asking an engine to sync). */
-  async rescanManagers(envName: string): Promise<void> {
-    const t = this.tracked.get(envName);
-    const env = this.repo.findEnvironment(envName);
-    if (t && env && t.lastSet) await this.scanManagers(t, env, t.lastSet);
+  async rescanManagers(ref: string): Promise<void> {
+    const t = this.get(ref);
+    if (t) await this.scanManagers(t);
   }
 
   private lastHealth = new Map<string, string>();
   private healthChanged(t: Tracked, h: CacheHealth): void {
     const sig = `${h.state}|${h.error?.message ?? ''}`;
-    if (this.lastHealth.get(t.name) === sig) return;
-    this.lastHealth.set(t.name, sig);
+    if (this.lastHealth.get(t.key) === sig) return;
+    this.lastHealth.set(t.key, sig);
     if (h.error) this.log.warn(`Cluster ${t.context} (${t.name}): ${h.state}: ${h.error.message}`);
     else this.log.info(`Cluster ${t.context} (${t.name}): ${h.state}`);
-    this.changed.fire(t.name);
+    this.changed.fire(t.key);
   }
 
-  private configOf(env: Environment) {
-    return this.repo.current.find((f) => f.model.environments.includes(env))?.model.config;
-  }
-
-  private readonly rerender = new Map<string, NodeJS.Timeout>();
   private renderChanged(app: Application): void {
-    const t = this.tracked.get(app.environment);
-    if (!t) return;
-    clearTimeout(this.rerender.get(t.name));
-    this.rerender.set(
-      t.name,
-      setTimeout(() => {
-        const env = this.repo.findEnvironment(t.name);
-        if (env) void this.loadDesired(t, env);
-      }, 100),
-    );
+    this.tracked.get(this.repo.environmentKeyOf(app))?.lifecycle?.schedule(100);
   }
 
   private modelChanged(): void {
     for (const t of [...this.tracked.values()]) {
-      const env = this.repo.findEnvironment(t.name);
-      if (!env || env.context !== t.context) this.stop(t.name, env ? 'its context changed' : 'it no longer exists');
+      const env = this.repo.environment(t.key);
+      if (!env || env.context !== t.context) this.stop(t.key, env ? 'its context changed' : 'it no longer exists');
+      else if (this.repo.folderOf(env)) t.folder = this.repo.folderOf(env)!;
     }
     this.ensureVisible();
   }
@@ -331,44 +351,48 @@ export class DriftService implements vscode.Disposable {
     for (const t of this.tracked.values()) {
       const anchors = t.anchors.get(file);
       if (!anchors) continue;
+      const session = t.lifecycle?.session;
+      const phase = this.phase(t.key);
       for (const anchor of anchors) {
-        const problem = phaseProblem(t.phase);
-        const result = t.drift?.result(anchor.key);
-        const fault = result && t.cache ? staleFault(t.cache.lookup(anchor.id), anchor.id, t.cache.health(), t.defaultNamespace) : undefined;
-        out.push({ environment: t.name, anchor, result, problem, fault });
+        const problem = phase ? phaseProblem(phase) : undefined;
+        const result = session?.drift.result(anchor.key);
+        const fault = result && session ? staleFault(session.cache.lookup(anchor.id), anchor.id, session.cache.health(), t.defaultNamespace) : undefined;
+        out.push({ key: t.key, environment: t.name, anchor, result, problem, fault });
       }
     }
     return out;
   }
 
-  result(envName: string, key: string): DriftResult | undefined {
-    return this.tracked.get(envName)?.drift?.result(key);
+  result(ref: string, key: string): DriftResult | undefined {
+    return this.get(ref)?.lifecycle?.session?.drift.result(key);
   }
 
   /** Counts of the environment, or of one application of it. Undefined while nothing is known. */
-  counts(envName: string, appId?: string): DriftCounts | undefined {
-    if (!this.tracked.get(envName)?.drift) return undefined;
-    return countResults(this.resultsOf(envName, appId), appId ? 0 : this.notInGit(envName).length);
+  counts(ref: string, appId?: string): DriftCounts | undefined {
+    if (!this.get(ref)?.lifecycle?.session) return undefined;
+    return countResults(this.resultsOf(ref, appId), appId ? 0 : this.notInGit(ref).length);
   }
 
   /** Live objects of the environment that are not in Git (none while an application fails to render: they could be its). */
-  notInGit(envName: string): NotInGit[] {
-    const t = this.tracked.get(envName);
-    if (!t?.drift || t.failedApps.length) return [];
-    return t.drift.notInGit();
+  notInGit(ref: string): NotInGit[] {
+    const t = this.get(ref);
+    const drift = t?.lifecycle?.session?.drift;
+    if (!t || !drift || t.failedApps.length) return [];
+    return drift.notInGit();
   }
 
-  failedApplications(envName: string): string[] {
-    return this.tracked.get(envName)?.failedApps ?? [];
+  failedApplications(ref: string): string[] {
+    return this.get(ref)?.failedApps ?? [];
   }
 
   /** The environment's cluster problem for the tree, when there is one. */
-  problem(envName: string): string | undefined {
-    const t = this.tracked.get(envName);
+  problem(ref: string): string | undefined {
+    const t = this.get(ref);
     if (!t) return undefined;
-    const phase = phaseProblem(t.phase);
-    if (phase) return phase;
-    const h = t.cache?.health();
+    const phase = this.phase(t.key);
+    const p = phase ? phaseProblem(phase) : undefined;
+    if (p) return p;
+    const h = t.lifecycle?.session?.cache.health();
     if (h?.error && (h.state === 'failing' || h.state === 'degraded')) {
       const stream = h.streams.find((s) => s.error === h.error);
       if (stream?.state === 'reconnecting') return `watch broken, reconnecting: ${h.error.message}`;
@@ -379,43 +403,50 @@ export class DriftService implements vscode.Disposable {
   }
 
   /** The environment's results, or those of one of its applications. */
-  resultsOf(envName: string, appId?: string): DriftResult[] {
-    const t = this.tracked.get(envName);
-    if (!t?.drift) return [];
-    return t.drift.results().filter((r) => !appId || t.appOf.get(r.key) === appId);
+  resultsOf(ref: string, appId?: string): DriftResult[] {
+    const t = this.get(ref);
+    const drift = t?.lifecycle?.session?.drift;
+    if (!t || !drift) return [];
+    return drift.results().filter((r) => !appId || t.appOf.get(r.key) === appId);
   }
 
-  diff(envName: string, key: string): DiffDocuments | undefined {
-    const r = this.result(envName, key);
-    return r ? diffDocuments(r, envName) : undefined;
+  diff(ref: string, key: string): DiffDocuments | undefined {
+    const t = this.get(ref);
+    const r = this.result(ref, key);
+    return r && t ? diffDocuments(r, t.name) : undefined;
   }
 
-  /** Tracked environment names. */
+  /** The tracked environments' keys. */
   environments(): string[] {
     return [...this.tracked.keys()];
   }
 
+  /** The key of the environment an application belongs to. */
+  keyOfApplication(app: Application): string {
+    return this.repo.environmentKeyOf(app);
+  }
+
+  /** The name of a tracked environment (keys are for machines). */
+  nameOf(ref: string): string | undefined {
+    return this.get(ref)?.name;
+  }
+
   /** Forgets everything and starts again (kubeconfig changed, context switched, Refresh). */
   restartAll(why: string): void {
-    const names = [...this.tracked.keys()];
-    for (const n of names) this.stop(n, why);
+    const keys = [...this.tracked.keys()];
+    for (const k of keys) this.stop(k, why);
     this.ensureVisible();
     if (this.treeVisible) for (const e of this.treeWants) void this.ensure(e);
   }
 
-  private stop(envName: string, why: string): void {
-    const t = this.tracked.get(envName);
+  private stop(key: string, why: string): void {
+    const t = this.tracked.get(key);
     if (!t) return;
-    this.tracked.delete(envName);
-    this.lastHealth.delete(envName);
-    clearTimeout(this.rerender.get(envName));
-    clearInterval(t.managersTimer);
-    for (const s of t.subscriptions) s.dispose();
-    t.drift?.dispose();
-    t.cache?.stop();
-    t.client?.dispose();
-    this.log.info(`Stopped watching ${envName}${t.context ? ` (${t.context})` : ''}: ${why}`);
-    this.changed.fire(envName);
+    this.tracked.delete(key);
+    this.lastHealth.delete(key);
+    t.lifecycle?.stop(); // aborts its run, clears its timers, disposes client, cache and drift
+    this.log.info(`Stopped watching ${t.name}${t.context ? ` (${t.context})` : ''}: ${why}`);
+    this.changed.fire(key);
   }
 
   /** Stops the environments nothing has shown for a minute. */
@@ -423,23 +454,22 @@ export class DriftService implements vscode.Disposable {
     const now = Date.now();
     const wanted = new Set<string>();
     for (const ed of vscode.window.visibleTextEditors) {
-      if (ed.document.uri.scheme === 'file') for (const env of this.environmentsOfFile(ed.document.uri.fsPath)) wanted.add(env.name);
+      if (ed.document.uri.scheme === 'file') for (const { key } of this.environmentsOfFile(ed.document.uri.fsPath)) wanted.add(key);
     }
-    if (this.treeVisible) for (const e of this.treeWants) wanted.add(e);
+    if (this.treeVisible) for (const e of this.treeWants) wanted.add(this.keyOf(e));
     for (const t of [...this.tracked.values()]) {
-      if (wanted.has(t.name)) t.lastWanted = now;
-      else if (now - t.lastWanted > IDLE_MS) this.stop(t.name, 'nothing shows it');
+      if (wanted.has(t.key)) t.lastWanted = now;
+      else if (now - t.lastWanted > IDLE_MS) this.stop(t.key, 'nothing shows it');
     }
   }
 
   dispose(): void {
     clearInterval(this.sweeper);
     for (const t of this.incidentTimers.values()) clearTimeout(t);
-    for (const n of [...this.tracked.keys()]) this.stop(n, 'shutting down');
+    for (const k of [...this.tracked.keys()]) this.stop(k, 'shutting down');
     for (const d of this.disposables) d.dispose();
   }
 }
-
 
 /** Why an environment cannot be compared at all, from its phase (undefined while it can, or may yet). */
 function phaseProblem(p: EnvironmentDriftPhase): string | undefined {

@@ -109,9 +109,10 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
     if (!node) return this.roots();
     switch (node.type) {
       case 'environment': {
-        const notInGit = this.drift?.notInGit(node.env.name) ?? [];
-        const apps = node.env.applications.filter((app) => !this.onlyDrifted || hasDrift(this.drift?.counts(node.env.name, app.id)));
-        const managers = this.drift?.managers(node.env.name) ?? [];
+        const key = this.repo.keyOf(node.env);
+        const notInGit = this.drift?.notInGit(key) ?? [];
+        const apps = node.env.applications.filter((app) => !this.onlyDrifted || hasDrift(this.drift?.counts(key, app.id)));
+        const managers = this.drift?.managers(key) ?? [];
         return [
           ...node.env.errors.map(errorNode),
           ...(managers.length ? [{ type: 'managers', env: node.env, managers } as EnvironmentsNode] : []),
@@ -167,7 +168,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       return nodes;
     }
     let entries = resourcesOf(result);
-    if (this.onlyDrifted) entries = entries.filter((e) => isDrift(this.drift?.result(app.environment, resourceKey(e.id))));
+    if (this.onlyDrifted) entries = entries.filter((e) => isDrift(this.drift?.result(this.repo.environmentKeyOf(app), resourceKey(e.id))));
     else if (entries.length === 0) {
       // Never a silently empty application.
       nodes.push({ type: 'error', severity: 'warning', message: 'rendered no resources' });
@@ -198,8 +199,9 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const item = new vscode.TreeItem(env.name, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `env:${node.folder.uri.toString()}:${env.name}`;
         const ns = env.namespaces.length ? env.namespaces.join(', ') : undefined;
-        const counts = this.drift?.counts(env.name);
-        const problem = this.drift?.problem(env.name);
+        const key = this.repo.keyOf(env);
+        const counts = this.drift?.counts(key);
+        const problem = this.drift?.problem(key);
         item.description = [env.context ?? 'no context', ns, node.multiRoot ? node.folder.name : undefined, problem ? `? ${problem}` : countsText(counts)].filter(Boolean).join(' · ');
         const errors = env.errors.length + env.applications.reduce((n, a) => n + a.errors.filter((e) => e.severity !== 'info').length, 0);
         item.iconPath = new vscode.ThemeIcon(
@@ -213,7 +215,8 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         if (errors) md.appendMarkdown(`- problems: ${errors}\n`);
         if (counts) md.appendMarkdown(`- drift: ${countsText(counts, true)}\n`);
         if (problem) md.appendMarkdown(`- cluster: ${problem}\n`);
-        for (const f of this.drift?.failedApplications(env.name) ?? []) md.appendMarkdown(`- not compared (render failed): ${f}\n`);
+        if (node.multiRoot) md.appendMarkdown(`- folder: ${node.folder.name}\n`);
+        for (const f of this.drift?.failedApplications(key) ?? []) md.appendMarkdown(`- not compared (render failed): ${f}\n`);
         item.tooltip = md;
         item.contextValue = env.protected ? 'environment protected' : 'environment';
         return item;
@@ -226,7 +229,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const rel = path.relative(node.folder.uri.fsPath, app.root) || '.';
         const restricted = r && !r.ok && r.error.code === 'untrusted';
         const status = !r ? undefined : r.ok ? `${resourcesOf(r).length} resources` : restricted ? 'not rendered (restricted mode)' : 'render failed';
-        const appCounts = this.drift?.counts(app.environment, app.id);
+        const appCounts = this.drift?.counts(this.repo.environmentKeyOf(app), app.id);
         item.description = [countsText(appCounts) || status, rel].filter(Boolean).join(' · ');
         const hasErrors = app.errors.some((e) => e.severity !== 'info') || (r && !r.ok && !restricted);
         item.iconPath = new vscode.ThemeIcon(
@@ -245,7 +248,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       }
       case 'kind': {
         const item = new vscode.TreeItem(node.kind, Collapsed);
-        item.id = `kind:${node.app.id}:${node.kind}`;
+        item.id = `kind:${this.repo.appKey(node.app)}:${node.kind}`;
         item.description = String(node.resources.length);
         item.iconPath = new vscode.ThemeIcon('symbol-class');
         item.contextValue = 'kind';
@@ -254,8 +257,8 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       case 'resource': {
         const { id, source, patchedBy } = node.entry;
         const item = new vscode.TreeItem(`${id.kind}/${id.name}`, vscode.TreeItemCollapsibleState.None);
-        item.id = `res:${node.app.id}:${id.group}/${id.kind}/${id.namespace ?? ''}/${id.name}`;
-        const drift = this.drift?.result(node.app.environment, resourceKey(id));
+        item.id = `res:${this.repo.appKey(node.app)}:${id.group}/${id.kind}/${id.namespace ?? ''}/${id.name}`;
+        const drift = this.drift?.result(this.repo.environmentKeyOf(node.app), resourceKey(id));
         item.description = [id.namespace, drift ? summaryLine(drift) : undefined].filter(Boolean).join(' · ');
         item.iconPath = drift ? driftIcon(drift) : new vscode.ThemeIcon('symbol-field');
         const md = new vscode.MarkdownString();
@@ -275,7 +278,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       case 'managers': {
         const engines = [...new Set(node.managers.map((m) => (m.engine === 'argocd' ? 'Argo CD' : 'Flux')))].join(' and ');
         const item = new vscode.TreeItem(`Managed by ${engines}`, vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = `mgrs:${node.env.name}`;
+        item.id = `mgrs:${this.repo.keyOf(node.env)}`;
         const lines = node.managers.map((m) => statusLine(m));
         const bad = lines.filter((l) => /OutOfSync|Degraded|not ready|Failed|Error/.test(l)).length;
         item.description = `${node.managers.length} object${node.managers.length === 1 ? '' : 's'}${bad ? ` · ${bad} not healthy` : ''}`;
@@ -288,7 +291,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const m = node.manager;
         const engine = m.engine === 'argocd' ? 'Argo CD' : `Flux ${m.kind}`;
         const item = new vscode.TreeItem(`${engine} ${m.namespace}/${m.name}`, vscode.TreeItemCollapsibleState.None);
-        item.id = `mgr:${node.env.name}:${m.kind}/${m.namespace}/${m.name}`;
+        item.id = `mgr:${this.repo.keyOf(node.env)}:${m.kind}/${m.namespace}/${m.name}`;
         const line = statusLine(m);
         item.description = line;
         const bad = /OutOfSync|Degraded|not ready|Failed|Error/.test(line);
@@ -303,7 +306,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       }
       case 'notInGit': {
         const item = new vscode.TreeItem('Not in Git', vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = `nig:${node.env.name}`;
+        item.id = `nig:${this.repo.keyOf(node.env)}`;
         item.description = `${node.items.length} live object${node.items.length === 1 ? '' : 's'}`;
         item.iconPath = new vscode.ThemeIcon('diff-removed', new vscode.ThemeColor('problemsWarningIcon.foreground'));
         item.tooltip = `Live objects in ${node.env.context ?? 'the cluster'} that carry ${node.env.name}'s ownership marks but are defined nowhere in Git.`;
@@ -313,7 +316,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       case 'notInGitItem': {
         const { id } = node.item;
         const item = new vscode.TreeItem(`${id.kind}/${id.name}`, vscode.TreeItemCollapsibleState.None);
-        item.id = `nig:${node.env.name}:${node.item.key}`;
+        item.id = `nig:${this.repo.keyOf(node.env)}:${node.item.key}`;
         item.description = [id.namespace, notInGitLine(node.item)].filter(Boolean).join(' · ');
         item.iconPath = new vscode.ThemeIcon('diff-removed', new vscode.ThemeColor('problemsWarningIcon.foreground'));
         item.contextValue = 'notInGitItem';

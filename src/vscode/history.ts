@@ -183,18 +183,19 @@ function errorText(e: unknown): string {
 /** The paths (and a name) a Revert Commit… is about: an environment, an application or a file. */
 async function scopeOf(deps: HistoryDeps, target: EnvironmentsNode | vscode.Uri | undefined): Promise<{ name: string; paths: string[]; environment?: string } | undefined> {
   if (target instanceof vscode.Uri) return { name: vscode.workspace.asRelativePath(target), paths: [target.fsPath] };
-  if (target?.type === 'environment') return { name: `environment ${target.env.name}`, paths: [...new Set(target.env.applications.flatMap((a) => a.sourcePaths))], environment: target.env.name };
-  if (target?.type === 'application') return { name: `${target.app.environment}/${target.app.name}`, paths: target.app.sourcePaths, environment: target.app.environment };
+  // `environment` is the environment's key (workspace folder and name): Preview/Sync after the revert act on that one.
+  if (target?.type === 'environment') return { name: `environment ${target.env.name}`, paths: [...new Set(target.env.applications.flatMap((a) => a.sourcePaths))], environment: deps.repo.keyOf(target.env) };
+  if (target?.type === 'application') return { name: `${target.app.environment}/${target.app.name}`, paths: target.app.sourcePaths, environment: deps.repo.environmentKeyOf(target.app) };
   const active = vscode.window.activeTextEditor?.document.uri;
   if (active?.scheme === 'file') return { name: vscode.workspace.asRelativePath(active), paths: [active.fsPath] };
   await deps.repo.models();
-  const envs = deps.repo.current.flatMap((f) => f.model.environments);
+  const multiRoot = deps.repo.current.length > 1;
   const pick = await deps.prompts.pick(
-    envs.map((e) => ({ label: e.name, description: `${e.applications.length} application(s)` })),
+    deps.repo.environments().map((e) => ({ label: multiRoot ? `${e.env.name} — ${e.folder.folder.name}` : e.env.name, description: `${e.env.applications.length} application(s)`, key: e.key })),
     { placeHolder: 'Revert a commit that changed which environment?' },
   );
-  const env = envs.find((e) => e.name === pick?.label);
-  return env ? { name: `environment ${env.name}`, paths: [...new Set(env.applications.flatMap((a) => a.sourcePaths))], environment: env.name } : undefined;
+  const env = pick ? deps.repo.environment(pick.key) : undefined;
+  return env && pick ? { name: `environment ${env.name}`, paths: [...new Set(env.applications.flatMap((a) => a.sourcePaths))], environment: pick.key } : undefined;
 }
 
 export function registerHistoryCommands(deps: HistoryDeps): vscode.Disposable[] {

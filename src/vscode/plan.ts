@@ -189,12 +189,12 @@ export interface SyncReport {
   delegated?: string;
 }
 
-function envName(arg: unknown): string | undefined {
+/** The environment a command argument names: its key (workspace folder and name), or a bare name. */
+function envRef(repo: WorkspaceRepo, arg: unknown): string | undefined {
   if (typeof arg === 'string') return arg;
   const n = arg as EnvironmentsNode | undefined;
-  if (n?.type === 'environment') return n.env.name;
-  if (n?.type === 'application') return n.app.environment;
-  if (n?.type === 'manager') return n.env.name;
+  if (n?.type === 'environment' || n?.type === 'manager') return repo.keyOf(n.env);
+  if (n?.type === 'application') return repo.environmentKeyOf(n.app);
   return undefined;
 }
 
@@ -202,20 +202,31 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
   const { repo, drift, view, prompts, log } = deps;
   const audit = new AuditLog(deps.auditFile);
 
+  /** The environment of a command: by key; by name when only one folder has it; else picked. */
   const pickEnvironment = async (arg: unknown, purpose: string): Promise<Environment | undefined> => {
     await repo.models();
-    const envs = repo.current.flatMap((f) => f.model.environments);
-    let name = envName(arg);
-    if (!name) {
-      const pick = await prompts.pick(
-        envs.map((e) => ({ label: e.name, description: `${e.context ?? 'no context'}${e.protected ? ' · protected' : ''}` })),
-        { placeHolder: `${purpose} which environment?` },
-      );
-      name = pick?.label;
+    const all = repo.environments();
+    const multiRoot = repo.current.length > 1;
+    const ref = envRef(repo, arg);
+    let candidates = all;
+    if (ref) {
+      const r = repo.resolveEnvironment(ref);
+      if ('env' in r) return r.env;
+      if (r.candidates.length === 0) {
+        void prompts.message('error', `Reconcile: no environment ${ref} in this workspace.`);
+        return undefined;
+      }
+      candidates = r.candidates; // a name that several folders have: which one?
     }
-    const env = envs.find((e) => e.name === name);
-    if (name && !env) void prompts.message('error', `Reconcile: no environment ${name} in this workspace.`);
-    return env;
+    const pick = await prompts.pick(
+      candidates.map((e) => ({
+        label: multiRoot ? `${e.env.name} — ${e.folder.folder.name}` : e.env.name,
+        description: [e.env.context ?? 'no context', e.env.protected ? 'protected' : undefined].filter(Boolean).join(' · '),
+        key: e.key,
+      })),
+      { placeHolder: ref ? `${purpose} ${ref} of which workspace folder?` : `${purpose} which environment?` },
+    );
+    return pick ? repo.environment(pick.key) : undefined;
   };
 
   const clientFor = async (env: Environment): Promise<ClusterClient> => {
@@ -224,7 +235,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
   };
 
 
-  const configOf = (env: Environment) => repo.current.find((f) => f.model.environments.includes(env))?.model.config;
+  const configOf = (env: Environment) => repo.folderOf(env)?.model.config;
 
   /** Renders and dry-runs; undefined (after saying why) when it could not. */
   const makePlan = async (env: Environment, client: ClusterClient, token?: vscode.CancellationToken, only?: Set<string>): Promise<Plan | undefined> => {
@@ -241,7 +252,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
       return await planEnvironment(client, input, {
         environment: env.name,
         context: env.context,
-        ownership: ownershipOf(env),
+        ownership: ownershipOf(env, repo.folderOf(env)?.repository),
         ignoreRules: configOf(env)?.ignore ?? [],
         signal: controller.signal,
         ...(only ? { pruneKinds: [] } : {}),
@@ -295,7 +306,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
     else await requestFluxReconcile(client, m);
     const what = m.engine === 'argocd' ? `asked Argo CD application ${m.namespace}/${m.name} to sync` : `asked Flux ${m.kind} ${m.namespace}/${m.name} to reconcile`;
     log.info(`[${env.name}] ${what}`);
-    void drift.rescanManagers(env.name);
+    void drift.rescanManagers(repo.keyOf(env));
     return what;
   };
 
@@ -340,7 +351,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
         applyDespiteFailures = true;
       }
       // Argo CD / Flux would revert a direct apply: offer them first.
-      const managers = drift.managers(env.name) ?? [];
+      const managers = drift.managers(repo.keyOf(env)) ?? [];
       const warning = directApplyWarning(managers);
       if (warning && managers.length) {
         const ask = managers[0].engine === 'argocd' ? 'Ask Argo CD to Sync' : 'Ask Flux to Reconcile';
@@ -417,7 +428,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
       view.show(plan, outcome);
       const line = syncSummary(env.name, outcome);
       log.info(line);
-      await recordAudit(plan, outcome, force, prune);
+      await recordAudit(env, plan, outcome, force, prune);
       const severity = outcome.outcome === 'success' ? 'info' : outcome.outcome === 'cancelled' ? 'warning' : 'error';
       void prompts.message(severity, `Reconcile: ${line}`, {}, 'Show Output').then((x) => x && log.show());
       return { plan, outcome };
@@ -426,11 +437,13 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
     }
   };
 
-  const recordAudit = async (plan: Plan, outcome: SyncOutcome, force: string[], prune: string[]): Promise<void> => {
+  const recordAudit = async (env: Environment, plan: Plan, outcome: SyncOutcome, force: string[], prune: string[]): Promise<void> => {
     let commit: string | undefined;
     let author: string | undefined;
     let dirtyFiles: AuditContext['dirtyFiles'];
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    // The commit of the repository the environment comes from (not the workspace's first folder).
+    const owner = repo.folderOf(env);
+    const folder = owner?.folder.uri.fsPath;
     if (folder) {
       const r = await deps.repos.forPath(folder);
       if (!(r instanceof GitRepoError)) {
@@ -439,7 +452,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
       }
     }
     try {
-      await audit.append(auditRecord(plan, outcome, { commit, author, dirtyFiles, user: os.userInfo().username, forced: force, pruneConfirmed: prune }));
+      await audit.append(auditRecord(plan, outcome, { commit, author, dirtyFiles, folder, repository: owner?.repository, user: os.userInfo().username, forced: force, pruneConfirmed: prune }));
     } catch (e) {
       log.error(`Could not write the sync audit log ${deps.auditFile}: ${(e as Error).message}`);
     }
@@ -459,16 +472,16 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
         env = arg;
         keys = [keyArg];
       } else if (node?.type === 'resource') {
-        env = node.app.environment;
+        env = repo.environmentKeyOf(node.app);
         keys = [resourceKey(node.entry.id)];
       } else {
-        env = envName(arg);
+        env = envRef(repo, arg);
         if (!env) return { stopped: 'no environment' };
         await drift.ensure(env);
         keys = drift.resultsOf(env).filter((r) => r.status === 'drifted' || r.status === 'missing').map((r) => r.key);
       }
       if (keys.length === 0) {
-        void prompts.message('info', `Reconcile: nothing in ${env} has drifted from Git.`);
+        void prompts.message('info', `Reconcile: nothing in ${drift.nameOf(env) ?? repo.environment(env)?.name ?? env} has drifted from Git.`);
         return { stopped: 'nothing drifted' };
       }
       return sync(env, new Set(keys), 'Restore');
@@ -479,7 +492,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
         void prompts.message('warning', 'Reconcile: not available in an untrusted workspace.');
         return undefined;
       }
-      const client = drift.client(node.env.name) ?? (await clientFor(node.env));
+      const client = drift.client(repo.keyOf(node.env)) ?? (await clientFor(node.env));
       try {
         const what = await delegate(node.env, node.manager, client);
         void prompts.message('info', `Reconcile: ${what}.`);

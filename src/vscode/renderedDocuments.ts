@@ -1,5 +1,6 @@
 // Read-only virtual documents with the rendered manifests of an application or a whole
-// environment: `reconcile-rendered:/<env>/<app>.yaml?app=<id>` and `reconcile-rendered:/<env>.yaml?env=<name>`.
+// environment: `reconcile-rendered:/<env>/<app>.yaml?app=<app key>` and `reconcile-rendered:/<env>.yaml?env=<env key>`
+// (keys name the workspace folder too: two folders may both have a prod).
 // The .yaml path gives them YAML highlighting; they refresh when their inputs change.
 import * as vscode from 'vscode';
 import type { Application, Environment } from '../core/repo';
@@ -7,11 +8,11 @@ import type { WorkspaceRepo } from './workspaceRepo';
 
 export const RENDERED_SCHEME = 'reconcile-rendered';
 
-export function renderedUri(target: { app: Application } | { env: Environment }): vscode.Uri {
+export function renderedUri(repo: WorkspaceRepo, target: { app: Application } | { env: Environment }): vscode.Uri {
   if ('app' in target) {
-    return vscode.Uri.from({ scheme: RENDERED_SCHEME, path: `/${target.app.environment}/${target.app.name}.yaml`, query: `app=${encodeURIComponent(target.app.id)}` });
+    return vscode.Uri.from({ scheme: RENDERED_SCHEME, path: `/${target.app.environment}/${target.app.name}.yaml`, query: `app=${encodeURIComponent(repo.appKey(target.app))}` });
   }
-  return vscode.Uri.from({ scheme: RENDERED_SCHEME, path: `/${target.env.name}.yaml`, query: `env=${encodeURIComponent(target.env.name)}` });
+  return vscode.Uri.from({ scheme: RENDERED_SCHEME, path: `/${target.env.name}.yaml`, query: `env=${encodeURIComponent(repo.keyOf(target.env))}` });
 }
 
 export class RenderedDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
@@ -24,7 +25,7 @@ export class RenderedDocuments implements vscode.TextDocumentContentProvider, vs
       for (const doc of vscode.workspace.textDocuments) {
         if (doc.uri.scheme !== RENDERED_SCHEME) continue;
         const q = new URLSearchParams(doc.uri.query);
-        if (q.get('app') === app.id || q.get('env') === app.environment) this.changed.fire(doc.uri);
+        if (q.get('app') === repo.appKey(app) || q.get('env') === repo.environmentKeyOf(app)) this.changed.fire(doc.uri);
       }
     });
   }
@@ -39,7 +40,7 @@ export class RenderedDocuments implements vscode.TextDocumentContentProvider, vs
       if (!app) return `# Reconcile: application ${appId} is no longer in the workspace.\n`;
       return this.renderOne(app, token);
     }
-    const env = envName ? this.repo.findEnvironment(envName) : undefined;
+    const env = envName ? this.repo.environment(envName) : undefined;
     if (!env) return `# Reconcile: environment ${envName ?? '?'} is not in the workspace.\n`;
     const parts = await Promise.all(env.applications.map((a) => this.renderOne(a, token)));
     return `# Environment ${env.name}: ${env.applications.length} application(s), context ${env.context ?? '(none)'}\n${parts.join('---\n')}`;

@@ -17,9 +17,13 @@ export interface AuditRecord {
   /** When the sync started (ISO 8601). */
   at: string;
   environment: string;
+  /** The folder the environment was defined in (two folders may both have a `prod`), when told. */
+  folder?: string;
+  /** The repository it came from: the `reconcile.dev/repository` mark its sync wrote. */
+  repository?: string;
   context?: string;
   server: string;
-  /** The commit that was synced (HEAD), when known. */
+  /** The commit that was synced (HEAD of the environment's own repository), when known. */
   commit?: string;
   /** Its author, `Name <email>`. */
   author?: string;
@@ -52,6 +56,8 @@ export interface AuditContext {
   author?: string;
   /** Default: the plan's environment. */
   environment?: string;
+  folder?: string;
+  repository?: string;
   /** Default: the plan's context. */
   context?: string;
   user?: string;
@@ -69,6 +75,8 @@ export function auditRecord(plan: Plan, outcome: SyncOutcome, ctx: AuditContext 
     id: randomUUID(),
     at: new Date(outcome.startedAt).toISOString(),
     environment: ctx.environment ?? plan.environment,
+    ...(ctx.folder ? { folder: ctx.folder } : {}),
+    ...(ctx.repository ? { repository: ctx.repository } : {}),
     ...(context ? { context } : {}),
     server: plan.server,
     ...(ctx.commit ? { commit: ctx.commit } : {}),
