@@ -225,7 +225,9 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
         void prompts.message('error', `Reconcile: no environment ${!a ? left : right} in this workspace.`);
         return undefined;
       }
-      const result = compareEnvironments(await repo.renderedEnvironment(a), await repo.renderedEnvironment(b), { roots: [root(deps) ?? ''] });
+      // Source paths relative to each environment's own folder (they may be two workspace folders).
+      const roots = [...new Set([a, b].map((e) => repo.folderOf(e)?.model.root ?? root(deps) ?? ''))];
+      const result = compareEnvironments(await repo.renderedEnvironment(a), await repo.renderedEnvironment(b), { roots });
       view.showEnvironments(result);
       await vscode.commands.executeCommand('reconcile.compare.focus');
       return result;

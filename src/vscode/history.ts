@@ -180,6 +180,12 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The workspace folder of the active editor (several folders may each be a repository), else the first. */
+function activeFolder(): string | undefined {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  return (active ? vscode.workspace.getWorkspaceFolder(active) : undefined)?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
 /** The paths (and a name) a Revert Commit… is about: an environment, an application or a file. */
 async function scopeOf(deps: HistoryDeps, target: EnvironmentsNode | vscode.Uri | undefined): Promise<{ name: string; paths: string[]; environment?: string } | undefined> {
   if (target instanceof vscode.Uri) return { name: vscode.workspace.asRelativePath(target), paths: [target.fsPath] };
@@ -299,7 +305,7 @@ export function registerHistoryCommands(deps: HistoryDeps): vscode.Disposable[] 
       }
     }),
     vscode.commands.registerCommand('reconcile.continueRevert', async (root?: string): Promise<RevertResult | undefined> => {
-      const repo = await repoFor(root ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.');
+      const repo = await repoFor(root ?? activeFolder() ?? '.');
       if (!repo) return undefined;
       try {
         const r = await continueRevert(repo);
@@ -312,7 +318,7 @@ export function registerHistoryCommands(deps: HistoryDeps): vscode.Disposable[] 
       }
     }),
     vscode.commands.registerCommand('reconcile.abortRevert', async (root?: string): Promise<boolean> => {
-      const repo = await repoFor(root ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.');
+      const repo = await repoFor(root ?? activeFolder() ?? '.');
       if (!repo) return false;
       try {
         await abortRevert(repo);
