@@ -36,6 +36,9 @@ export interface ReconcileApi {
   readonly compare: CompareView;
 }
 
+/** What deactivate() waits for. */
+let running: { stop(): Promise<void> } | undefined;
+
 export function activate(context: vscode.ExtensionContext): ReconcileApi {
   const t0 = performance.now();
   const log = new OutputLog();
@@ -49,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     vscode.Uri.joinPath(context.globalStorageUri, 'cluster-schemas').fsPath,
     () => clusterSettings(repo),
   );
+  running = languageClient;
   repo.setRenderedChecker((app, r) => languageClient.checkRendered(app, r));
   repo.setEnvironmentChecker((env, apps) => languageClient.checkEnvironmentPolicies(env, apps));
   const tree = vscode.window.createTreeView('reconcile.environments', { treeDataProvider: environments, showCollapseAll: true });
@@ -137,6 +141,11 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   return { activationMs, environments, repo, contextStatus, tree, languageClient, log, drift, driftLenses, prompts, plan: planView, compare: compareView };
 }
 
-export function deactivate(): void {
-  // Disposables registered in context.subscriptions are released by VS Code.
+/**
+ * Returns the language client's stop, as vscode-eslint does: VS Code waits for the promise, so the
+ * server process is shut down over the protocol instead of being left to die with the host. The rest
+ * (context.subscriptions) VS Code disposes itself.
+ */
+export function deactivate(): Promise<void> | undefined {
+  return running?.stop();
 }

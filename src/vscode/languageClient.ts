@@ -1,10 +1,13 @@
 // Starts the Reconcile language server (dist/server.js) in its own process and keeps it alive:
-// if it dies it restarts, and says so once in the Output channel, never in a loop of popups.
+// if it dies it restarts, and says so once in the Output channel, never in a loop of popups. One that
+// dies more than 5 times within 3 minutes is not restarted (vscode-eslint's rule, core/util/crash-window).
+// stop() is what deactivate() returns, so VS Code waits for the server to shut down.
 import * as vscode from 'vscode';
 import {
   CloseAction,
   ErrorAction,
   LanguageClient,
+  State,
   TransportKind,
   type CloseHandlerResult,
   type ErrorHandlerResult,
@@ -17,12 +20,11 @@ import type { Application, Environment } from '../core/repo';
 import type { RenderResult } from '../core/render';
 import type { Finding } from '../core/findings';
 import type { ClusterSettings } from './clusterSettings';
-
-const MAX_RESTARTS = 5;
+import { CrashWindow } from '../core/util/crash-window';
 
 export class ReconcileLanguageClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
-  private restarts = 0;
+  private readonly crashes = new CrashWindow({ max: 5, windowMs: 3 * 60_000 });
   private toldRestart = false;
 
   constructor(
@@ -54,9 +56,10 @@ export class ReconcileLanguageClient implements vscode.Disposable {
       errorHandler: {
         error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue, handled: true }),
         closed: (): CloseHandlerResult => {
-          this.restarts++;
-          if (this.restarts > MAX_RESTARTS) {
-            this.log.error(`The Reconcile language server stopped ${this.restarts} times; it is not restarted again. Reload the window to try again.`);
+          if (!this.crashes.crashed()) {
+            this.log.error(
+              `The Reconcile language server stopped ${this.crashes.recent} times within ${this.crashes.windowMs / 60_000} minutes; it is not restarted again. Reload the window to try again.`,
+            );
             return { action: CloseAction.DoNotRestart, handled: true };
           }
           if (!this.toldRestart) {
@@ -106,8 +109,15 @@ export class ReconcileLanguageClient implements vscode.Disposable {
     await this.client?.sendNotification('reconcile/settings', settingsForServer());
   }
 
+  /** Stops the server and waits until it has (deactivate() returns this). */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client || client.state === State.Stopped) return;
+    await client.stop().catch((e: Error) => this.log.warn(`The Reconcile language server did not stop cleanly: ${e?.message ?? e}`));
+  }
+
   async dispose(): Promise<void> {
-    await this.client?.stop().catch(() => {});
+    await this.stop();
   }
 }
 

@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, scratchFile, screenshot, waitFor } from './util';
+import { State } from 'vscode-languageclient/node';
+import { activateExtension, EXTENSION_ID, scratchFile, screenshot, waitFor } from './util';
 
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 // Schema and YAML findings only: the same files also get policy findings (tested in policy.test.ts).
@@ -151,6 +152,28 @@ describe('Language server lifecycle', () => {
     }, 'validation after the restarts', 20_000);
     assert.equal(codeOf(diags[0]), 'schema/type');
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('deactivate() returns the client’s stop: VS Code waits until the server has stopped', async function () {
+    this.timeout(60_000);
+    const api = await activateExtension();
+    await waitFor(() => api.languageClient.languageClient?.isRunning(), 'the language server', 20_000);
+    const client = api.languageClient.languageClient!;
+    // The extension's own module, as the extension host loaded it (one require cache).
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const main = require(path.join(ext.extensionPath, 'dist', 'extension.js')) as { deactivate(): Promise<void> | undefined };
+    // The public state says Stopped as soon as stopping starts; the client's own state tells stopping from stopped.
+    const internal = () => (client as unknown as { _state: string })._state;
+    const stopping = main.deactivate();
+    assert.ok(stopping instanceof Promise, 'deactivate() returns a promise for VS Code to wait for');
+    assert.equal(internal(), 'stopping');
+    await stopping;
+    assert.equal(internal(), 'stopped', 'the server has stopped (shutdown and exit sent) when the promise resolves');
+    assert.equal(client.state, State.Stopped);
+    // The next suites need the server: start it again.
+    await client.start();
+    await waitFor(() => client.isRunning(), 'the language server again', 20_000);
   });
 });
 
