@@ -23,6 +23,7 @@ import {
   planDiff,
   planEnvironment,
   planFieldLine,
+  keptFieldLine,
   planMarkdown,
   planSummary,
   PlanRenderError,
@@ -129,6 +130,7 @@ export class PlanView implements vscode.TreeDataProvider<PlanNode>, vscode.Dispo
           i.action === 'update' ? (i.fields ?? []).slice(0, 2).map(planFieldLine).join('; ') + ((i.fields?.length ?? 0) > 2 ? ` +${i.fields!.length - 2} more` : '')
           : i.action === 'failed' ? (i.failure?.serverMessage ?? i.failure?.message ?? 'failed')
           : i.action === 'prune' ? (i.ownership ?? 'not in Git')
+          : i.kept?.length ? `cannot be restored by apply: ${i.kept.map((k) => k.path).join(', ')}`
           : (i.note ?? '');
         const done = result ? `${result.status}${result.message ? ` (${result.message})` : ''}` : '';
         t.description = [i.id.namespace, done || what, i.conflicts?.length ? `conflict: ${conflictText(i.conflicts)}` : ''].filter(Boolean).join(' · ');
@@ -137,6 +139,7 @@ export class PlanView implements vscode.TreeDataProvider<PlanNode>, vscode.Dispo
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**${i.id.kind}/${i.id.name}** — ${i.action}${i.application ? ` (${i.application})` : ''}\n\n`);
         for (const f of i.fields ?? []) md.appendMarkdown(`- \`${planFieldLine(f)}\`\n`);
+        for (const k of i.kept ?? []) md.appendMarkdown(`- ⚠ \`${keptFieldLine(k)}\`\n`);
         if (i.failure) md.appendMarkdown(`\n**The server said:** ${i.failure.serverMessage ?? i.failure.message}\n`);
         if (i.note) md.appendMarkdown(`\n${i.note}\n`);
         if (result) md.appendMarkdown(`\n**Sync:** ${syncResultLine(result)}\n`);

@@ -23,6 +23,7 @@ import type {
   GroupVersionResources,
   ListOptions,
   ListResult,
+  PatchOptions,
   RawObject,
   RequestOptions,
   WatchEvent,
@@ -334,6 +335,22 @@ export class HttpClusterClient implements ClusterClient {
       query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager, force: opts.force ? 'true' : undefined },
       body: JSON.stringify(obj), // JSON is YAML
       contentType: 'application/apply-patch+yaml',
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      ctx,
+    });
+    return parseJson(answer.text, ctx) as RawObject;
+  }
+
+  async jsonPatch(type: ApiResourceInfo, namespace: string | undefined, name: string, ops: readonly unknown[], opts: PatchOptions): Promise<RawObject> {
+    const ns = type.namespaced ? namespace : undefined;
+    const ctx: RequestContext = { verb: opts.dryRun ? 'patch (dry run)' : 'patch', resource: type.resource, group: type.group, namespace: ns, name };
+    const answer = await this.call({
+      method: 'PATCH',
+      path: `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`,
+      query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager },
+      body: JSON.stringify(ops),
+      contentType: 'application/json-patch+json',
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,
       ctx,

@@ -9,6 +9,7 @@ export type {
   GroupVersionResources,
   ListOptions,
   ListResult,
+  PatchOptions,
   RawObject,
   RequestOptions,
   WatchEvent,

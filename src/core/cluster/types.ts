@@ -69,6 +69,11 @@ export interface ApplyOptions extends RequestOptions {
   force?: boolean;
 }
 
+export interface PatchOptions extends RequestOptions {
+  fieldManager: string;
+  dryRun?: boolean;
+}
+
 export interface DeleteOptions extends RequestOptions {
   dryRun?: boolean;
   propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
@@ -97,6 +102,8 @@ export interface ClusterClient {
   get(type: ApiResourceInfo, namespace: string | undefined, name: string, opts?: RequestOptions): Promise<RawObject>;
   /** Server-side apply (PATCH application/apply-patch+yaml). Returns the object as the server (would) store it. */
   serverSideApply(obj: RawObject, opts: ApplyOptions): Promise<RawObject>;
+  /** JSON patch (RFC 6902, `test` ops included). Returns the object as the server (would) store it. */
+  jsonPatch(type: ApiResourceInfo, namespace: string | undefined, name: string, ops: readonly unknown[], opts: PatchOptions): Promise<RawObject>;
   delete(type: ApiResourceInfo, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<void>;
   /** Forgets cached discovery (e.g. after a CRD was installed). */
   invalidateDiscovery(): void;

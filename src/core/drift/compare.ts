@@ -29,6 +29,9 @@ export const DEFAULT_SYSTEM_MANAGERS: readonly string[] = [
   'reconcile-argo-sync',
   'reconcile-argo-refresh',
   'reconcile-flux-reconcile',
+  // The patch with which a sync removes fields other managers set and Git lacks (src/core/sync/removals.ts):
+  // it owns only what the server defaulted in their place.
+  'reconcile-restore',
 ];
 
 export interface CompareOptions {

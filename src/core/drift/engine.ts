@@ -133,10 +133,19 @@ function prepareDesired(obj: RawObject, group: string, kind: string, namespace: 
   return n;
 }
 
+/** Why an object without metadata.name cannot be compared (or applied). */
+export function noNameReason(o: RawObject): string {
+  const meta = (o.metadata ?? {}) as { generateName?: unknown };
+  return typeof meta.generateName === 'string' && meta.generateName
+    ? `the object has no name, only generateName ${meta.generateName}: the server names it when it is created, so it cannot be compared`
+    : 'the object has no metadata.name: it cannot be compared';
+}
+
 /** The result when there is nothing to compare (missing, unknown, skipped), or undefined when there is. */
 function preflight(desired: DesiredObject, lookup: LiveLookup, opts: DriftOptions, strategy: DriftStrategy): DriftResult | undefined {
   const b = base(desired, lookup, opts, strategy);
-  if (!desired.id.name) return { ...b, status: 'skipped', reason: 'the object has no name (generateName) and cannot be compared' };
+  // Not comparable is not "in sync": the result is unknown, so that `reconcile drift` exits 2.
+  if (!desired.id.name) return { ...b, status: 'unknown', reason: { kind: 'invalid', message: noNameReason(desired.object) } };
   const live = lookup.state === 'found' ? lookup.object : undefined;
   if (fluxReconcileDisabled(desired.object, live)) return { ...b, status: 'skipped', reason: `Flux reconciliation is disabled (${FLUX_RECONCILE}: disabled)` };
   switch (lookup.state) {
@@ -172,6 +181,27 @@ export function compareLocal(desired: DesiredObject, lookup: LiveLookup, opts: D
   const result: DriftResult = fields.length ? { ...b, status: 'drifted', fields } : { ...b, status: 'in-sync' };
   views.set(result, { group, kind, desired: desired.object, live, ignore, fields, strategy: 'local' });
   return result;
+}
+
+/**
+ * The local strategy's fields for a live object (Git's object normalized ⊆ the live one), for callers
+ * that also compare otherwise (the plan, which must agree with drift about fields other managers set).
+ */
+export function localFields(desired: RawObject, live: RawObject, where: { group: string; kind: string; namespace?: string }, ignore: ResourceIgnore, opts: DriftOptions = {}): DriftField[] {
+  const d = prepareDesired(desired, where.group, where.kind, where.namespace, ignore);
+  const l = prepare(live, where.group, where.kind, where.namespace, ignore);
+  return compareObjects(d, l, live, compareOptions(where.group, where.kind, 'subset', ignore, opts));
+}
+
+/**
+ * Fields other managers set that Git lacks (`added` in the local comparison) and that a comparison
+ * with the server's dry-run answer does not show (neither the field nor a field around it): a
+ * server-side apply keeps them, because it removes only fields no other manager owns.
+ */
+export function addedTheApplyKeeps(exact: readonly DriftField[], local: readonly DriftField[]): DriftField[] {
+  const seen = new Set(exact.map((f) => f.path));
+  const under = (p: string) => [...seen].some((s) => p.startsWith(`${s}.`) || p.startsWith(`${s}[`));
+  return local.filter((f) => f.change === 'added' && !seen.has(f.path) && !under(f.path));
 }
 
 /**
@@ -211,11 +241,7 @@ export async function compareServerSide(client: ClusterClient, desired: DesiredO
   const l = prepare(live, group, kind, b.id.namespace, ignore);
   const fields = compareObjects(p, l, live, compareOptions(group, kind, 'exact', ignore, opts));
   // Fields a foreign manager added survive the dry-run; report them as the local strategy does.
-  const d = prepareDesired(desired.object, group, kind, b.id.namespace, ignore);
-  const seen = new Set(fields.map((f) => f.path));
-  for (const f of compareObjects(d, l, live, compareOptions(group, kind, 'subset', ignore, opts))) {
-    if (f.change === 'added' && !seen.has(f.path) && ![...seen].some((s) => f.path.startsWith(`${s}.`) || f.path.startsWith(`${s}[`))) fields.push(f);
-  }
+  fields.push(...addedTheApplyKeeps(fields, compareObjects(prepareDesired(desired.object, group, kind, b.id.namespace, ignore), l, live, compareOptions(group, kind, 'subset', ignore, opts))));
   const result: DriftResult = fields.length ? { ...b, status: 'drifted', fields } : { ...b, status: 'in-sync' };
   views.set(result, { group, kind, desired: desired.object, live, predicted, ignore, fields, strategy: 'server-side' });
   return result;

@@ -2,3 +2,4 @@ export * from './range';
 export * from './identity';
 export * from './parse';
 export * from './quick';
+export * from './list';

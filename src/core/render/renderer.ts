@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseManifests, readManifestFile } from '../manifest/parse';
+import { parseManifests, rangeOfPath, readManifestFile, type ManifestDocument, type ManifestFile } from '../manifest/parse';
 import { FILE_START, type SourceLocation } from '../manifest/range';
 import type { Application, Resource } from '../repo/model';
 import { FileTree } from '../repo/file-tree';
@@ -14,6 +14,9 @@ import { whenAborted } from '../util/abort';
 import { RenderCache, renderCacheKey } from './cache';
 import { inputsOf } from './inputs';
 import { spawnRunner, type ProcessRunner, type RunResult } from './process-runner';
+import { stringify } from 'yaml';
+import { isListDocument } from '../manifest/list';
+import { expandListDocuments, type RenderedPart } from './lists';
 import { mapHelmSources, mapKustomizeSources } from './source-map';
 import { ToolLocator, SETTING_OF, type ToolPaths } from './tools';
 import { checkSpec, helmTemplateArgs, kustomizeArgs, RefusedArgument, refusalError, runTool, toolEnv } from './invocation';
@@ -193,6 +196,7 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
           const warnings = stderrWarnings(run.stderr);
           if (warnings.length) r.warnings = warnings;
           if (mapSources) safely(() => mapKustomizeSources(spec.dir, r.documents));
+          return expandOutputLists(r, tool!);
         }
         return r;
       }
@@ -219,7 +223,9 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
             const warnings = stderrWarnings(run.stderr);
             if (warnings.length) r.warnings = warnings;
             if (mapSources) safely(() => mapHelmSources(spec.chartDir, r.yaml, r.documents as Array<RenderedDocument & { offsets?: [number, number] }>));
+            const expanded = expandOutputLists(r, tool!);
             for (const d of r.documents) delete (d as { offsets?: unknown }).offsets;
+            return expanded;
           }
           return r;
         } finally {
@@ -345,9 +351,26 @@ function parseOutput(stdout: string, tool: ToolInfo): RenderResult & { ok: true 
   return { ok: true, documents, yaml: stdout, tool };
 }
 
+/**
+ * List documents in a tool's output (helm prints a template's `kind: List` as it is) become their
+ * items, each with the List's source; the YAML is laid out anew only when there was one.
+ */
+function expandOutputLists(r: Extract<RenderResult, { ok: true }>, tool: ToolInfo): RenderResult {
+  if (!r.documents.some((d) => isListDocument(d.object))) return r;
+  const parts = r.documents.map((document) => {
+    const at = (document as { offsets?: [number, number] }).offsets;
+    const { offsets: _o, ...clean } = document as RenderedDocument & { offsets?: [number, number] };
+    return { text: at ? r.yaml.slice(at[0], at[1]).replace(/^---[^\n]*\n/, '') : stringify(document.object), document: clean };
+  });
+  const x = expandListDocuments(parts);
+  if (!x.ok) return { ok: false, error: { code: 'invalid-output', tool: tool.name, message: `${tool.name} printed a List that kubectl would not apply: ${x.message}`, ...(x.source ? { file: x.source.file, location: x.source } : {}) } };
+  return { ...r, documents: x.documents, yaml: x.yaml };
+}
+
 async function renderPlain(files: readonly string[], maxOutputBytes: number): Promise<RenderResult> {
-  const documents: RenderedDocument[] = [];
-  const parts: string[] = [];
+  const parts: RenderedPart[] = [];
+  /** Where each part comes from, to place the items of a List document on their lines. */
+  const origins = new Map<RenderedPart, { mf: ManifestFile; doc: ManifestDocument; file: string }>();
   let size = 0;
   for (const file of files) {
     // kubectl apply -f reads these files (YAML 1.1: `privileged: on` is true); so do drift, sync and policies.
@@ -373,19 +396,19 @@ async function renderPlain(files: readonly string[], maxOutputBytes: number): Pr
       if (size > maxOutputBytes) {
         return { ok: false, error: { code: 'output-too-large', tool: 'plain', message: `the manifests are larger than ${Math.round(maxOutputBytes / (1024 * 1024))} MB; too large to show` } };
       }
-      parts.push(text);
-      documents.push({ object: d.value as Record<string, unknown>, id: d.id, range: FILE_START, source: { file, range: d.range } });
+      const part: RenderedPart = { text, document: { object: d.value as Record<string, unknown>, id: d.id, range: FILE_START, source: { file, range: d.range } } };
+      parts.push(part);
+      origins.set(part, { mf, doc: d, file });
     }
   }
-  const yaml = parts.join('---\n');
-  // Ranges in the concatenated YAML.
-  let line = 0;
-  documents.forEach((d, i) => {
-    const lines = parts[i].split('\n').length - 1;
-    d.range = { start: { line, character: 0 }, end: { line: line + lines, character: 0 } };
-    line += lines + 1;
+  // List documents become their items (as kubectl apply reads them), each placed on its own lines.
+  const x = expandListDocuments(parts, (part, at) => {
+    const o = origins.get(part);
+    const range = o && rangeOfPath(o.mf, o.doc, at);
+    return o && range ? { file: o.file, range } : undefined;
   });
-  return { ok: true, documents, yaml };
+  if (!x.ok) return { ok: false, error: { code: 'invalid-input', tool: 'plain', message: x.message, ...(x.source ? { file: x.source.file, location: x.source } : {}) } };
+  return { ok: true, documents: x.documents, yaml: x.yaml };
 }
 
 const ABS_PATH = /(\/[^\s'":,]+)/g;

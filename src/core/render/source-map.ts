@@ -5,8 +5,10 @@
 //  - plain: the file and document themselves.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseManifests } from '../manifest/parse';
-import { FILE_START, type SourceLocation } from '../manifest/range';
+import { resourceIdOf } from '../manifest/identity';
+import { expandList, isListDocument } from '../manifest/list';
+import { parseManifests, rangeOfPath } from '../manifest/parse';
+import { FILE_START, type SourceLocation, type SourceRange } from '../manifest/range';
 import { FileTree } from '../repo/file-tree';
 import { KustomizeGraph, resolvePatches, type KustomizationNode, type KustomizePatch } from '../repo/kustomize';
 import type { RenderedDocument } from './types';
@@ -89,11 +91,18 @@ function collect(tree: FileTree, graph: KustomizeGraph, node: KustomizationNode,
     const r = tree.read(file);
     if (r.error) return;
     const mf = parseManifests(r.text, { maxFileBytes: Number.MAX_SAFE_INTEGER });
+    const add = (value: Record<string, unknown>, range: SourceRange) => {
+      const id = resourceIdOf(value);
+      if (!id) return;
+      const meta = isRecord(value.metadata) ? value.metadata : {};
+      const labels = isRecord(meta.labels) ? (Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [k, String(v)])) as Record<string, string>) : {};
+      out.push({ group: id.group, kind: id.kind, names: [id.name], namespace: id.namespace, labels, source: { file, range }, patchedBy: [] });
+    };
     for (const d of mf.documents) {
       if (!d.id) continue;
-      const meta = isRecord((d.value as Record<string, unknown>).metadata) ? ((d.value as Record<string, unknown>).metadata as Record<string, unknown>) : {};
-      const labels = isRecord(meta.labels) ? (Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [k, String(v)])) as Record<string, string>) : {};
-      out.push({ group: d.id.group, kind: d.id.kind, names: [d.id.name], namespace: d.id.namespace, labels, source: { file, range: d.range }, patchedBy: [] });
+      // kustomize reads a List document as its items: each is defined on its own lines.
+      if (isListDocument(d.value)) for (const item of expandList(d.value).items) add(item.object, rangeOfPath(mf, d, item.path) ?? d.range);
+      else add(d.value as Record<string, unknown>, d.range);
     }
   };
   // Resources and bases in the order listed; components after them (they patch what is there).

@@ -1,11 +1,11 @@
 // A ClusterClient that counts the requests a plan or a sync sends through it, by verb. Discovery is
 // counted once per group-version until the discovery cache is invalidated (the client underneath
 // caches it the same way); a LIST counts one request per call.
-import type { ApiResourceInfo, ApplyOptions, ClusterClient, DeleteOptions, GroupVersionResources, ListOptions, ListResult, RawObject, RequestOptions, WatchEvent, WatchOptions } from '../cluster/types';
+import type { ApiResourceInfo, ApplyOptions, ClusterClient, DeleteOptions, GroupVersionResources, ListOptions, ListResult, PatchOptions, RawObject, RequestOptions, WatchEvent, WatchOptions } from '../cluster/types';
 import type { SyncRequests } from './types';
 
 export class CountingClient implements ClusterClient {
-  readonly counts: SyncRequests = { apply: 0, get: 0, delete: 0, discovery: 0, total: 0 };
+  readonly counts: SyncRequests = { apply: 0, patch: 0, get: 0, delete: 0, discovery: 0, total: 0 };
   /** LISTs and WATCHes (plans read the cluster with them). */
   lists = 0;
   private readonly discovered = new Set<string>();
@@ -63,6 +63,11 @@ export class CountingClient implements ClusterClient {
   serverSideApply(obj: RawObject, opts: ApplyOptions): Promise<RawObject> {
     this.count('apply');
     return this.inner.serverSideApply(obj, opts);
+  }
+
+  jsonPatch(type: ApiResourceInfo, namespace: string | undefined, name: string, ops: readonly unknown[], opts: PatchOptions): Promise<RawObject> {
+    this.count('patch');
+    return this.inner.jsonPatch(type, namespace, name, ops, opts);
   }
 
   delete(type: ApiResourceInfo, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<void> {

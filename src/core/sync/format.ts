@@ -6,6 +6,7 @@ import type { DriftField } from '../drift/types';
 import { formatValue } from '../drift/format';
 import type { ResourceId } from '../manifest/identity';
 import { conflictText } from './failures';
+import type { KeptField } from './removals';
 import type { Plan, PlanItem, SyncOutcome, SyncResult } from './types';
 
 export interface PlanFormatOptions {
@@ -38,13 +39,22 @@ export function planSummary(plan: Pick<Plan, 'counts'>): string {
   return parts.join(', ');
 }
 
-/** `spec.replicas: 5 → 2` (the cluster's value, then Git's), `data.password: changed (value hidden)`. */
+/**
+ * `spec.replicas: 5 → 2` (the cluster's value, then Git's), `data.password: changed (value hidden)`,
+ * `metadata.labels.team: "ops" → ∅ (will be removed; now set by kubectl-label)`.
+ */
 export function planFieldLine(f: DriftField): string {
-  const who = f.manager && f.change !== 'missing' ? ` (now set by ${f.manager})` : '';
+  const who = f.manager && f.change !== 'missing' ? ` (${f.change === 'added' ? 'will be removed; ' : ''}now set by ${f.manager})` : f.change === 'added' ? ' (will be removed)' : '';
   if (f.masked) return `${f.path}: ${f.change === 'changed' ? 'changed' : f.change === 'missing' ? 'added' : 'removed'} (value hidden)${who}`;
   if (f.change === 'missing') return `${f.path}: ∅ → ${formatValue(f.desired)}`;
   if (f.change === 'added') return `${f.path}: ${formatValue(f.live)} → ∅${who}`;
   return `${f.path}: ${formatValue(f.live)} → ${formatValue(f.desired)}${who}`;
+}
+
+/** `metadata.labels.team: "ops" — cannot be restored by apply: owned by kubectl-label (the server …)` */
+export function keptFieldLine(k: KeptField): string {
+  const value = k.masked ? '(value hidden)' : k.live !== undefined ? formatValue(k.live) : '';
+  return `${k.path}:${value ? ` ${value}` : ''} — cannot be restored by apply: owned by ${k.manager ?? 'no recorded field manager'} (${k.reason})`;
 }
 
 function failureLine(i: PlanItem): string {
@@ -85,6 +95,7 @@ export function planText(plan: Plan, opts: PlanFormatOptions = {}): string {
     } else if (i.action === 'update') {
       lines.push(`~ update   ${label(i.id)}`);
       for (const f of i.fields ?? []) lines.push(`      ${planFieldLine(f)}`);
+      for (const k of i.kept ?? []) lines.push(`      ! ${keptFieldLine(k)}`);
       if (i.conflicts?.length) lines.push(`      ! conflict: ${conflictText(i.conflicts)} — a sync takes these fields over only with force`);
     } else {
       lines.push(`- prune    ${label(i.id)}`);
@@ -94,8 +105,13 @@ export function planText(plan: Plan, opts: PlanFormatOptions = {}): string {
   const unchanged = plan.items.filter((i) => i.action === 'unchanged');
   if (unchanged.length) {
     lines.push('');
-    if (opts.unchanged) for (const i of unchanged) lines.push(`= unchanged ${label(i.id)}`);
-    else lines.push(`= ${plural(unchanged.length, 'resource')} unchanged`);
+    // Unchanged by a sync, yet not as in Git: the fields it cannot restore are always listed.
+    for (const i of unchanged) {
+      if (!opts.unchanged && !i.kept?.length) continue;
+      lines.push(`= unchanged ${label(i.id)}`);
+      for (const k of i.kept ?? []) lines.push(`      ! ${keptFieldLine(k)}`);
+    }
+    if (!opts.unchanged) lines.push(`= ${plural(unchanged.length, 'resource')} unchanged`);
   }
   if (plan.warnings.length) {
     lines.push('');
@@ -138,13 +154,14 @@ export function planMarkdown(plan: Plan, opts: PlanFormatOptions = {}): string {
   section(`Update (${c.update})`, plan.items.filter((i) => i.action === 'update'), (i) => [
     `- **${mdText(label(i.id))}**`,
     ...(i.fields ?? []).map((f) => `  - ${code(planFieldLine(f))}`),
+    ...(i.kept ?? []).map((k) => `  - ⚠ ${code(keptFieldLine(k))}`),
     ...(i.conflicts?.length ? [`  - ⚠ conflict: ${mdText(conflictText(i.conflicts))} (taken over only with force)`] : []),
   ]);
   section(`Prune candidates (${c.prune}): deleted only when confirmed`, plan.items.filter((i) => i.action === 'prune'), (i) => [`- ${mdText(label(i.id))} — ${mdText(i.ownership ?? '')}`]);
   const unchanged = plan.items.filter((i) => i.action === 'unchanged');
   if (unchanged.length) {
     lines.push(`<details><summary>Unchanged (${unchanged.length})</summary>`, '');
-    for (const i of unchanged) lines.push(`- ${mdText(label(i.id))}`);
+    for (const i of unchanged) lines.push(`- ${mdText(label(i.id))}`, ...(i.kept ?? []).map((k) => `  - ⚠ ${code(keptFieldLine(k))}`));
     lines.push('', '</details>', '');
   }
   for (const w of plan.warnings) lines.push(`> ⚠ ${mdText(w)}`);
@@ -170,6 +187,7 @@ export function planJson(plan: Plan, opts: PlanFormatOptions = {}): string {
         ...(i.source ? { source: where(i, opts.root) } : {}),
         wave: i.wave,
         ...(i.fields ? { fields: i.fields.map(({ segments: _s, ...f }) => f) } : {}),
+        ...(i.kept ? { kept: i.kept } : {}),
         ...(i.conflicts ? { conflicts: i.conflicts } : {}),
         ...(i.failure ? { failure: i.failure } : {}),
         ...(i.note ? { note: i.note } : {}),

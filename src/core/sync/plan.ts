@@ -15,17 +15,18 @@ import { LiveCache, type LiveLookup } from '../cluster/live-cache';
 import type { ApiResourceInfo, ClusterClient, RawObject } from '../cluster/types';
 import { compareObjects, DEFAULT_SYSTEM_MANAGERS } from '../drift/compare';
 import type { RenderedEnvironment } from '../drift/desired';
-import { DEFAULT_FIELD_MANAGER, argoIgnoreExtraneous, type DesiredObject } from '../drift/engine';
+import { DEFAULT_FIELD_MANAGER, addedTheApplyKeeps, argoIgnoreExtraneous, localFields, type DesiredObject } from '../drift/engine';
 import { markRepository, ownershipMark } from '../drift/environment';
 import { applyIgnore, compileIgnoreRules, type ResourceIgnore } from '../drift/ignore';
 import { normalizeObject, toApplyPayload } from '../drift/normalize';
-import type { EnvironmentOwnership } from '../drift/types';
+import type { DriftField, EnvironmentOwnership } from '../drift/types';
 import { resourceKey, type ResourceId } from '../manifest/identity';
 import type { IgnoreRule } from '../repo/model';
 import { Semaphore } from '../util/semaphore';
 import { CountingClient } from './counting-client';
 import { asClusterError, conflictsOf, failureOf, missingNamespaceOf } from './failures';
 import { compareSyncOrder, waveOf } from './order';
+import { planRemovals, withoutFields, type RemovalPlan } from './removals';
 import type { Plan, PlanCounts, PlanItem } from './types';
 
 export interface PlanOptions {
@@ -90,6 +91,8 @@ export interface PlanInternals {
   prune: Map<string, { type: ApiResourceInfo; uid?: string }>;
   /** key → the sides of the diff. */
   views: Map<string, PlanViews>;
+  /** key → fields other managers set and Git lacks, removed after the apply (see removals.ts). */
+  removals: Map<string, { type: ApiResourceInfo; fields: DriftField[] }>;
 }
 
 export interface PlanViews {
@@ -208,7 +211,7 @@ export async function planEnvironment(cluster: ClusterClient, rendered: PlanInpu
   const extra = (opts.pruneKinds ?? DEFAULT_PRUNE_KINDS).filter((k) => !gitKinds.has(`${k.group}/${k.kind}`));
   const cache = new LiveCache(client, { watch: false, defaultNamespace, namespaces: [...readNamespaces], timeoutMs: opts.timeoutMs });
   const plan: Plan = { environment: opts.environment, ...(opts.context ? { context: opts.context } : {}), server: cluster.server, createdAt: now(), durationMs: 0, items: [], counts: countItems([]), warnings, requests: 0 };
-  const inner: PlanInternals = { client: cluster, fieldManager, ownership, payloads: new Map(), crdFor: new Map(), prune: new Map(), views: new Map() };
+  const inner: PlanInternals = { client: cluster, fieldManager, ownership, payloads: new Map(), crdFor: new Map(), prune: new Map(), views: new Map(), removals: new Map() };
   try {
     await cache.track([...desired.map((d) => d.id), ...extra.flatMap((k) => [...scanNamespaces].map((namespace) => ({ ...k, namespace })))]);
     if (opts.signal?.aborted) throw new ClusterError('aborted', 'cancelled');
@@ -398,6 +401,25 @@ async function planOne(client: ClusterClient, d: DesiredObject, lookup: LiveLook
     systemManagers: new Set(DEFAULT_SYSTEM_MANAGERS),
     ignoredManagers: ignore.managers,
   });
+  // Fields other managers set and Git lacks: drift reports them, and the apply keeps them (it removes
+  // only fields nobody else owns). The sync removes them after the apply with a JSON patch; its dry-run
+  // says which ones the server lets go. The others are `kept`, with the reason: never "unchanged".
+  const foreign = addedTheApplyKeeps(fields, localFields(d.object, live, { group, kind, namespace: id.namespace }, ignore));
+  if (foreign.length) {
+    let r: RemovalPlan;
+    try {
+      r = await planRemovals(client, { type: lookup.type, namespace: id.namespace, name: id.name }, live, foreign, { signal: ctx.opts.signal, timeoutMs: ctx.opts.timeoutMs });
+    } catch (e) {
+      if (isClusterError(e) && (e.kind === 'aborted' || e.details.status === undefined)) throw e;
+      return fail(e, `fields other managers set (${foreign.map((f) => f.path).join(', ')}) could not be dry-run for removal`);
+    }
+    if (r.removed.length) {
+      ctx.inner.removals.set(key, { type: lookup.type, fields: r.removed });
+      views.predicted = withoutFields(predicted, r.removed);
+      fields.push(...r.removed);
+    }
+    if (r.kept.length) item.kept = r.kept;
+  }
   if (fields.length) {
     item.action = 'update';
     // A value changed by a write managedFields does not record (the scale subresource on 1.20) still

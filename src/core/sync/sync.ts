@@ -18,6 +18,7 @@ import { CountingClient } from './counting-client';
 import { asClusterError, conflictsOf, failureOf, isOutage, isUncertain } from './failures';
 import { stepOf, syncOrder } from './order';
 import { planInternals } from './plan';
+import { removalForSync, RESTORE_FIELD_MANAGER } from './removals';
 import type { Plan, PlanItem, SyncOutcome, SyncResult, SyncStatus } from './types';
 
 export interface SyncOptions {
@@ -165,10 +166,10 @@ export async function syncPlan(cluster: ClusterClient, plan: Plan, opts: SyncOpt
       }
     }
     const force = forced(item.key);
+    let applied: RawObject;
     try {
       // Not cancelled midway: a request that was sent is finished, so its result is known.
-      await client.serverSideApply(payload, { fieldManager: inner.fieldManager, force, timeoutMs });
-      push(item, 'applied', { message: `${item.action === 'create' ? 'created' : 'updated'}${force && item.conflicts?.length ? ', conflicting fields taken over (forced)' : ''}` });
+      applied = await client.serverSideApply(payload, { fieldManager: inner.fieldManager, force, timeoutMs });
     } catch (e) {
       const err = asClusterError(e);
       const conflicts = conflictsOf(err);
@@ -179,7 +180,37 @@ export async function syncPlan(cluster: ClusterClient, plan: Plan, opts: SyncOpt
       });
       stepFailed ??= `${item.id.kind} ${item.id.name}`;
       halt(err, `applying ${item.id.kind} ${item.id.name}`);
+      continue;
     }
+    const message = `${item.action === 'create' ? 'created' : 'updated'}${force && item.conflicts?.length ? ', conflicting fields taken over (forced)' : ''}`;
+    const removal = inner.removals.get(item.key);
+    if (!removal) {
+      push(item, 'applied', { message });
+      continue;
+    }
+    // Fields other managers set and Git lacks: the apply kept them, one JSON patch removes them now, each
+    // tested against its value in the object the apply returned (and only if that is the plan's value).
+    const r = removalForSync(applied, removal.fields);
+    const notes = [
+      ...(r.patch.removes.length ? [`removed what other managers set: ${r.patch.removes.map((f) => f.path).join(', ')}`] : []),
+      ...(r.changed.length ? [`not removed, changed since the plan: ${r.changed.map((f) => f.path).join(', ')}`] : []),
+    ];
+    if (r.patch.ops.length) {
+      try {
+        await client.jsonPatch(removal.type, item.id.namespace, item.id.name, r.patch.ops, { fieldManager: RESTORE_FIELD_MANAGER, timeoutMs });
+      } catch (e) {
+        const err = asClusterError(e);
+        push(item, 'failed', {
+          failure: failureOf(err),
+          message: `${message}, but the fields other managers set were not removed (${r.patch.removes.map((f) => f.path).join(', ')})`,
+          ...(isUncertain(err) ? { uncertain: true } : {}),
+        });
+        stepFailed ??= `${item.id.kind} ${item.id.name}`;
+        halt(err, `removing fields of ${item.id.kind} ${item.id.name}`);
+        continue;
+      }
+    }
+    push(item, 'applied', { message: [message, ...notes].join('; ') });
   }
 
   for (const item of toPrune) {

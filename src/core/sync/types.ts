@@ -5,6 +5,7 @@ import type { ClusterErrorKind, StatusCause } from '../cluster/errors';
 import type { DriftField } from '../drift/types';
 import type { ResourceId } from '../manifest/identity';
 import type { SourceLocation } from '../manifest/range';
+import type { KeptField } from './removals';
 
 export type PlanAction = 'create' | 'update' | 'unchanged' | 'failed' | 'prune';
 
@@ -49,6 +50,12 @@ export interface PlanItem {
    * force (`syncPlan(…, { force })`), after the user confirmed taking the fields over.
    */
   conflicts?: FieldConflict[];
+  /**
+   * Fields the cluster has and Git lacks, set by other managers, that a sync cannot remove (the server
+   * refuses to, or sets them again): drift goes on reporting them after a sync. Those a sync removes
+   * are in `fields` (`added`: the cluster's value goes).
+   */
+  kept?: KeptField[];
   /** `failed`: why, with the server's own message. */
   failure?: ServerFailure;
   /**
@@ -116,6 +123,8 @@ export interface SyncResult {
 
 export interface SyncRequests {
   apply: number;
+  /** JSON patches that remove fields other managers set and Git lacks (after the apply). */
+  patch: number;
   get: number;
   delete: number;
   discovery: number;

@@ -76,6 +76,9 @@ function gatedClient(): { client: ClusterClient; resolveGate: Record<string, Gat
     async serverSideApply(o) {
       return o;
     },
+    async jsonPatch() {
+      throw new ClusterError('not-found', 'not found');
+    },
     async delete() {},
     invalidateDiscovery() {},
     dispose() {},

@@ -29,7 +29,7 @@ function fakeOutcome(): SyncOutcome {
     startedAt: Date.parse('2024-05-01T10:01:00Z'),
     durationMs: 321.7,
     counts: { applied: 1, unchanged: 1, failed: 1, skipped: 1, cancelled: 0, pruned: 0 },
-    requests: { apply: 2, get: 0, delete: 0, discovery: 1, total: 3 },
+    requests: { apply: 2, patch: 0, get: 0, delete: 0, discovery: 1, total: 3 },
     results: [
       { key: '/ConfigMap/shop-dev/a', id: id('a'), action: 'create', status: 'applied', message: 'created', at: 1 },
       { key: '/ConfigMap/shop-dev/b', id: id('b'), action: 'update', status: 'failed', failure: { kind: 'invalid', message: 'rejected by the server: x', serverMessage: 'ConfigMap "b" is invalid: x' }, at: 2 },

@@ -206,7 +206,7 @@ test('examples/ dev with the Flux CRDs: all create; sync in order; then all unch
   await kubectl('-n', 'shop-dev', 'patch', 'deployment/web', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"spec":{"replicas":4}}');
   await kubectl('-n', 'shop-dev', 'patch', 'configmap/web-config-k8g6db2bm8', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"data":{"PUBLIC_HOSTNAME":"hacked.example.com"}}');
   await kubectl('-n', 'shop-dev', 'patch', 'secret/api-db-credentials', '--field-manager=kubectl-edit', '--type=merge', '-p', JSON.stringify({ stringData: { password } }));
-  // Not a change a sync makes: server-side apply leaves fields of other managers alone.
+  // Another manager's annotation that Git lacks: the apply keeps it, so the sync removes it after (as drift reports it).
   await kubectl('-n', 'shop-dev', 'annotate', 'service/api', 'example.com/note=hand-written');
   const edited = await planEnvironment(client, rendered, opts);
   const updates = edited.items.filter((i) => i.action === 'update');
@@ -218,11 +218,12 @@ test('examples/ dev with the Flux CRDs: all create; sync in order; then all unch
     {
       '/Secret/shop-dev/api-db-credentials': { fields: ['changed data.password *** kubectl-edit'], conflicts: undefined },
       '/ConfigMap/shop-dev/web-config-k8g6db2bm8': { fields: ['changed data.PUBLIC_HOSTNAME "hacked.example.com"→"dev.shop.example.com" kubectl-edit'], conflicts: ['kubectl-edit .data.PUBLIC_HOSTNAME'] },
+      '/Service/shop-dev/api': { fields: ['added metadata.annotations["example.com/note"] "hand-written"→undefined kubectl-annotate'], conflicts: undefined },
       'apps/Deployment/shop-dev/web': { fields: [`changed spec.replicas 4→${webReplicas} kubectl-edit`], conflicts: ['kubectl-edit .spec.replicas'] },
       'apps/Deployment/shop-dev/worker': { fields: [`changed spec.replicas 3→${workerReplicas} -`], conflicts: undefined },
     },
   );
-  assert.equal(edited.counts.unchanged, total - 4);
+  assert.equal(edited.counts.unchanged, total - 5);
   assert.equal(edited.counts.conflicts, 2);
   assert.equal(planExitCode(edited), 1);
   const text = planText(edited);
@@ -230,7 +231,7 @@ test('examples/ dev with the Flux CRDs: all create; sync in order; then all unch
   assert.match(text, /^~ update {3}Secret shop-dev\/api-db-credentials\n {6}data\.password: changed \(value hidden\) \(now set by kubectl-edit\)$/m);
   const md = planMarkdown(edited);
   assert.match(md, /^## Plan: dev \(`reconcile-local`\)$/m);
-  assert.ok(md.includes(`| 0 | 4 | ${total - 4} | 0 | 0 |`), md);
+  assert.ok(md.includes(`| 0 | 5 | ${total - 5} | 0 | 0 |`), md);
   assert.match(md, /^ {2}- ⚠ conflict: kubectl-edit owns \.spec\.replicas \(taken over only with force\)$/m);
   const json = JSON.parse(planJson(edited, { root: join(root, 'examples') }));
   assert.equal(json.exitCode, 1);
@@ -259,6 +260,7 @@ test('examples/ dev with the Flux CRDs: all create; sync in order; then all unch
     partial.results.filter((r) => r.status !== 'unchanged').map((r) => `${r.status} ${r.key}${r.conflicts ? ` ${r.conflicts.map((c) => `${c.manager} ${c.field}`).join(',')}` : ''}`).sort(),
     [
       'applied /Secret/shop-dev/api-db-credentials',
+      'applied /Service/shop-dev/api',
       'applied apps/Deployment/shop-dev/worker',
       'failed /ConfigMap/shop-dev/web-config-k8g6db2bm8 kubectl-edit .data.PUBLIC_HOSTNAME',
       'failed apps/Deployment/shop-dev/web kubectl-edit .spec.replicas',
