@@ -11,6 +11,7 @@ import type { Finding, FindingSeverity, Fix } from '../findings';
 import { INPUT_LIMITS, nestingLimitAt, screenText, type InputRefusal, type RefusalCode } from '../manifest/limits';
 import { DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_FILE_BYTES, parseManifests, rangeOfPath, type ManifestDocument, type ManifestFile } from '../manifest/parse';
 import { splitApiVersion } from '../manifest/identity';
+import { expandList, isListDocument } from '../manifest/list';
 import type { ParsedText } from '../manifest/parsed-text';
 import type { QuickDocument } from '../manifest/quick';
 import { FILE_START, rangeAt, type SourceRange } from '../manifest/range';
@@ -165,6 +166,28 @@ class DocSource {
   }
 }
 
+/**
+ * An item of a List document (`kind: List`, ConfigMapList…): validated as the object it is, as
+ * `kubectl apply -f` applies it, with its findings placed inside the List.
+ */
+class ListItemSource extends DocSource {
+  constructor(
+    private readonly list: DocSource,
+    private readonly prefix: ReadonlyArray<string | number>,
+    item: unknown,
+  ) {
+    super(undefined, undefined, DEFAULT_MAX_ALIAS_COUNT, { value: item, hasNulls: true });
+  }
+
+  override range(path: readonly PathSegment[], key: boolean): SourceRange {
+    return this.list.range([...this.prefix, ...path], key);
+  }
+
+  override topLevelValueRange(key: string): SourceRange {
+    return this.list.range([...this.prefix, key], false);
+  }
+}
+
 /** The range of a whole line (without its line break). */
 function lineRange(text: string, line: number): SourceRange {
   let off = 0;
@@ -298,6 +321,21 @@ function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined
     return res;
   }
   res.isResource = true;
+  if (isListDocument(value)) {
+    // kubectl apply reads a List as its items (nested Lists flattened): each is checked as itself.
+    const x = expandList(value);
+    for (const p of x.problems) res.findings.push(finding(SCHEMA_CODES.missingApiVersion, 'error', p.message, src.range(p.path, true)));
+    const hinted = new Set<string>();
+    for (const item of x.items) {
+      const r = validateUnsorted(new ListItemSource(src, item.path, item.object), ctx, filePath);
+      res.findings.push(...r.findings);
+      if (r.unknownKind && !hinted.has(r.unknownKind.key)) {
+        hinted.add(r.unknownKind.key);
+        res.findings.push(r.unknownKind.finding);
+      }
+    }
+    return res;
+  }
   const { group, version } = splitApiVersion(apiVersion);
   const target = ctx.registry.kubernetesVersion;
   const life = apiStatus(group, version, kind, target);

@@ -133,6 +133,30 @@ test('reconcile check: an item of a List is validated as the object it is, the f
   }
 });
 
+test('check of the files as they are (and the editor while typing): each item of a List is validated as the object it is', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reconcile-lists-files-'));
+  try {
+    writeFileSync(
+      join(dir, 'list.yaml'),
+      ['apiVersion: v1', 'kind: List', 'items:', '  - apiVersion: v1', '    kind: ConfigMap', '    metadata: {name: a}', '    data: {x: 1}', '    colour: red', '  - apiVersion: v1', '    kind: List', '    items:', '      - metadata: {name: b}', ''].join('\n'),
+    );
+    const out = sink();
+    const code = await main(['check', dir, '--format', 'json'], { out, err: sink(), env: { PATH: '' }, cwd: dir });
+    const findings = JSON.parse(out.text) as Array<{ code: string; message: string; range: { start: { line: number } } }>;
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.message, f.range.start.line]),
+      [
+        ['schema/type', 'data.x: expected string, got number 1', 6],
+        ['schema/unknown-field', 'colour: unknown field', 7],
+        ['schema/missing-api-version', 'items[1].items[0] of List is not a Kubernetes object (it needs apiVersion and kind): kubectl apply refuses the whole List', 11],
+      ],
+    );
+    assert.equal(code, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('drift: an object that cannot be compared (no name, only generateName) is unknown, and drift exits 2, never 0', () => {
   const desired = { id: { group: 'batch', version: 'v1', kind: 'Job', name: '' }, object: { apiVersion: 'batch/v1', kind: 'Job', metadata: { generateName: 'migrate-' } } };
   const r = compareLocal(desired, { state: 'untracked' } as never);
