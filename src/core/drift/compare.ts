@@ -32,6 +32,16 @@ export const DEFAULT_SYSTEM_MANAGERS: readonly string[] = [
   // The patch with which a sync removes fields other managers set and Git lacks (src/core/sync/removals.ts):
   // it owns only what the server defaulted in their place.
   'reconcile-restore',
+  // Flux's controllers, as the real ones write (test/unit/delegate/flux-controllers.test.ts):
+  // kustomize-controller and helm-controller apply Git's objects and add their labels
+  // (kustomize.toolkit.fluxcd.io/*, helm.toolkit.fluxcd.io/*, meta.helm.sh/* annotations) and the defaults
+  // their applies record (a Deployment's strategy, a Namespace's finalizers); source-controller,
+  // gotk-kustomize-controller and helm-controller add finalizers.fluxcd.io. A value they changed from
+  // Git's is still drift.
+  'kustomize-controller',
+  'gotk-kustomize-controller',
+  'helm-controller',
+  'source-controller',
 ];
 
 export interface CompareOptions {
