@@ -3,6 +3,7 @@
 // code-server + headless Chromium) against a real kube-apiserver started for this run.
 //   node test/harness/run-integration.mjs [--grep PATTERN] [--keep]
 // Prints every test, then `N passed, N failed`. On failure, a screenshot and the logs go to test-results/.
+import { execFileSync } from 'node:child_process';
 import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,12 +42,16 @@ try {
   let failed = 0;
   const skipped = [];
   mkdirSync(join(results, 'screenshots'), { recursive: true });
-  for (const session of [{ name: 'trusted', trust: true }, { name: 'untrusted', trust: false }]) {
+  for (const session of [{ name: 'trusted', trust: true }, { name: 'untrusted', trust: false }, { name: 'multiroot', trust: true }]) {
     const out = join(scratch, `out-${session.name}`);
-    const workspace = join(scratch, `workspace-${session.name}`);
+    let workspace = join(scratch, `workspace-${session.name}`);
     mkdirSync(out);
-    // Tests edit files: they get a copy of examples/, never the repository's own.
-    cpSync(join(root, 'examples'), workspace, { recursive: true });
+    if (session.name === 'multiroot') {
+      workspace = multiRootWorkspace(workspace);
+    } else {
+      // Tests edit files: they get a copy of examples/, never the repository's own.
+      cpSync(join(root, 'examples'), workspace, { recursive: true });
+    }
     vs = await startVSCode({
       workspace,
       trust: session.trust,
@@ -102,6 +107,26 @@ try {
   lap('done');
 }
 process.exit(exitCode);
+
+/**
+ * Two git repositories that both have a `prod` (test/fixtures/multiroot), each with its own origin
+ * and one commit, and a .code-workspace that opens them together. Returns the .code-workspace's path.
+ */
+function multiRootWorkspace(dir) {
+  cpSync(join(root, 'test', 'fixtures', 'multiroot'), dir, { recursive: true });
+  const folders = ['shop', 'payments'];
+  const git = (cwd, ...a) => execFileSync('git', a, { cwd, stdio: 'ignore', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
+  for (const f of folders) {
+    const d = join(dir, f);
+    git(d, 'init', '-q', '-b', 'main');
+    git(d, 'remote', 'add', 'origin', `https://git.example.com/org/${f}-gitops.git`);
+    git(d, 'add', '-A');
+    git(d, '-c', 'user.name=Test', '-c', `user.email=${f}@example.com`, 'commit', '-q', '-m', `${f}: prod`);
+  }
+  const file = join(dir, 'two-repos.code-workspace');
+  writeFileSync(file, JSON.stringify({ folders: folders.map((path) => ({ path })) }, null, 2));
+  return file;
+}
 
 /** Streams what is appended to `file` (created later by the tests) to `write`. */
 function tail(file, write) {

@@ -50,7 +50,7 @@ const DEFAULT_SETTINGS = {
 /**
  * Starts the VS Code server (and, unless `browser: false`, headless Chromium on the workbench).
  * @param {object} o
- * @param {string} o.workspace            folder to open
+ * @param {string} o.workspace            folder to open, or a .code-workspace file (multi-root)
  * @param {string} [o.extensionDevelopmentPath]  load the extension from source (tests)
  * @param {string} [o.extensionTestsPath] mocha index run inside the extension host (tests)
  * @param {string} [o.vsix]               install this VSIX into the server's extensions dir first (demo)
@@ -149,7 +149,9 @@ export async function startVSCode(o) {
   const payload = [];
   if (o.extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', `vscode-remote://${authority}${o.extensionDevelopmentPath}`]);
   if (o.extensionTestsPath) payload.push(['extensionTestsPath', `vscode-remote://${authority}${o.extensionTestsPath}`]);
-  const url = `${base}/?folder=${encodeURIComponent(o.workspace)}${payload.length ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`;
+  // A .code-workspace file opens a multi-root workspace; anything else is one folder.
+  const open = o.workspace.endsWith('.code-workspace') ? 'workspace' : 'folder';
+  const url = `${base}/?${open}=${encodeURIComponent(o.workspace)}${payload.length ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`;
 
   /** @type {import('playwright-core').BrowserContext | undefined} */ let context;
   /** @type {import('playwright-core').Page | undefined} */ let page;

@@ -15,10 +15,12 @@ export function run(): Promise<void> {
   if (!out) return Promise.reject(new Error('RECONCILE_TEST_OUT is not set: run the suites through test/harness/run-integration.mjs'));
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec' });
   if (process.env.RECONCILE_TEST_GREP) mocha.grep(process.env.RECONCILE_TEST_GREP);
-  // Suites named *.untrusted.test.js run in a session whose workspace is not trusted; the others in a trusted one.
-  const untrusted = process.env.RECONCILE_TEST_SESSION === 'untrusted';
+  // Suites named *.untrusted.test.js run in a session whose workspace is not trusted, *.multiroot.test.js
+  // in a multi-root workspace of two repositories (test/fixtures/multiroot); the others in a trusted examples/.
+  const session = process.env.RECONCILE_TEST_SESSION ?? 'trusted';
+  const sessionOf = (f: string) => (f.endsWith('.untrusted.test.js') ? 'untrusted' : f.endsWith('.multiroot.test.js') ? 'multiroot' : 'trusted');
   for (const f of fs.readdirSync(__dirname).filter((n) => n.endsWith('.test.js')).sort()) {
-    if (f.endsWith('.untrusted.test.js') === untrusted) mocha.addFile(path.join(__dirname, f));
+    if (sessionOf(f) === session) mocha.addFile(path.join(__dirname, f));
   }
   const results: Results = { passes: [], failures: [], pending: [] };
   const progress = fs.createWriteStream(path.join(out, 'progress.log'), { flags: 'a' });
