@@ -6,6 +6,7 @@
 // that an edit re-runs the rules only where something changed (file-cache.ts).
 import type { Finding, FindingSeverity, Fix } from '../findings';
 import { resourceIdOf, type ResourceId } from '../manifest/identity';
+import { expandList, isListDocument } from '../manifest/list';
 import { parseManifests, type ManifestDocument, type ManifestFile } from '../manifest/parse';
 import type { ParsedText } from '../manifest/parsed-text';
 import { ownCopy, quickParse, type QuickDocument } from '../manifest/quick';
@@ -285,7 +286,19 @@ function checkOneFile(file: string, text: string, options: PolicyOptions, prefer
     fd = fileDocs(file, text, preferQuick, parsed, cache);
     const objects: ObjectRef[] = [];
     const docByObject = new Map<ObjectRef, number>();
+    /** Objects that are items of a List document (kubectl applies the items): their path in the document. */
+    const itemPath = new Map<ObjectRef, Array<string | number>>();
     fd.docs.forEach((d) => {
+      if (isListDocument(d.value)) {
+        for (const item of expandList(d.value).items) {
+          const o = objectRef(item.object, resourceIdOf(item.object), objects.length, options);
+          if (!o) continue;
+          objects.push(o);
+          docByObject.set(o, d.index);
+          itemPath.set(o, item.path);
+        }
+        return;
+      }
       const o = objectRef(d.value, d.id ?? resourceIdOf(d.value), objects.length, options);
       if (!o) return;
       objects.push(o);
@@ -299,6 +312,9 @@ function checkOneFile(file: string, text: string, options: PolicyOptions, prefer
       locate(obj, v) {
         const view = docs.view(docByObject.get(obj) ?? 0);
         if (!view) return { location: { file, range: FILE_START } };
+        const prefix = itemPath.get(obj);
+        // An item of a List is placed inside the List; quick fixes edit a document's own object, so it gets none.
+        if (prefix) return { location: locateInFile(view, { ...v, path: [...prefix, ...v.path], ...(v.anchor ? { anchor: [...prefix, ...v.anchor] } : {}) }).location };
         return locateInFile(view, v);
       },
     };

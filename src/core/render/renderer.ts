@@ -195,7 +195,7 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
         if (r.ok) {
           const warnings = stderrWarnings(run.stderr);
           if (warnings.length) r.warnings = warnings;
-          if (mapSources) safely(() => mapKustomizeSources(spec.dir, r.documents));
+          if (mapSources) safely(() => mapKustomizeSources(spec.dir, r.documents, commonFolder([spec.dir, ...(opts.inputs ?? [])])));
           return expandOutputLists(r, tool!);
         }
         return r;
@@ -263,6 +263,19 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
 function refused(e: unknown, spec: RenderSpec): RenderResult {
   if (e instanceof RefusedArgument) return { ok: false, error: refusalError(e, spec.kind === 'helm' ? 'helm' : 'kustomize') };
   throw e;
+}
+
+/** The deepest folder that holds all these paths (absolute). */
+function commonFolder(paths: readonly string[]): string {
+  const split = paths.map((p) => path.resolve(p).split(path.sep));
+  const first = split[0];
+  let n = first.length;
+  for (const parts of split.slice(1)) {
+    let i = 0;
+    while (i < n && i < parts.length && parts[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n).join(path.sep) || path.sep;
 }
 
 function safely(fn: () => void): void {

@@ -37,8 +37,10 @@ interface Origin {
 const HASH_SUFFIX = /-[a-z0-9]{10}$/;
 
 /** Adds `source` and `patchedBy` to documents rendered from the kustomization in `dir`. */
-export function mapKustomizeSources(dir: string, docs: RenderedDocument[]): void {
-  const tree = FileTree.scan(dir);
+export function mapKustomizeSources(dir: string, docs: RenderedDocument[], treeRoot = dir): void {
+  // The tree is the folder that holds every input (the overlay's bases are outside the overlay's own
+  // folder, and references outside the tree are not followed).
+  const tree = FileTree.scan(treeRoot);
   const graph = new KustomizeGraph(tree);
   const root = graph.load(dir);
   if (!root) return;

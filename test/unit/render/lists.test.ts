@@ -157,6 +157,24 @@ test('check of the files as they are (and the editor while typing): each item of
   }
 });
 
+test('policies on the files as they are: each item of a List is checked, its findings on its own lines (no quick fix edits the List)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reconcile-lists-policy-'));
+  try {
+    writeFileSync(
+      join(dir, 'pods.yaml'),
+      ['apiVersion: v1', 'kind: PodList', 'items:', '  - apiVersion: v1', '    kind: Pod', '    metadata: {name: a}', '    spec:', '      containers:', '        - name: a', '          image: nginx:latest', '          securityContext: {privileged: true}', ''].join('\n'),
+    );
+    const out = sink();
+    await main(['check', dir, '--format', 'json'], { out, err: sink(), env: { PATH: '' }, cwd: dir });
+    const findings = JSON.parse(out.text) as Array<{ code: string; range: { start: { line: number } }; fixes?: string[] }>;
+    const at = (code: string) => findings.filter((f) => f.code === code).map((f) => [f.range.start.line, f.fixes ?? []]);
+    assert.deepEqual(at('practice/image-tag'), [[9, []]], JSON.stringify(findings));
+    assert.deepEqual(at('pss/privileged'), [[10, []]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('drift: an object that cannot be compared (no name, only generateName) is unknown, and drift exits 2, never 0', () => {
   const desired = { id: { group: 'batch', version: 'v1', kind: 'Job', name: '' }, object: { apiVersion: 'batch/v1', kind: 'Job', metadata: { generateName: 'migrate-' } } };
   const r = compareLocal(desired, { state: 'untracked' } as never);
