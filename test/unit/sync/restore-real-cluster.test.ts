@@ -221,6 +221,38 @@ test('a field the server will not let go of: "cannot be restored by apply: owned
   assert.match(planText(again), /^= unchanged PersistentVolumeClaim restore-kept\/data\n {6}! spec\.volumeName: pv-elsewhere — cannot be restored by apply: owned by kubectl-patch/m);
 });
 
+test('a field whose removal brings back the server default: the plan shows the value it goes back to, and drift is clean after', async () => {
+  const ns = 'restore-default';
+  const objects: RawObject[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api', namespace: ns },
+      spec: { selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'nginx:1.27' }] } } },
+    },
+  ];
+  const created = await syncPlan(client, await planEnvironment(client, envOf(objects), opts('default')));
+  assert.equal(created.outcome, 'success', syncSummary('default', created));
+  // Git leaves imagePullPolicy to the server (IfNotPresent for a tagged image); someone sets it.
+  await kubectl('-n', ns, 'patch', 'deployment/api', '--field-manager=kubectl-edit', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/imagePullPolicy', value: 'Never' }]));
+  const key = `apps/Deployment/${ns}/api`;
+  const field = 'spec.template.spec.containers[name=api].imagePullPolicy';
+  const before = await checkEnvironmentDrift(client, envOf(objects).set, { environment: 'default' });
+  assert.deepEqual(driftFields(before), { [key]: [`added ${field} (kubectl-edit)`] });
+  const plan = await planEnvironment(client, envOf(objects), opts('default'));
+  assert.deepEqual(planFields(plan), { [key]: [`changed ${field} (kubectl-edit)`] });
+  assert.match(planText(plan), new RegExp(`^ {6}${field.replace(/[.[\]]/g, '\\$&')}: Never → IfNotPresent \\(now set by kubectl-edit\\)$`, 'm'));
+  const { outcome } = await restore(objects, 'default', before);
+  assert.equal(outcome.outcome, 'success', syncSummary('default', outcome));
+  // The server's default is back, written by the removal patch's manager, which drift counts as the cluster's own.
+  const after = await checkEnvironmentDrift(client, envOf(objects).set, { environment: 'default' });
+  assert.deepEqual(notInSync(after), []);
+  const deployments = await client.resolve('apps/v1', 'Deployment');
+  const live = await client.get(deployments!, ns, 'api');
+  assert.equal((live.spec as { template: { spec: { containers: Array<{ imagePullPolicy: string }> } } }).template.spec.containers[0].imagePullPolicy, 'IfNotPresent');
+});
+
 test('kind: List documents (ConfigMapList, RoleList, nested Lists) are their items in render, plan, sync and drift; reconcile drift exits 0, 1 and 2', async () => {
   const env = (await discover(listsRepo)).environments.find((e) => e.name === 'lists')!;
   assert.ok(env, 'the lists environment');
