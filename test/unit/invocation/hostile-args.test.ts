@@ -102,6 +102,9 @@ function snapshot(dir: string, skip: (rel: string) => boolean = () => false): st
   return out.sort();
 }
 
+/** Git's reflogs record the test's own ref changes (the branch named like a flag): not compared. */
+const reflogs = (rel: string) => rel === join('.git', 'logs');
+
 function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const env = { PATH: bin, HOME: home, TMPDIR: tools, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local', 'share'), KUBECONFIG: join(home, 'kubeconfig') };
   return new Promise((resolve) => {
@@ -174,7 +177,7 @@ before(() => {
   wrapper('helm', real.helm);
   wrapper('kubectl', real.kubectl);
   wrapper('git', realGit);
-  before0 = { repo: snapshot(repo), home: snapshot(home), cwd: snapshot(cwd), top: snapshot(tmp, (r) => r.startsWith('hostile-args') || r === 'argv.jsonl') };
+  before0 = { repo: snapshot(repo, reflogs), home: snapshot(home), cwd: snapshot(cwd), top: snapshot(tmp, (r) => r.startsWith('hostile-args') || r === 'argv.jsonl') };
 });
 
 after(() => {
@@ -183,7 +186,7 @@ after(() => {
 });
 
 function assertNothingWritten(): void {
-  assert.deepEqual(snapshot(repo), before0.repo, 'the repository is unchanged (no --output-dir, no EVIL-RAN)');
+  assert.deepEqual(snapshot(repo, reflogs), before0.repo, 'the repository is unchanged (no --output-dir, no EVIL-RAN)');
   assert.deepEqual(snapshot(home), before0.home, 'HOME is unchanged');
   assert.deepEqual(snapshot(cwd), before0.cwd, 'the working folder is unchanged');
   assert.deepEqual(snapshot(tmp, (r) => r.startsWith('hostile-args') || r === 'argv.jsonl'), before0.top, 'nothing new beside the repository, and the CLI left no temporary file');
@@ -236,6 +239,18 @@ test('diff: both revisions rendered in temporary worktrees refuse the same value
     for (const app of ['a-parameters', 'a-target-revision', 'f-chart-version']) assert.deepEqual(rendered.filter((x) => x.startsWith(`${app} `)).sort(), [`${app} base`, `${app} head`]);
     assertOnlyExpectedCalls();
     assert.deepEqual(readdirSync(tools), [], 'the worktrees and temporary values files are gone');
+
+    // The repository's own refs: HEAD on a branch named like a flag (git itself lets update-ref make it).
+    const refGit = (...a: string[]) => execFileSync('git', ['-c', 'core.logAllRefUpdates=false', ...a], { cwd: repo });
+    refGit('update-ref', 'refs/heads/--upload-pack=evil.sh', 'HEAD');
+    refGit('symbolic-ref', 'HEAD', 'refs/heads/--upload-pack=evil.sh');
+    writeFileSync(log, '');
+    const onBranch = await cli(['diff', repo, '--head', 'WORKTREE', '--env', 'dev']);
+    refGit('symbolic-ref', 'HEAD', 'refs/heads/main');
+    refGit('update-ref', '-d', 'refs/heads/--upload-pack=evil.sh');
+    assert.equal(onBranch.code, 1, onBranch.err);
+    assert.match(onBranch.out, /^main \([0-9a-f]{12}\) → working tree$/m);
+    assertOnlyExpectedCalls();
 
     writeFileSync(log, '');
     const bad = await cli(['diff', repo, '--base', '--upload-pack=./evil.sh', '--env', 'dev']);
