@@ -171,3 +171,69 @@ test('a refused value is an invalid-argument error at the line that wrote it, an
     assert.equal(runner.runs.length, 0);
   });
 });
+
+test('discovery records where each value was written: ApplicationSet templates, Flux default release names, Chart.yaml names', async () => {
+  const { discover } = await import('../../../src/core/repo');
+  await withRepo(async (root) => {
+    const repo = join(root, 'repo');
+    mkdirSync(join(repo, 'argocd'));
+    mkdirSync(join(repo, 'flux'));
+    writeFileSync(
+      join(repo, 'argocd', 'set.yaml'),
+      [
+        'apiVersion: argoproj.io/v1alpha1',
+        'kind: ApplicationSet',
+        'metadata:',
+        '  name: set',
+        'spec:',
+        '  generators:',
+        '    - list:',
+        '        elements:',
+        '          - name: "--output-dir=x"',
+        '  template:',
+        '    metadata:',
+        "      name: '{{name}}'",
+        '    spec:',
+        '      destination:',
+        '        namespace: dev',
+        '      source:',
+        '        path: chart',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(repo, 'flux', 'hr.yaml'),
+      [
+        'apiVersion: helm.toolkit.fluxcd.io/v2',
+        'kind: HelmRelease',
+        'metadata:',
+        '  name: web',
+        '  namespace: dev',
+        'spec:',
+        '  targetNamespace: "-n"',
+        '  chart:',
+        '    spec:',
+        '      chart: ./chart',
+        '      sourceRef:',
+        '        kind: GitRepository',
+        '        name: flux-system',
+        '',
+      ].join('\n'),
+    );
+    const model = await discover(repo);
+    const apps = model.environments.flatMap((e) => e.applications);
+    const runner = new FakeRunner(() => ({ stdout: CONFIGMAP('x') }));
+    const r = createRenderer({ trusted: true, tools: { helm: process.execPath }, runner, env: { PATH: '' } });
+    const refusal = async (name: string) => {
+      const app = apps.find((a) => a.name === name);
+      assert.ok(app, `${name} among ${apps.map((a) => a.name)}`);
+      const res = await r.renderApplication(app);
+      assert.ok(!res.ok);
+      return `${res.error.message} @ ${res.error.location?.file.slice(repo.length + 1)}:${(res.error.location?.range.start.line ?? -1) + 1}`;
+    };
+    assert.equal(await refusal('--output-dir=x'), 'release name "--output-dir=x" is not a valid Helm release name @ argocd/set.yaml:12');
+    // Flux's default release name is <targetNamespace>-<name>: the bad part is the targetNamespace.
+    assert.equal(await refusal('web'), 'release name "-n-web" is not a valid Helm release name @ flux/hr.yaml:7');
+    assert.equal(runner.runs.length, 0);
+  });
+});
