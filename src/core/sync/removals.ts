@@ -112,10 +112,25 @@ export function removalPatch(obj: RawObject, fields: readonly DriftField[]): Rem
   return { ops, removes: outer.map((x) => x.f), gone };
 }
 
-/** A copy of `obj` without these fields (what the server stores after the removal patch). */
+/**
+ * A copy of `obj` as the server stores it after the removal patch: without these fields, or, for a
+ * field the server defaults again (`changed`), with the value it goes back to.
+ */
 export function withoutFields(obj: RawObject, fields: readonly DriftField[]): RawObject {
   const copy = JSON.parse(JSON.stringify(obj)) as RawObject;
-  const { ops } = removalPatch(copy, fields);
+  for (const f of fields) {
+    if (f.change !== 'changed') continue;
+    const hit = locate(copy, f.segments);
+    if (!hit || !hit.at.length) continue;
+    const parent = locate(copy, f.segments.slice(0, -1));
+    const last = hit.at[hit.at.length - 1];
+    if (parent && isRecord(parent.value) && typeof last === 'string') parent.value[last] = f.desired;
+    else if (parent && Array.isArray(parent.value) && typeof last === 'number') parent.value[last] = f.desired;
+  }
+  const { ops } = removalPatch(
+    copy,
+    fields.filter((f) => f.change !== 'changed'),
+  );
   for (const op of ops) {
     if (op.op !== 'remove') continue;
     const at = op.path.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));

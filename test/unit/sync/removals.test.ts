@@ -67,6 +67,10 @@ test('removalPatch: tests before removes, later items of one list first, pointer
   assert.deepEqual(after.metadata, { name: 'web', labels: { app: 'web' }, finalizers: ['a'] });
   assert.deepEqual((after.spec as any).template.spec.containers, [{ name: 'web', image: 'nginx', env: [{ name: 'A', value: '1' }] }]);
   assert.equal((d.metadata as any).labels['example.com/team'], 'ops', 'the input is not changed');
+  // A field the server defaults again shows the value it goes back to.
+  const policy = { ...field('…imagePullPolicy', ['spec', 'template', 'spec', 'containers', { index: 0, key: { name: 'web' } }, 'imagePullPolicy'], 'Never'), change: 'changed' as const, desired: 'IfNotPresent' };
+  (d.spec as any).template.spec.containers[0].imagePullPolicy = 'Never';
+  assert.equal((withoutFields(d, [policy, team]).spec as any).template.spec.containers[0].imagePullPolicy, 'IfNotPresent');
 });
 
 test('removalForSync: a field whose value changed since the plan is left alone; a field already gone needs nothing', () => {

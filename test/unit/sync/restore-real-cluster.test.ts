@@ -24,7 +24,7 @@ import { checkEnvironmentDrift, desiredFromDocuments, driftExitCode, renderEnvir
 import { resourceIdOf, resourceKey } from '../../../src/core/manifest';
 import { createRenderer } from '../../../src/core/render';
 import { discover } from '../../../src/core/repo';
-import { planEnvironment, planExitCode, planJson, planText, syncPlan, syncSummary, type Plan, type PlanItem } from '../../../src/core/sync';
+import { planDiff, planEnvironment, planExitCode, planJson, planText, syncPlan, syncSummary, type Plan, type PlanItem } from '../../../src/core/sync';
 import { sink } from '../cli/io';
 
 const execFileP = promisify(execFile);
@@ -157,6 +157,11 @@ test('labels, annotations, env vars and containers other managers added: the pla
   assert.match(text, /^ {6}spec\.template\.spec\.containers\[name=web\]\.env\[name=DEBUG\]: \{…\} → ∅ \(will be removed; now set by kubectl-set\)$/m);
   assert.match(text, /^ {6}metadata\.annotations\["example\.com\/note"\]: hand-made → ∅ \(will be removed; now set by kubectl-annotate\)$/m);
   assert.ok(!text.includes('cannot be restored'), text);
+  // The diff of what a sync leaves: the live side has the added fields, the side after the sync has none.
+  const webDiff = planDiff(plan, plan.items.find((i) => i.key === WEB)!);
+  assert.match(webDiff.live, /team: ops/);
+  assert.match(webDiff.live, /name: sidecar/);
+  assert.doesNotMatch(webDiff.desired, /team: ops|name: sidecar|name: debugger|name: DEBUG/);
 
   // Restore: only the drifted resources, as the editor's command does.
   const { plan: restorePlan, outcome } = await restore(objects, 'restore', before);
@@ -243,6 +248,9 @@ test('a field whose removal brings back the server default: the plan shows the v
   const plan = await planEnvironment(client, envOf(objects), opts('default'));
   assert.deepEqual(planFields(plan), { [key]: [`changed ${field} (kubectl-edit)`] });
   assert.match(planText(plan), new RegExp(`^ {6}${field.replace(/[.[\]]/g, '\\$&')}: Never → IfNotPresent \\(now set by kubectl-edit\\)$`, 'm'));
+  const diff = planDiff(plan, plan.items.find((i) => i.key === key)!);
+  assert.match(diff.live, /imagePullPolicy: Never/);
+  assert.match(diff.desired, /imagePullPolicy: IfNotPresent/);
   const { outcome } = await restore(objects, 'default', before);
   assert.equal(outcome.outcome, 'success', syncSummary('default', outcome));
   // The server's default is back, written by the removal patch's manager, which drift counts as the cluster's own.
