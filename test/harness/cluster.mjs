@@ -1,5 +1,6 @@
-// A real, throw-away Kubernetes API server for tests and the demo: etcd 3.4 + kube-apiserver 1.20
-// (+ optionally kube-controller-manager), all on 127.0.0.1 with free ports, everything in one temp dir.
+// A real, throw-away Kubernetes API server for tests and the demo: etcd + kube-apiserver (the release that
+// `bash scripts/setup` builds from Go modules, see scripts/k8s/go.mod) (+ optionally kube-controller-manager),
+// all on 127.0.0.1 with free ports, everything in one temp dir.
 //
 //   const cluster = await startCluster({ controllerManager: true });
 //   … use cluster.kubeconfig (context 'reconcile-local', admin; 'reconcile-local-viewer', no rights) …
@@ -68,7 +69,7 @@ const live = new Set();
  * Starts etcd + kube-apiserver (+ kube-controller-manager) and waits until the API server is ready.
  * @param {{ controllerManager?: boolean, log?: (msg: string) => void, timeoutMs?: number }} [options]
  *   controllerManager: also run kube-controller-manager (Deployments get ReplicaSets, namespaces finish deleting,
- *   ServiceAccounts get tokens). Without it the ServiceAccount admission plugin is disabled, so Pods can be created.
+ *   ServiceAccounts are made). Without it the ServiceAccount admission plugin is disabled, so Pods can be created.
  * @returns {Promise<Cluster>}
  */
 export async function startCluster({ controllerManager = false, log = console.error, timeoutMs = 60_000 } = {}) {
@@ -89,8 +90,8 @@ export async function startCluster({ controllerManager = false, log = console.er
 }
 
 /**
- * Waits until the ServiceAccount `default` exists in `namespace` and has a token secret (needs controllerManager: true).
- * Pods can only be created after that while the ServiceAccount admission plugin is on.
+ * Waits until the ServiceAccount `default` exists in `namespace` (needs controllerManager: true): Pods can only
+ * be created after that while the ServiceAccount admission plugin is on. (Since 1.24 no token Secret is made.)
  * @param {Pick<Cluster, 'server' | 'token' | 'caFile'>} cluster
  * @param {string} [namespace]
  * @param {number} [timeoutMs]
@@ -101,8 +102,8 @@ export async function waitForDefaultServiceAccount(cluster, namespace = 'default
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await httpGet(url, { ca, token: cluster.token }).catch(() => null);
-    if (r?.status === 200 && (JSON.parse(r.body).secrets ?? []).length > 0) return;
-    if (Date.now() > deadline) throw new Error(`ServiceAccount ${namespace}/default has no token after ${timeoutMs} ms (is kube-controller-manager running?)`);
+    if (r?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`ServiceAccount ${namespace}/default does not exist after ${timeoutMs} ms (is kube-controller-manager running?)`);
     await sleep(200);
   }
 }
@@ -198,7 +199,6 @@ async function startOnce(tools, { controllerManager, log, timeoutMs }) {
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
       `--secure-port=${securePort}`,
-      '--insecure-port=0',
       `--tls-cert-file=${f('server.crt')}`,
       `--tls-private-key-file=${f('server.key')}`,
       `--client-ca-file=${f('ca.crt')}`,
@@ -236,8 +236,7 @@ async function startOnce(tools, { controllerManager, log, timeoutMs }) {
         `--kubeconfig=${f('controller-manager.kubeconfig')}`,
         '--bind-address=127.0.0.1',
         '--secure-port=0', // no HTTPS endpoint (readiness is checked through the API instead)
-        '--port=0', // no insecure endpoint (default 10252 would clash between clusters)
-        '--controllers=*,-cloud-node-lifecycle,-route,-service',
+        '--controllers=*', // the cloud controllers are no longer part of kube-controller-manager
         '--use-service-account-credentials=false',
         `--service-account-private-key-file=${f('sa.key')}`,
         `--root-ca-file=${f('ca.crt')}`,
@@ -249,9 +248,9 @@ async function startOnce(tools, { controllerManager, log, timeoutMs }) {
       ], dir);
       procs.push(kcm);
       writeOwner();
-      await waitUntil('kube-controller-manager (ServiceAccount default/default with a token)', async () => {
+      await waitUntil('kube-controller-manager (ServiceAccount default/default)', async () => {
         const r = await httpGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, { ca: caPem, token });
-        return r.status === 200 && (JSON.parse(r.body).secrets ?? []).length > 0;
+        return r.status === 200;
       }, { timeoutMs, procs, watch: kcm });
     }
     const tEnd = Date.now();

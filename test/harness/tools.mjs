@@ -7,20 +7,27 @@ import { join } from 'node:path';
 /**
  * @typedef {object} Tools
  * @property {string} cache                  the cache folder (RECONCILE_CACHE)
- * @property {string} etcd                   etcd 3.4 (Debian, unpacked)
- * @property {string} kubeApiserver          kube-apiserver v1.20.2 (built from Debian's source)
- * @property {string} kubeControllerManager  kube-controller-manager v1.20.2
- * @property {string} kubectl120             kubectl 1.20 (Debian's kubernetes-client)
- * @property {string} kubectl                kubectl 1.33 (with kustomize)
+ * @property {string} etcd                   etcd (Debian's, unpacked)
+ * @property {string} kubernetesVersion      the Kubernetes release built below, e.g. v1.37.2 (pinned by scripts/k8s/go.mod)
+ * @property {string} kubeApiserver          kube-apiserver of that release (built from Go modules by scripts/setup)
+ * @property {string} kubeControllerManager  kube-controller-manager of that release
+ * @property {string} kubectl                kubectl of that release (with kustomize)
  * @property {string} helm                   helm 4
  * @property {string} codeServerDir          node_modules/code-server of the code-server install
  * @property {string} vscodeServerMain       …/lib/vscode/out/server-main.js
  * @property {string} chromium               /usr/bin/chromium
+ * @property {string} fluxVersion            the Flux release the controllers and the CLI are from (scripts/flux/go.mod)
+ * @property {string} sourceController       Flux source-controller, built from its Go module
+ * @property {string} kustomizeController    Flux kustomize-controller
+ * @property {string} helmController         Flux helm-controller
+ * @property {string} flux                   the flux CLI
+ * @property {string} fluxCrds               folder of the Flux CRDs (the controllers' config/crd/bases)
+ * @property {string} dockerRegistry         Debian's docker-registry (unpacked), the OCI registry for charts
  */
 
 /** Keys of tools.json that name a file that must exist. */
 const FILE_KEYS = /** @type {const} */ ([
-  'etcd', 'kubeApiserver', 'kubeControllerManager', 'kubectl120', 'kubectl', 'helm', 'codeServerDir', 'vscodeServerMain', 'chromium',
+  'etcd', 'kubeApiserver', 'kubeControllerManager', 'kubectl', 'helm', 'codeServerDir', 'vscodeServerMain', 'chromium',
 ]);
 
 /** The cache folder: $RECONCILE_CACHE or ~/.cache/reconcile. */

@@ -1,7 +1,9 @@
-// Schemas from a live cluster, against the real kube-apiserver 1.20 of test/harness/cluster.mjs:
-// /openapi/v3 is 404 there, so /openapi/v2 is used; built-in kinds and a CRD created here are
-// converted, registered and beat the bundle; a second load downloads nothing; credentials, RBAC, TLS
-// and DNS failures are classified; with the cluster stopped the last good answer comes from the cache.
+// Schemas from a live cluster, against the real kube-apiserver of test/harness/cluster.mjs (the current
+// release, 1.37): /openapi/v3 (one document per group-version) is used; built-in kinds and a CRD created
+// here are converted, registered and beat the bundle (fields and enums of 1.37 that the bundled 1.36 lacks),
+// with the server's descriptions for hover; a second load downloads nothing; a server without /openapi/v3
+// (before 1.24) is served by the same server's /openapi/v2; credentials, RBAC, TLS and DNS failures are
+// classified; with the cluster stopped the last good answer comes from the cache.
 // Starts and stops its own cluster (≈10 s), in this order: the last test stops it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,7 +75,7 @@ const GADGET_CRD = {
                 type: 'object',
                 required: ['size'],
                 properties: {
-                  size: { type: 'string', enum: ['small', 'large'] },
+                  size: { type: 'string', enum: ['small', 'large'], description: 'How big the gadget is.' },
                   replicas: { type: 'integer', format: 'int32', minimum: 0 },
                   port: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
                   config: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
@@ -101,7 +103,7 @@ class CountingFetcher implements OpenApiFetcher {
     return r;
   }
   documentDownloads(): number {
-    return this.log.filter((l) => l.status === 200 && l.path.startsWith('/openapi/')).length;
+    return this.log.filter((l) => l.status === 200 && l.path.startsWith('/openapi/') && l.path !== '/openapi/v3').length; // not the v3 index
   }
   take(): string[] {
     const out = this.log.map((l) => `${l.path} ${l.status}${l.ifNoneMatch ? ' (If-None-Match)' : ''}`);
@@ -133,10 +135,10 @@ before(async () => {
   cluster = await startCluster({ log: () => {} });
   const created = await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', GADGET_CRD);
   assert.equal(created.status, 201, JSON.stringify(created.json));
-  // The CRD reaches /openapi/v2 a few seconds after it is established.
-  await until('Gadget in /openapi/v2', async () => {
-    const r = await call('GET', '/openapi/v2');
-    return r.status === 200 && 'com.example.live.v1.Gadget' in (r.json.definitions ?? {});
+  // The CRD reaches /openapi/v3 a moment after it is established.
+  await until('Gadget in /openapi/v3', async () => {
+    const r = await call('GET', '/openapi/v3');
+    return r.status === 200 && 'apis/live.example.com/v1' in (r.json.paths ?? {});
   });
   fetcher = new CountingFetcher(kubeconfigFetcher(cluster.kubeconfig, cluster.context));
   // Load client-node's kubeconfig code and open the first TLS connection before anything is timed.
@@ -149,18 +151,29 @@ after(async () => {
   rmSync(tmpRoot, { recursive: true, force: true });
 });
 
-test('1.20 has no /openapi/v3 (404): /openapi/v2 is fetched and converted; Deployment, Service and the CRD are there', async (t) => {
+/** The fetch log without the content hashes of the document URLs. */
+const unhashed = (log: string[]) => log.map((l) => l.replace(/\?hash=[0-9A-Fa-f]+/, '?hash=…'));
+
+test('/openapi/v3 of the current kube-apiserver: the index, then one document per group-version; current kinds and the CRD are there', async (t) => {
   const t0 = performance.now();
   first = await loadClusterSchemas({ fetcher, cacheDir, context: cluster.context });
   const ms = performance.now() - t0;
-  assert.equal(first.source, 'openapi-v2');
+  assert.equal(first.source, 'openapi-v3');
+  assert.equal(first.format, 'openapi-v3');
   assert.deepEqual(first.errors, []);
-  assert.deepEqual(fetcher.take(), ['/openapi/v3 404', '/openapi/v2 200']);
+  const log = unhashed(fetcher.take());
+  assert.equal(log[0], '/openapi/v3 200');
+  assert.ok(log.includes('/openapi/v3/apis/apps/v1?hash=… 200') && log.includes('/openapi/v3/apis/live.example.com/v1?hash=… 200'), log.join('\n'));
+  assert.ok(log.slice(1).every((l) => /^\/openapi\/v3\/.+\?hash=… 200$/.test(l)), 'nothing but the index and hashed documents; no /openapi/v2');
+  assert.equal(first.stats.fetched, log.length - 1);
   const keys = new Set(first.schemas.map((s) => `${s.group}/${s.version}/${s.kind}`));
-  for (const k of ['apps/v1/Deployment', '/v1/Service', '/v1/ConfigMap', 'batch/v1beta1/CronJob', 'live.example.com/v1/Gadget']) assert.ok(keys.has(k), k);
+  for (const k of ['apps/v1/Deployment', '/v1/Service', '/v1/ConfigMap', 'batch/v1/CronJob', 'autoscaling/v2/HorizontalPodAutoscaler', 'policy/v1/PodDisruptionBudget',
+    'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy', 'live.example.com/v1/Gadget']) assert.ok(keys.has(k), k);
+  // Removed long ago (1.25), so a current server does not serve them.
+  for (const k of ['batch/v1beta1/CronJob', 'policy/v1beta1/PodDisruptionBudget', 'autoscaling/v2beta2/HorizontalPodAutoscaler']) assert.ok(!keys.has(k), k);
   assert.ok(!keys.has('apps/v1/DeploymentList') && !keys.has('apps/v1/DeleteOptions'));
   const bytes = dirBytes(cacheDir);
-  t.diagnostic(`fetch + convert /openapi/v2 of kube-apiserver 1.20: ${ms.toFixed(0)} ms (${first.stats.bytesFetched} bytes, ${first.schemas.length} kinds); cache on disk ${bytes} bytes`);
+  t.diagnostic(`fetch + convert /openapi/v3 of kube-apiserver 1.37: ${ms.toFixed(0)} ms (${first.stats.fetched} documents, ${first.stats.bytesFetched} bytes, ${first.schemas.length} kinds); cache on disk ${bytes} bytes`);
   assert.ok(bytes > 0 && bytes < first.stats.bytesFetched / 5, 'the cache is stored compressed');
 });
 
@@ -183,16 +196,9 @@ spec:
   assert.deepEqual(check(bad), ['schema/enum huge', 'schema/unknown-field colour', 'schema/type true']);
 });
 
-test('the cluster beats the bundle: fields newer than 1.20 are unknown under the cluster schema, 1.20-only fields are known', () => {
+test('the cluster beats the bundle: fields and enums of 1.37 that the bundled 1.36 lacks are known and checked', () => {
   const bundledOnly = new SchemaRegistry();
-  const service = `apiVersion: v1
-kind: Service
-metadata: { name: s }
-spec:
-  trafficDistribution: PreferClose
-  ports: [{ port: 80, targetPort: http, protocol: TCP }]
-`;
-  const deployment = `apiVersion: apps/v1
+  const deployment = (protocol: string, mode: string) => `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: d }
 spec:
@@ -200,47 +206,74 @@ spec:
   template:
     metadata: { labels: { app: d } }
     spec:
-      os: { name: linux }
-      containers: [{ name: c, image: nginx, resources: { limits: { cpu: 500m, memory: 1Gi } } }]
+      containers:
+        - name: c
+          image: nginx
+          readinessProbe: { httpGet: { port: 8080, protocol: ${protocol} } }
+          livenessProbe: { grpc: { port: 9090, mode: ${mode} } }
 `;
-  assert.deepEqual(check(service, bundledOnly), [], 'bundled 1.36: trafficDistribution exists');
-  assert.deepEqual(check(deployment, bundledOnly), [], 'bundled 1.36: pod spec os exists');
-  assert.equal(registry.resolve('', 'v1', 'Service')?.source, 'cluster');
-  assert.deepEqual(check(service), ['schema/unknown-field trafficDistribution']);
-  assert.deepEqual(check(deployment), ['schema/unknown-field os']);
-  // Service spec.topologyKeys was alpha in 1.20 and removed in 1.22: known to the cluster only.
-  const topology = 'apiVersion: v1\nkind: Service\nmetadata: { name: s }\nspec:\n  topologyKeys: ["*"]\n  ports: [{ port: 80 }]\n';
-  assert.deepEqual(check(topology, bundledOnly), ['schema/unknown-field topologyKeys']);
-  assert.deepEqual(check(topology), []);
+  assert.equal(registry.resolve('apps', 'v1', 'Deployment')?.source, 'cluster');
+  assert.deepEqual(check(deployment('HTTP2', 'TLS'), bundledOnly), ['schema/unknown-field protocol', 'schema/unknown-field mode'], 'bundled 1.36: no such fields');
+  assert.deepEqual(check(deployment('HTTP2', 'TLS')), [], 'the 1.37 cluster knows them');
+  assert.deepEqual(check(deployment('HTTP3', 'Plaintext')), ['schema/enum HTTP3'], 'and their enums');
 });
 
-test('the apiserver corpus under the cluster schemas: controls clean, schema rejections flagged except the enums 1.20 does not publish', () => {
+test('the apiserver corpus under the cluster schemas: controls clean, every schema rejection flagged (enums included)', () => {
   const dir = join(fixtures, 'apiserver');
   const missed: string[] = [];
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
     const text = readFileSync(join(dir, f), 'utf8');
     const first = text.split('\n', 1)[0];
     const ours = new SchemaValidator({ registry, learnCrds: false }).validateFile(join(dir, f), text).filter((x) => x.severity !== 'info');
-    if (/^# server: accept, valid/.test(first)) assert.deepEqual(ours, [], `${f}: valid on 1.20`);
-    else if (/^# server: accept$/.test(first)) assert.ok(ours.length > 0, `${f}: flagged although 1.20 drops it`);
+    if (/^# server: accept, valid/.test(first)) assert.deepEqual(ours, [], `${f}: valid`);
+    else if (/^# server: accept$/.test(first)) assert.ok(ours.length > 0, `${f}: flagged although the server drops it`);
     else if (/^# server: reject$/.test(first) && ours.length === 0) missed.push(f);
   }
-  // /openapi/v2 of 1.20 has no enums for built-in kinds, and no `required` for Ingress pathType
-  // (the server checks these in code): the bundle catches them, the cluster's schema cannot.
-  const V2_GAPS = ['container-pull-policy.yaml', 'deployment-strategy-type.yaml', 'ingress-path-type-missing.yaml', 'ingress-path-type.yaml', 'service-protocol.yaml', 'service-type.yaml'];
-  assert.deepEqual(missed.filter((f) => !V2_GAPS.includes(f)), [], 'every other schema rejection is flagged');
-  assert.ok(missed.includes('service-type.yaml'), 'the enum gap of 1.20 is real (if not, V2_GAPS is out of date)');
+  // /openapi/v3 publishes the enums of built-in kinds (service type, pull policy, …): the cluster's schema
+  // catches every schema rejection of the corpus, as the bundle does.
+  assert.deepEqual(missed, [], 'every schema rejection is flagged');
 });
 
-test('a second load is served from the cache: no document downloaded (v2 revalidated: 304), nothing re-registered', async (t) => {
+test('descriptions for hover come from the server: built-in fields, 1.37 fields and the CRD\'s own', async () => {
+  const withText = await loadClusterSchemas({ fetcher, cacheDir, context: cluster.context, descriptions: true });
+  assert.equal(fetcher.documentDownloads(), 0, 'the same cached documents, converted with their descriptions');
+  fetcher.take();
+  const describe = (group: string, version: string, kind: string, path: string[]): string | undefined => {
+    const s = withText.schemas.find((x) => x.group === group && x.version === version && x.kind === kind)!.schema as any;
+    const resolve = (n: any): any => {
+      for (let i = 0; n && i < 20; i++) {
+        if (n.$ref) n = s.$defs[String(n.$ref).replace('#/$defs/', '')];
+        else if (Array.isArray(n.allOf) && n.allOf.length === 1 && !n.properties) n = { ...n.allOf[0], description: n.description ?? n.allOf[0].description };
+        else break;
+      }
+      return n;
+    };
+    let node = resolve(s);
+    let description: string | undefined;
+    for (const key of path) {
+      const next = key === '[]' ? node?.items : node?.properties?.[key];
+      description = next?.description ?? resolve(next)?.description;
+      node = resolve(next);
+    }
+    return description;
+  };
+  assert.equal(describe('apps', 'v1', 'Deployment', ['spec', 'replicas']), 'Number of desired pods. This is a pointer to distinguish between explicit zero and not specified. Defaults to 1.');
+  assert.match(describe('apps', 'v1', 'Deployment', ['spec', 'template', 'spec', 'containers', '[]', 'livenessProbe', 'grpc', 'mode']) ?? '', /^mode specifies the connection mode for the gRPC health probe\./);
+  assert.equal(describe('live.example.com', 'v1', 'Gadget', ['spec', 'size']), 'How big the gadget is.');
+  assert.equal(withText.schemas.length, first.schemas.length);
+  const plain = JSON.stringify(first.schemas.find((x) => x.kind === 'Gadget')!.schema);
+  assert.ok(!plain.includes('How big the gadget is.'), 'without descriptions: none kept');
+});
+
+test('a second load is served from the cache: no document downloaded (the index lists the same hashes), nothing re-registered', async (t) => {
   const generation = registry.generation;
   const t0 = performance.now();
   const again = await loadClusterSchemas({ fetcher, cacheDir, context: cluster.context });
   const warmMs = performance.now() - t0;
-  assert.deepEqual(fetcher.take(), ['/openapi/v3 404', '/openapi/v2 304 (If-None-Match)']);
   assert.equal(fetcher.documentDownloads(), 0);
+  assert.deepEqual(fetcher.take(), ['/openapi/v3 200'], 'only the index: its hashes are those of the documents converted before');
   assert.equal(again.stats.fetched, 0);
-  assert.equal(again.stats.notModified, 1);
+  assert.equal(again.stats.fromMemory, first.stats.documents);
   assert.equal(again.fingerprint, first.fingerprint);
   assert.deepEqual(registerClusterSchemas(registry, again), { registered: 0, total: first.schemas.length });
   assert.equal(registry.generation, generation, 'compiled validators stay');
@@ -249,14 +282,14 @@ test('a second load is served from the cache: no document downloaded (v2 revalid
   const t1 = performance.now();
   const fromDisk = await loadClusterSchemas({ fetcher, cacheDir, context: cluster.context });
   const diskMs = performance.now() - t1;
-  assert.deepEqual(fetcher.take(), ['/openapi/v3 404', '/openapi/v2 304 (If-None-Match)']);
-  assert.equal(fromDisk.stats.fromDisk, 1);
+  assert.deepEqual(fetcher.take(), ['/openapi/v3 200']);
+  assert.equal(fromDisk.stats.fromDisk, first.stats.documents);
   assert.equal(fromDisk.schemas.length, first.schemas.length);
   assert.deepEqual(registerClusterSchemas(registry, fromDisk).registered, 0, 'same document: nothing to re-register');
-  t.diagnostic(`cached load: ${warmMs.toFixed(0)} ms with the conversion in memory, ${diskMs.toFixed(0)} ms from disk (both revalidate /openapi/v2 with a 304)`);
+  t.diagnostic(`cached load: ${warmMs.toFixed(0)} ms with the conversion in memory, ${diskMs.toFixed(0)} ms from disk (both fetch only the /openapi/v3 index)`);
 });
 
-test('a new CRD changes the v2 document: it is downloaded again, and only the kinds that differ are re-registered', async () => {
+test('a new CRD changes the hash of its group-version: only that document is downloaded again, only the kinds that differ are re-registered', async () => {
   const crd = structuredClone(GADGET_CRD);
   crd.metadata.name = 'doohickeys.live.example.com';
   crd.spec.names = { plural: 'doohickeys', singular: 'doohickey', kind: 'Doohickey', listKind: 'DoohickeyList' };
@@ -267,18 +300,57 @@ test('a new CRD changes the v2 document: it is downloaded again, and only the ki
     return next.schemas.some((s) => s.kind === 'Doohickey');
   });
   assert.notEqual(next!.fingerprint, first.fingerprint);
+  assert.equal(next!.stats.fetched, 1, 'apis/live.example.com/v1 only');
+  assert.ok(unhashed(fetcher.take()).slice(-2).join(',') === '/openapi/v3 200,/openapi/v3/apis/live.example.com/v1?hash=… 200');
   assert.deepEqual(registerClusterSchemas(registry, next!), { registered: 1, total: first.schemas.length + 1 });
   assert.deepEqual(check('apiVersion: live.example.com/v1\nkind: Doohickey\nmetadata: { name: d }\nspec: { size: tiny }\n'), ['schema/enum tiny']);
   fetcher.take();
 });
 
-test('credentials and RBAC: the viewer reads /openapi/v2 on 1.20 (system:discovery); without that binding it is 403; a wrong token is 401', async (t) => {
-  // What 1.20 does for a user without any binding of its own: /openapi/* is allowed to every
+test('a server without /openapi/v3 (as before 1.24): the same server\'s /openapi/v2 is fetched, converted, checked and revalidated with a 304', async (t) => {
+  // The document is the real server's /openapi/v2; only /openapi/v3 answers 404, as on 1.20-1.23.
+  const real = kubeconfigFetcher(cluster.kubeconfig, cluster.context);
+  const v2Only = new CountingFetcher({
+    server: real.server,
+    get: (path, signal, options) => (path.startsWith('/openapi/v3') ? Promise.resolve({ status: 404, body: '404 page not found\n' }) : real.get(path, signal, options)),
+  });
+  const v2Cache = join(tmpRoot, 'v2-cache');
+  const t0 = performance.now();
+  const v2 = await loadClusterSchemas({ fetcher: v2Only, cacheDir: v2Cache, context: cluster.context });
+  const ms = performance.now() - t0;
+  assert.equal(v2.source, 'openapi-v2');
+  assert.deepEqual(v2.errors, []);
+  assert.deepEqual(v2Only.take(), ['/openapi/v3 404', '/openapi/v2 200']);
+  const kinds = (r: ClusterSchemaResult) => r.schemas.map((s) => `${s.group}/${s.version}/${s.kind}`).sort();
+  const v3 = await loadClusterSchemas({ fetcher, cacheDir, context: cluster.context });
+  fetcher.take();
+  const inV2 = new Set(kinds(v2));
+  const inV3 = new Set(kinds(v3));
+  // The same kinds, but for three that exist only as subresources (pods/eviction, serviceaccounts/token, */scale):
+  // v3 describes them in the document of the resource's group-version, not of their own, so no file kind comes of them.
+  assert.deepEqual({ onlyV2: [...inV2].filter((k) => !inV3.has(k)), onlyV3: [...inV3].filter((k) => !inV2.has(k)) },
+    { onlyV2: ['authentication.k8s.io/v1/TokenRequest', 'autoscaling/v1/Scale', 'policy/v1/Eviction'], onlyV3: [] });
+  const reg = new SchemaRegistry();
+  registerClusterSchemas(reg, v2);
+  assert.equal(reg.resolve('', 'v1', 'Service')?.source, 'cluster');
+  const service = readFileSync(join(fixtures, 'apiserver', 'service-type.yaml'), 'utf8');
+  assert.ok(check(service, reg).some((f) => f.startsWith('schema/enum ')), 'the enums are in /openapi/v2 of a current server too');
+  assert.deepEqual(check('apiVersion: live.example.com/v1\nkind: Gadget\nmetadata: { name: g }\nspec: { size: huge, colour: red }\n', reg), ['schema/enum huge', 'schema/unknown-field colour']);
+  const again = await loadClusterSchemas({ fetcher: v2Only, cacheDir: v2Cache, context: cluster.context });
+  assert.deepEqual(v2Only.take(), ['/openapi/v3 404', '/openapi/v2 304 (If-None-Match)']);
+  assert.equal(again.stats.notModified, 1);
+  assert.equal(again.fingerprint, v2.fingerprint);
+  real.dispose();
+  t.diagnostic(`fetch + convert /openapi/v2 of the same server: ${ms.toFixed(0)} ms (${v2.stats.bytesFetched} bytes, ${v2.schemas.length} kinds)`);
+});
+
+test('credentials and RBAC: the viewer reads /openapi/v3 (system:discovery); without that binding it is 403; a wrong token is 401', async (t) => {
+  // What the server does for a user without any binding of its own: /openapi/* is allowed to every
   // authenticated user by the system:discovery ClusterRoleBinding.
   const viewerCache = join(tmpRoot, 'viewer-cache');
   const viewer = kubeconfigFetcher(cluster.kubeconfig, cluster.viewerContext);
   const asViewer = await loadClusterSchemas({ fetcher: viewer, cacheDir: viewerCache, context: cluster.viewerContext });
-  assert.equal(asViewer.source, 'openapi-v2');
+  assert.equal(asViewer.source, 'openapi-v3');
   assert.equal(asViewer.schemas.length, first.schemas.length + 1);
   const secrets = await viewer.get('/api/v1/namespaces/default/secrets');
   const forbidden = errorForStatus(secrets, '/api/v1/namespaces/default/secrets', cluster.viewerContext);
@@ -314,22 +386,22 @@ test('credentials and RBAC: the viewer reads /openapi/v2 on 1.20 (system:discove
 test('TLS and DNS: an untrusted server certificate and an unknown host are told apart', async () => {
   const noCa = join(tmpRoot, 'no-ca.yaml');
   writeFileSync(noCa, readFileSync(cluster.kubeconfig, 'utf8').replace(/^\s*certificate-authority-data: .*$/m, ''));
-  await assert.rejects(kubeconfigFetcher(noCa, cluster.context).get('/openapi/v2'), (e: any) => e.kind === 'tls' && /^TLS: the server certificate is not signed by a trusted CA/.test(e.message));
+  await assert.rejects(kubeconfigFetcher(noCa, cluster.context).get('/openapi/v3'), (e: any) => e.kind === 'tls' && /^TLS: the server certificate is not signed by a trusted CA/.test(e.message));
   const noHost = join(tmpRoot, 'no-host.yaml');
   writeFileSync(noHost, readFileSync(cluster.kubeconfig, 'utf8').replace(cluster.server, 'https://reconcile-nonexistent.invalid:6443'));
-  await assert.rejects(kubeconfigFetcher(noHost, cluster.context).get('/openapi/v2'), (e: any) => e.kind === 'dns' && /reconcile-nonexistent\.invalid/.test(e.message));
+  await assert.rejects(kubeconfigFetcher(noHost, cluster.context).get('/openapi/v3'), (e: any) => e.kind === 'dns' && /reconcile-nonexistent\.invalid/.test(e.message));
 });
 
 test('offline: with the cluster stopped, the last good answer comes from the cache (source cache, unreachable)', async (t) => {
   const last = await loadClusterSchemas({ fetcher, cacheDir, context: cluster.context });
-  assert.equal(last.source, 'openapi-v2');
+  assert.equal(last.source, 'openapi-v3');
   await cluster.stop();
   clearClusterSchemaMemory();
   const t0 = performance.now();
   const offline = await loadClusterSchemas({ fetcher, cacheDir, context: cluster.context });
   const ms = performance.now() - t0;
   assert.equal(offline.source, 'cache');
-  assert.equal(offline.format, 'openapi-v2');
+  assert.equal(offline.format, 'openapi-v3');
   assert.equal(offline.fetchedAt, last.fetchedAt);
   assert.equal(offline.errors.length, 1);
   assert.equal(offline.errors[0].kind, 'unreachable');
