@@ -71,7 +71,7 @@ export class DiscoveryContext {
     readonly tree: FileTree,
     readonly gitRemotes: string[],
   ) {
-    this.kustomize = new KustomizeGraph(tree);
+    this.kustomize = new KustomizeGraph(tree, { confine: true }); // the repository describes itself: nothing outside it is read
   }
 
   chart(dir: string): ChartInfo {

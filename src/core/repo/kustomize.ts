@@ -141,7 +141,15 @@ export class KustomizeGraph {
   private readonly loading = new Set<string>();
   private readonly closures = new Map<string, KustomizeClosure>();
 
-  constructor(private readonly tree: FileTree) {}
+  /**
+   * `confine`: references outside the tree's root (by name or through a link) are errors and are
+   * not followed. Discovery confines to the repository; a graph built around one render's folder
+   * (source maps, error locations, cache inputs) does not, since its bases lie outside that folder.
+   */
+  constructor(
+    private readonly tree: FileTree,
+    private readonly opts: { confine?: boolean } = {},
+  ) {}
 
   /** Loads the kustomization in a folder (and, recursively, what it includes). */
   load(dir: string): KustomizationNode | undefined {
@@ -333,7 +341,7 @@ export class KustomizeGraph {
       target: 'missing',
       path: abs,
     };
-    if (kind !== 'missing' && !this.insideRepository(abs)) {
+    if (this.opts.confine && kind !== 'missing' && !this.insideRepository(abs)) {
       // A repository describes itself: what it names outside its folder (`../../../etc`, an
       // absolute path, a link that leads out) is neither read nor listed.
       ref.target = 'outside-repository';
