@@ -71,7 +71,10 @@ describe('Drift', function () {
     const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', vscode.Uri.file(patch), 100)) ?? [];
     const preview = lenses.find((l) => l.command?.command === 'reconcile.preview');
     assert.equal(preview?.command?.title, '$(checklist) Preview dev');
-    assert.deepEqual(preview?.command?.arguments, ['dev']);
+    // Environments are (workspace folder, name): the lens names dev by its key.
+    const api = await activateExtension();
+    assert.deepEqual(preview?.command?.arguments, [api.drift.keyOf('dev')]);
+    assert.equal(api.repo.environment(preview!.command!.arguments![0] as string)?.name, 'dev');
   });
 
   it('turns into "drifted" with the field and its field manager after kubectl changes the live object, and opens the diff', async () => {
