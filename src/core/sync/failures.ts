@@ -1,6 +1,8 @@
 // Server errors of dry-runs and applies, in the words a plan and a sync report: the server's own
 // message kept verbatim, and for a 409 from server-side apply the managers and fields that conflict
-// (from the Status causes: `conflict with "kubectl-edit" using apps/v1` at `.spec.replicas`).
+// (from the Status causes: `conflict with "kubectl-edit" using apps/v1` at `.spec.replicas`; since 1.22 a
+// manager that wrote through a subresource is named with it: `conflict with "kubectl" with subresource "scale"
+// using apps/v1`).
 import { ClusterError, isClusterError } from '../cluster/errors';
 import type { FieldConflict, ServerFailure } from './types';
 
@@ -26,7 +28,12 @@ export function failureOf(e: unknown): ServerFailure {
   };
 }
 
-const CONFLICT_RE = /conflict with "([^"]+)"(?: using (\S+?))?(?::|$|\s)/;
+const CONFLICT_RE = /conflict with "([^"]+)"(?: with subresource "([^"]+)")?(?: using (\S+?))?(?::|$|\s)/;
+const CONFLICT_IN_MESSAGE_RE = /conflict with "([^"]+)"(?: with subresource "([^"]+)")?(?: using (\S+?))?: (\S+)/g;
+
+function conflict(manager: string, field: string, subresource: string | undefined, apiVersion: string | undefined): FieldConflict {
+  return { manager, field, ...(apiVersion ? { apiVersion } : {}), ...(subresource ? { subresource } : {}) };
+}
 
 /** The field-manager conflicts of a 409 answer to server-side apply; empty for other errors. */
 export function conflictsOf(e: unknown): FieldConflict[] {
@@ -36,22 +43,23 @@ export function conflictsOf(e: unknown): FieldConflict[] {
     if (c.reason && c.reason !== 'FieldManagerConflict') continue;
     const m = CONFLICT_RE.exec(c.message ?? '');
     if (!m) continue;
-    out.push({ manager: m[1], field: c.field ?? '', ...(m[2] ? { apiVersion: m[2] } : {}) });
+    out.push(conflict(m[1], c.field ?? '', m[2], m[3]));
   }
   if (out.length === 0) {
     // Servers that send no causes still name the conflicts in the message:
     // `Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas`
-    for (const m of (e.details.serverMessage ?? '').matchAll(/conflict with "([^"]+)"(?: using (\S+?))?: (\S+)/g)) {
-      out.push({ manager: m[1], field: m[3], ...(m[2] ? { apiVersion: m[2] } : {}) });
-    }
+    for (const m of (e.details.serverMessage ?? '').matchAll(CONFLICT_IN_MESSAGE_RE)) out.push(conflict(m[1], m[4], m[2], m[3]));
   }
   return out;
 }
 
-/** `kubectl-edit owns .spec.replicas, .spec.template…; helm owns .data.x` */
+/** `kubectl-edit owns .spec.replicas, .spec.template…; helm owns .data.x; kubectl through /scale owns .spec.replicas` */
 export function conflictText(conflicts: readonly FieldConflict[]): string {
   const by = new Map<string, string[]>();
-  for (const c of conflicts) by.set(c.manager, [...(by.get(c.manager) ?? []), c.field]);
+  for (const c of conflicts) {
+    const who = c.subresource ? `${c.manager} through /${c.subresource}` : c.manager;
+    by.set(who, [...(by.get(who) ?? []), c.field]);
+  }
   return [...by].map(([m, fields]) => `${m} owns ${fields.join(', ')}`).join('; ');
 }
 

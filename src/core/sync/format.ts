@@ -44,7 +44,8 @@ export function planSummary(plan: Pick<Plan, 'counts'>): string {
  * `metadata.labels.team: "ops" → ∅ (will be removed; now set by kubectl-label)`.
  */
 export function planFieldLine(f: DriftField): string {
-  const who = f.manager && f.change !== 'missing' ? ` (${f.change === 'added' ? 'will be removed; ' : ''}now set by ${f.manager})` : f.change === 'added' ? ' (will be removed)' : '';
+  const manager = f.manager && f.subresource ? `${f.manager} through /${f.subresource}` : f.manager;
+  const who = manager && f.change !== 'missing' ? ` (${f.change === 'added' ? 'will be removed; ' : ''}now set by ${manager})` : f.change === 'added' ? ' (will be removed)' : '';
   if (f.masked) return `${f.path}: ${f.change === 'changed' ? 'changed' : f.change === 'missing' ? 'added' : 'removed'} (value hidden)${who}`;
   if (f.change === 'missing') return `${f.path}: ∅ → ${formatValue(f.desired)}`;
   if (f.change === 'added') return `${f.path}: ${formatValue(f.live)} → ∅${who}`;

@@ -422,8 +422,9 @@ async function planOne(client: ClusterClient, d: DesiredObject, lookup: LiveLook
   }
   if (fields.length) {
     item.action = 'update';
-    // A value changed by a write managedFields does not record (the scale subresource on 1.20) still
-    // names our own manager: naming it would say the opposite of what happened.
+    // A value changed by a write managedFields does not record (the scale subresource before 1.22; 1.22+
+    // records it as e.g. `kubectl` with subresource scale) still names our own manager: naming it would say
+    // the opposite of what happened.
     for (const f of fields) {
       if (f.manager !== ctx.fieldManager) continue;
       delete f.manager;

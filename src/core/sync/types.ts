@@ -17,6 +17,8 @@ export interface FieldConflict {
   field: string;
   /** The API version the manager wrote with, when the server says it. */
   apiVersion?: string;
+  /** The subresource the manager wrote through (`scale` for `kubectl scale`), when the server says it (1.22+). */
+  subresource?: string;
 }
 
 /** A server error in words: the classified kind, our one line and the server's own message verbatim. */

@@ -1,5 +1,5 @@
-// Drift against the REAL kube-apiserver v1.20.2 (+ kube-controller-manager) from test/harness/cluster.mjs,
-// mutated with kubectl 1.33 from setup. One cluster for the whole file.
+// Drift against the REAL kube-apiserver (the current release, + kube-controller-manager) from
+// test/harness/cluster.mjs, mutated with the kubectl of the same release from setup. One cluster for the whole file.
 //   - zero false positives: examples/' dev environment and test/fixtures/drift/cluster/*.yaml, both strategies;
 //   - exact changes with the right field manager; a Secret value never appears anywhere;
 //   - delete → Missing; a labelled extra object → not in Git; ignore rules; RBAC (viewer context).
@@ -136,9 +136,9 @@ test('zero false positives: examples/ dev environment, both strategies', async (
   }
 });
 
-test('zero false positives: defaulted-heavy kinds (workloads, Services, Ingress, CronJob v1beta1, PVC, RBAC, CRD + CR, quotas), both strategies', async () => {
+test('zero false positives: defaulted-heavy kinds (workloads with a gRPC probe, Services, Ingress, CronJob, PDB policy/v1, HPA autoscaling/v2, PVC, RBAC, CRD + CR, quotas), both strategies', async () => {
   const kinds = new Set(kindsSet.objects.map((d) => `${d.id.group}/${d.id.version}/${d.id.kind}`));
-  for (const k of ['apps/v1/Deployment', 'apps/v1/StatefulSet', 'apps/v1/DaemonSet', '/v1/Service', 'networking.k8s.io/v1/Ingress', 'batch/v1beta1/CronJob', 'batch/v1/Job', '/v1/PersistentVolumeClaim', 'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding', 'rbac.authorization.k8s.io/v1/ClusterRole', 'apiextensions.k8s.io/v1/CustomResourceDefinition', 'example.com/v1/Widget', '/v1/Secret', '/v1/ConfigMap']) {
+  for (const k of ['apps/v1/Deployment', 'apps/v1/StatefulSet', 'apps/v1/DaemonSet', '/v1/Service', 'networking.k8s.io/v1/Ingress', 'batch/v1/CronJob', 'policy/v1/PodDisruptionBudget', 'autoscaling/v2/HorizontalPodAutoscaler', 'batch/v1/Job', '/v1/PersistentVolumeClaim', 'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding', 'rbac.authorization.k8s.io/v1/ClusterRole', 'apiextensions.k8s.io/v1/CustomResourceDefinition', 'example.com/v1/Widget', '/v1/Secret', '/v1/ConfigMap']) {
     assert.ok(kinds.has(k), k);
   }
   for (const strategy of ['local', 'server-side'] as const) {
@@ -183,7 +183,7 @@ async function until(env: EnvironmentDrift, pred: () => boolean, what: string, m
 }
 
 function fieldsOf(r: DriftResult | undefined): string[] {
-  return r?.status === 'drifted' ? r.fields.map((f) => `${f.change} ${f.path} ${f.manager ?? '-'}/${f.operation ?? '-'}`).sort() : [];
+  return r?.status === 'drifted' ? r.fields.map((f) => `${f.change} ${f.path} ${f.manager ?? '-'}/${f.operation ?? '-'}${f.subresource ? ` /${f.subresource}` : ''}`).sort() : [];
 }
 
 test('exact changes made with kubectl: exactly those fields, with their field managers; Secret values never shown; Missing; not in Git', async () => {
@@ -211,9 +211,9 @@ test('exact changes made with kubectl: exactly those fields, with their field ma
       'changed spec.replicas kubectl-edit/Update',
       'changed spec.template.spec.containers[name=web].image kubectl-set/Update',
     ];
-    // On 1.20 a write through the /scale subresource is not recorded in managedFields: replicas still
-    // belongs to the manager that applied it (newer servers record `kubectl-scale` with subresource scale).
-    const expectedScaled = ['changed spec.replicas reconcile/Apply'];
+    // A write through the /scale subresource is recorded in managedFields (since 1.22): kubectl, with
+    // subresource scale, now owns replicas (1.20 recorded nothing and left it to the applier).
+    const expectedScaled = ['changed spec.replicas kubectl/Update /scale'];
     const expectedSettings = ['changed data.LOG_LEVEL kubectl-edit/Update'];
     const expectedCreds = ['changed data.password kubectl-edit/Update'];
     await until(env, () => fieldsOf(env.result(web)).length === 4 && env.result(`/Secret/${NS}/creds`)?.status === 'drifted' && env.result(`/ConfigMap/${NS}/settings`)?.status === 'drifted' && env.result(`apps/Deployment/${NS}/scaled`)?.status === 'drifted', 'drifted');

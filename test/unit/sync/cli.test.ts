@@ -1,7 +1,7 @@
-// `reconcile plan` against the REAL kube-apiserver v1.20.2 from test/harness/cluster.mjs, over the small
+// `reconcile plan` against the REAL kube-apiserver (current release) from test/harness/cluster.mjs, over the small
 // repository test/fixtures/sync/cli-repo (plain YAML) and over examples/: whole text outputs, Markdown and
 // JSON, exit codes 0 (nothing to change), 1 (changes), 2 (error or a failed dry-run). The cluster is
-// changed with kubectl 1.33 only, so that the plan is checked against another tool's apply.
+// changed with kubectl (of the same release) only, so that the plan is checked against another tool's apply.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -143,7 +143,9 @@ test('after kubectl apply --server-side: nothing to change (exit 0); after kubec
       'Plan for demo (context reconcile-local): 0 to create, 1 to update, 4 unchanged, 1 prune candidate',
       '',
       '~ update   Deployment cli-demo/web',
-      '      spec.replicas: 3 → 1',
+      // kubectl scale writes through /scale; the server records it (1.22+) and a sync without force conflicts.
+      '      spec.replicas: 3 → 1 (now set by kubectl through /scale)',
+      '      ! conflict: kubectl through /scale owns .spec.replicas — a sync takes these fields over only with force',
       '- prune    ConfigMap cli-demo/orphan',
       '      not in Git; owned by demo (label reconcile.dev/environment=demo); deleted only when pruning is confirmed',
       '',
@@ -156,7 +158,7 @@ test('after kubectl apply --server-side: nothing to change (exit 0); after kubec
   assert.equal(written.code, 1);
   assert.equal(written.out, '');
   const md = readFileSync(out, 'utf8');
-  assert.match(md, /^### Update \(1\)\n\n- \*\*Deployment cli-demo\/web\*\*\n {2}- `spec\.replicas: 3 → 1`$/m);
+  assert.match(md, /^### Update \(1\)\n\n- \*\*Deployment cli-demo\/web\*\*\n {2}- `spec\.replicas: 3 → 1 \(now set by kubectl through \/scale\)`$/m);
   assert.match(md, /^### Prune candidates \(1\): deleted only when confirmed\n\n- ConfigMap cli-demo\/orphan — label reconcile\.dev\/environment=demo$/m);
   assert.match(md, /^<details><summary>Unchanged \(4\)<\/summary>$/m);
 });

@@ -1,5 +1,5 @@
-// Plan (preview), sync and prune against the REAL kube-apiserver v1.20.2 (+ kube-controller-manager) from
-// test/harness/cluster.mjs, mutated with kubectl 1.33 from setup. One cluster for the whole file; every
+// Plan (preview), sync and prune against the REAL kube-apiserver (current release, + kube-controller-manager)
+// from test/harness/cluster.mjs, mutated with the kubectl of the same release from setup. One cluster for the whole file; every
 // test works in its own namespaces.
 //   - examples/' dev environment on an empty cluster: what cannot be planned fails loudly; with the Flux
 //     CRDs planned alongside, every resource is a create; after the sync every resource is unchanged
@@ -200,7 +200,7 @@ test('examples/ dev with the Flux CRDs: all create; sync in order; then all unch
   assert.equal(noop.requests.total, 0, 'unchanged resources are not sent');
 
   // 4. Changes made with kubectl: exactly those updates, with who made them; conflicts where another
-  //    manager owns the field. On 1.20 a write through /scale is not in managedFields: no conflict.
+  //    manager owns the field — also kubectl through /scale (recorded in managedFields since 1.22).
   const password = 'a-new-password-from-kubectl';
   await kubectl('-n', 'shop-dev', 'scale', 'deployment/worker', '--replicas=3');
   await kubectl('-n', 'shop-dev', 'patch', 'deployment/web', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"spec":{"replicas":4}}');
@@ -210,25 +210,26 @@ test('examples/ dev with the Flux CRDs: all create; sync in order; then all unch
   await kubectl('-n', 'shop-dev', 'annotate', 'service/api', 'example.com/note=hand-written');
   const edited = await planEnvironment(client, rendered, opts);
   const updates = edited.items.filter((i) => i.action === 'update');
-  const fields = (i: PlanItem) => (i.fields ?? []).map((f) => `${f.change} ${f.path} ${f.masked ? '***' : `${JSON.stringify(f.live)}→${JSON.stringify(f.desired)}`} ${f.manager ?? '-'}`);
+  const fields = (i: PlanItem) => (i.fields ?? []).map((f) => `${f.change} ${f.path} ${f.masked ? '***' : `${JSON.stringify(f.live)}→${JSON.stringify(f.desired)}`} ${f.manager ?? '-'}${f.subresource ? ` /${f.subresource}` : ''}`);
   const workerReplicas = ((rendered.set.objects.find((d) => d.id.kind === 'Deployment' && d.id.name === 'worker')!.object.spec as { replicas: number }).replicas);
   const webReplicas = ((rendered.set.objects.find((d) => d.id.kind === 'Deployment' && d.id.name === 'web')!.object.spec as { replicas: number }).replicas);
   assert.deepEqual(
-    Object.fromEntries(updates.map((i) => [i.key, { fields: fields(i), conflicts: i.conflicts?.map((c) => `${c.manager} ${c.field}`) }])),
+    Object.fromEntries(updates.map((i) => [i.key, { fields: fields(i), conflicts: i.conflicts?.map((c) => `${c.manager}${c.subresource ? ` /${c.subresource}` : ''} ${c.field}`) }])),
     {
       '/Secret/shop-dev/api-db-credentials': { fields: ['changed data.password *** kubectl-edit'], conflicts: undefined },
       '/ConfigMap/shop-dev/web-config-k8g6db2bm8': { fields: ['changed data.PUBLIC_HOSTNAME "hacked.example.com"→"dev.shop.example.com" kubectl-edit'], conflicts: ['kubectl-edit .data.PUBLIC_HOSTNAME'] },
       '/Service/shop-dev/api': { fields: ['added metadata.annotations["example.com/note"] "hand-written"→undefined kubectl-annotate'], conflicts: undefined },
       'apps/Deployment/shop-dev/web': { fields: [`changed spec.replicas 4→${webReplicas} kubectl-edit`], conflicts: ['kubectl-edit .spec.replicas'] },
-      'apps/Deployment/shop-dev/worker': { fields: [`changed spec.replicas 3→${workerReplicas} -`], conflicts: undefined },
+      'apps/Deployment/shop-dev/worker': { fields: [`changed spec.replicas 3→${workerReplicas} kubectl /scale`], conflicts: ['kubectl /scale .spec.replicas'] },
     },
   );
   assert.equal(edited.counts.unchanged, total - 5);
-  assert.equal(edited.counts.conflicts, 2);
+  assert.equal(edited.counts.conflicts, 3);
   assert.equal(planExitCode(edited), 1);
   const text = planText(edited);
   assert.match(text, new RegExp(`^~ update {3}Deployment shop-dev/web\n {6}spec\\.replicas: 4 → ${webReplicas} \\(now set by kubectl-edit\\)\n {6}! conflict: kubectl-edit owns \\.spec\\.replicas — a sync takes these fields over only with force$`, 'm'));
   assert.match(text, /^~ update {3}Secret shop-dev\/api-db-credentials\n {6}data\.password: changed \(value hidden\) \(now set by kubectl-edit\)$/m);
+  assert.match(text, new RegExp(`^~ update {3}Deployment shop-dev/worker\n {6}spec\\.replicas: 3 → ${workerReplicas} \\(now set by kubectl through /scale\\)\n {6}! conflict: kubectl through /scale owns \\.spec\\.replicas — a sync takes these fields over only with force$`, 'm'));
   const md = planMarkdown(edited);
   assert.match(md, /^## Plan: dev \(`reconcile-local`\)$/m);
   assert.ok(md.includes(`| 0 | 5 | ${total - 5} | 0 | 0 |`), md);
@@ -261,9 +262,9 @@ test('examples/ dev with the Flux CRDs: all create; sync in order; then all unch
     [
       'applied /Secret/shop-dev/api-db-credentials',
       'applied /Service/shop-dev/api',
-      'applied apps/Deployment/shop-dev/worker',
       'failed /ConfigMap/shop-dev/web-config-k8g6db2bm8 kubectl-edit .data.PUBLIC_HOSTNAME',
       'failed apps/Deployment/shop-dev/web kubectl-edit .spec.replicas',
+      'failed apps/Deployment/shop-dev/worker kubectl .spec.replicas',
     ],
   );
   const conflict = partial.results.find((r) => r.key === 'apps/Deployment/shop-dev/web')!;
@@ -271,14 +272,19 @@ test('examples/ dev with the Flux CRDs: all create; sync in order; then all unch
   assert.match(conflict.failure!.serverMessage!, /^Apply failed with 1 conflict: conflict with "kubectl-edit" using apps\/v1: \.spec\.replicas$/);
   assert.match(syncResultLine(conflict), /^✗ failed {4}Deployment shop-dev\/web: Apply failed with 1 conflict: .* — conflict: kubectl-edit owns \.spec\.replicas$/);
   assert.equal(JSON.parse(await kubectl('-n', 'shop-dev', 'get', 'deployment/web', '-o', 'json')).spec.replicas, 4, 'not taken over');
+  const scaled = partial.results.find((r) => r.key === 'apps/Deployment/shop-dev/worker')!;
+  assert.match(scaled.failure!.serverMessage!, /^Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps\/v1: \.spec\.replicas$/);
+  assert.match(syncResultLine(scaled), / — conflict: kubectl through \/scale owns \.spec\.replicas$/);
+  assert.equal(JSON.parse(await kubectl('-n', 'shop-dev', 'get', 'deployment/worker', '-o', 'json')).spec.replicas, 3, 'not taken over');
 
-  // 6. The user confirms: force only those two.
+  // 6. The user confirms: force only those three.
   const replan = await planEnvironment(client, rendered, opts);
-  assert.deepEqual(byAction(replan, 'update'), ['/ConfigMap/shop-dev/web-config-k8g6db2bm8', 'apps/Deployment/shop-dev/web']);
+  assert.deepEqual(byAction(replan, 'update'), ['/ConfigMap/shop-dev/web-config-k8g6db2bm8', 'apps/Deployment/shop-dev/web', 'apps/Deployment/shop-dev/worker']);
   const forced = await syncPlan(client, replan, { force: byAction(replan, 'update') });
   assert.equal(forced.outcome, 'success', syncSummary('dev', forced));
   assert.equal(forced.results.find((r) => r.key === 'apps/Deployment/shop-dev/web')?.message, 'updated, conflicting fields taken over (forced)');
   assert.equal(JSON.parse(await kubectl('-n', 'shop-dev', 'get', 'deployment/web', '-o', 'json')).spec.replicas, webReplicas);
+  assert.equal(JSON.parse(await kubectl('-n', 'shop-dev', 'get', 'deployment/worker', '-o', 'json')).spec.replicas, workerReplicas);
   const clean = await planEnvironment(client, rendered, opts);
   assert.deepEqual(clean.items.filter((i) => i.action !== 'unchanged').map(brief), []);
 
@@ -289,8 +295,8 @@ test('examples/ dev with the Flux CRDs: all create; sync in order; then all unch
   assert.deepEqual(problems, []);
   assert.equal(records[0].environment, 'dev');
   assert.equal(records[0].context, 'reconcile-local');
-  assert.equal(records[0].plan.update, 2);
-  assert.equal(records[0].results.applied, 2);
+  assert.equal(records[0].plan.update, 3);
+  assert.equal(records[0].results.applied, 3);
   assert.ok(!readFileSync(log.file, 'utf8').includes(password));
 });
 
