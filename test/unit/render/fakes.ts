@@ -15,6 +15,17 @@ export class FakeRunner implements ProcessRunner {
   readonly runs: RecordedRun[] = [];
   active = 0;
   maxActive = 0;
+  private gate: Promise<void> | undefined;
+
+  /** Runs that render wait until the returned function is called (no timing in the tests). */
+  hold(): () => void {
+    let release!: () => void;
+    this.gate = new Promise<void>((r) => (release = r));
+    return () => {
+      this.gate = undefined;
+      release();
+    };
+  }
 
   constructor(
     private readonly answer: (command: string, args: string[]) => Partial<RunResult> = () => ({}),
@@ -35,6 +46,7 @@ export class FakeRunner implements ProcessRunner {
       if (args[0] === 'version') {
         return { ...base, stdout: command.endsWith('helm') ? 'v4.0.0+gfake\n' : command.endsWith('kubectl') ? '{"clientVersion":{"gitVersion":"v1.33.0"},"kustomizeVersion":"v5.6.0"}' : 'v5.6.0\n' };
       }
+      if (this.gate) await this.gate;
       if (this.delayMs) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.delayMs);

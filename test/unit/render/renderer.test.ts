@@ -76,19 +76,24 @@ test('identical renders requested together share one run', async () => {
 test('at most 2 renders run at once; the others wait their turn', async () => {
   await withTmp(async (dir) => {
     const { helm } = await setup(dir);
-    const runner = new FakeRunner(() => ({ stdout: CONFIGMAP('x') }), 60);
+    const runner = new FakeRunner(() => ({ stdout: CONFIGMAP('x') }));
+    const release = runner.hold();
     const r = createRenderer({ trusted: true, tools: { helm }, runner, env: { PATH: '' } });
     const specs: RenderSpec[] = [1, 2, 3, 4, 5].map((i) => ({ kind: 'helm', chartDir: join(dir, 'app'), releaseName: `r${i}`, valueFiles: [] }));
     const pending = specs.map((s) => r.render(s));
-    await new Promise((res) => setTimeout(res, 20));
+    // Held runs never finish: wait until two have reached the tool, then the others must be queued.
+    while (runner.renders.length < 2) await new Promise((res) => setImmediate(res));
+    for (let i = 0; i < 50; i++) await new Promise((res) => setImmediate(res)); // give a third render every chance to start
     assert.equal(r.running, 2);
     assert.equal(r.waiting, 3);
+    assert.equal(runner.renders.length, 2, 'no third render reached the tool while two were running');
+    release();
     const results = await Promise.all(pending);
     assert.ok(results.every((x) => x.ok));
     assert.equal(runner.renders.length, 5);
     assert.equal(runner.maxActive, 2);
     // A renderer configured for 3 at once runs 3.
-    const runner3 = new FakeRunner(() => ({ stdout: CONFIGMAP('x') }), 60);
+    const runner3 = new FakeRunner(() => ({ stdout: CONFIGMAP('x') }), 20);
     const r3 = createRenderer({ trusted: true, tools: { helm }, runner: runner3, env: { PATH: '' }, maxConcurrent: 3 });
     await Promise.all(specs.map((s) => r3.render(s)));
     assert.equal(runner3.maxActive, 3);
@@ -112,8 +117,10 @@ test('cancelling: a waiting or running render stops and says so; a shared render
     assert.ok(rb.ok);
     const c = new AbortController();
     await fs.writeFile(join(spec.kind === 'kustomize' ? spec.dir : '', 'cm.yaml'), CONFIGMAP('c'));
+    const before = runner.renders.length;
     const pc = r.render(spec, { signal: c.signal });
-    setTimeout(() => c.abort(), 30);
+    while (runner.renders.length === before) await new Promise((res) => setImmediate(res)); // the tool is running
+    c.abort();
     const rc = await pc;
     assert.ok(!rc.ok && rc.error.code === 'aborted');
     const last = runner.renders[runner.renders.length - 1];
