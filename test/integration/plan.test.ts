@@ -154,7 +154,7 @@ describe('Preview, sync and restore', function () {
     }
   });
 
-  it('Restore Cluster to Git syncs only what drifted', async () => {
+  it('Restore Cluster to Git syncs only what drifted, and removes what other managers added (drift is clean after)', async () => {
     const api = await activateExtension();
     await activateExtension();
     await waitFor(async () => {
@@ -166,6 +166,13 @@ describe('Preview, sync and restore', function () {
     await api.drift.ensure('dev');
     await waitFor(() => !api.drift.resultsOf('dev').some((r) => r.id.name === 'Not_A_Valid_Name'), 'drift to follow the restored overlay');
     const key = await waitFor(() => api.drift.resultsOf('dev').find((r) => r.id.kind === 'Deployment' && r.id.name === 'web' && r.status === 'drifted')?.key, 'web drifted (replicas 3)');
+    // Fields other managers add, which Git lacks: a server-side apply alone would leave them.
+    await kubectl('-n', 'shop-dev', 'label', 'deployment/web', 'restore-test=yes');
+    await kubectl('-n', 'shop-dev', 'set', 'env', 'deployment/web', 'RESTORE_TEST=1');
+    await waitFor(() => {
+      const r = api.drift.resultsOf('dev').find((x) => x.key === key);
+      return r?.status === 'drifted' && r.fields.some((f) => f.path === 'metadata.labels.restore-test') && r.fields.some((f) => f.path.endsWith('env[name=RESTORE_TEST]'));
+    }, 'drift shows the label and the env var');
     const drifted = api.drift.resultsOf('dev').filter((r) => r.status === 'drifted' || r.status === 'missing');
     const { result, asked } = await answering(
       (q) => (/is managed by/.test(text(q)) ? 'Apply Directly' : /other field managers own/.test(text(q)) ? 'Force (Take Over Fields)' : /^Restore dev/.test(text(q)) ? 'Restore' : undefined),
@@ -174,7 +181,10 @@ describe('Preview, sync and restore', function () {
     assert.equal(result.outcome?.outcome, 'success', `${result.stopped ?? result.outcome?.reason}: ${asked.map(text).join(' | ')}`);
     assert.equal(result.plan?.counts.total, drifted.length, `the plan holds only the drifted resources: plan ${result.plan?.items.map((i) => `${i.key} ${i.action}`).join(', ')}; drifted ${drifted.map((r) => `${r.key} ${r.status}`).join(', ')}`);
     assert.ok(result.outcome!.results.some((r) => r.key === key && r.status === 'applied'));
+    const removed = result.plan!.items.find((i) => i.key === key)!.fields!.filter((f) => f.change === 'added').map((f) => `${f.path} (${f.manager})`);
+    assert.ok(removed.includes('metadata.labels.restore-test (kubectl-label)') && removed.some((p) => p.endsWith('env[name=RESTORE_TEST] (kubectl-set)')), removed.join(', '));
     assert.equal(await replicasOfWeb(), 1);
+    await waitFor(() => api.drift.resultsOf('dev').find((r) => r.key === key)?.status === 'in-sync', 'web in sync after the restore (label and env var removed)');
   });
 
   it('a protected environment asks for its name, and a wrong answer applies nothing', async () => {
