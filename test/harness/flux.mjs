@@ -159,6 +159,7 @@ export async function startFlux(cluster, { source = path.join(ROOT, 'examples'),
         '--enable-leader-election=false',
         '--log-encoding=json',
         '--log-level=info',
+        '--requeue-dependency=2s', // not 30s: a dependsOn (shop-worker on shop-api) is followed at once
         ...(name === 'source-controller'
           ? [`--storage-path=${f('artifacts')}`, `--storage-addr=127.0.0.1:${storage}`, `--storage-adv-addr=127.0.0.1:${storage}`]
           : []),
