@@ -320,6 +320,8 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
     }
     const env = await pickEnvironment(arg, purpose);
     if (!env) return { stopped: 'no environment' };
+    // Several folders may have an environment of this name: every question names the folder too.
+    const label = repo.current.length > 1 ? `${env.name} of ${repo.folderOf(env)?.folder.name ?? '?'}` : env.name;
     let client: ClusterClient;
     try {
       client = await clientFor(env);
@@ -330,7 +332,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
     try {
       // Always from a fresh plan: the cluster may have changed since the last preview.
       const plan = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Reconcile: dry-run of ${env.name} before ${purpose.toLowerCase()}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Reconcile: dry-run of ${label} before ${purpose.toLowerCase()}`, cancellable: true },
         (_p, token) => makePlan(env, client, token, only),
       );
       if (!plan) return { stopped: 'the plan failed' };
@@ -380,10 +382,10 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
         if (!choice) return { plan, stopped: 'cancelled' };
         if (choice.startsWith('Force')) force = conflicted.map((i) => i.key);
       }
-      const summary = `${purpose} ${env.name} (${env.context}): ${c.create} to create, ${c.update} to update${pruneItems.length ? `, ${pruneItems.length} prune candidate(s)` : ''}.`;
+      const summary = `${purpose} ${label} (${env.context}): ${c.create} to create, ${c.update} to update${pruneItems.length ? `, ${pruneItems.length} prune candidate(s)` : ''}.`;
       if (env.protected) {
         const typed = await prompts.input({
-          title: `Reconcile: ${env.name} is a protected environment`,
+          title: `Reconcile: ${label} is a protected environment`,
           prompt: `${summary} Type the environment's name to confirm.`,
           placeHolder: env.name,
           validateInput: (v) => (v === env.name ? undefined : `type ${env.name} exactly`),
@@ -397,7 +399,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
       if (pruneItems.length) {
         const choice = await prompts.message(
           'warning',
-          `Delete ${pruneItems.length} object(s) of ${env.name} that are not in Git?`,
+          `Delete ${pruneItems.length} object(s) of ${label} that are not in Git?`,
           { modal: true, detail: pruneItems.map((i) => `${i.id.kind} ${i.id.namespace ? `${i.id.namespace}/` : ''}${i.id.name} — ${i.ownership ?? 'owned by the environment'}`).join('\n') },
           `Delete ${pruneItems.length} Object(s)`,
           'Keep Them',
@@ -407,7 +409,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
       }
       log.info(`${purpose} of ${env.name} started: ${planSummary(plan)}`);
       const outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Reconcile: ${purpose.toLowerCase()} ${env.name}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Reconcile: ${purpose.toLowerCase()} ${label}`, cancellable: true },
         async (progress, token) => {
           const controller = new AbortController();
           const sub = token.onCancellationRequested(() => controller.abort());

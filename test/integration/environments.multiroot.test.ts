@@ -89,6 +89,7 @@ describe('Two workspace folders that both have prod', function () {
     const plan = result.plan!;
     assert.deepEqual(plan.items.map((i) => `${i.action} ${i.key}`), [`create /ConfigMap/${NS}/payments-config`], 'payments\' manifests, and shop\'s objects are not its prune candidates');
     assert.ok(!asked.some((q) => /not in Git\?/.test(text(q))), 'no prune question: nothing of payments\' prod is outside Git');
+    assert.ok(asked.some((q) => q.kind === 'input' && /^Sync prod of payments \(reconcile-local\): 1 to create, 0 to update\./.test(q.prompt ?? '')), `the confirmation names the folder: ${asked.map(text).join(' | ')}`);
     assert.equal(await kubectl('-n', NS, 'get', 'configmap', 'payments-config', '-o', 'jsonpath={.data.owner}'), 'payments');
     assert.equal(await kubectl('-n', NS, 'get', 'configmap', 'payments-config', '-o', 'jsonpath={.metadata.annotations.reconcile\\.dev/repository}'), 'git.example.com/org/payments-gitops');
     assert.equal(await kubectl('-n', NS, 'get', 'configmap', 'shop-config', '-o', 'jsonpath={.metadata.annotations.reconcile\\.dev/repository}'), 'git.example.com/org/shop-gitops');
