@@ -163,6 +163,13 @@ test('labels, annotations, env vars and containers other managers added: the pla
   assert.match(webDiff.live, /name: sidecar/);
   assert.doesNotMatch(webDiff.desired, /team: ops|name: sidecar|name: debugger|name: DEBUG/);
 
+  // Why a sync needs more than server-side apply: a forced apply that includes another manager's field
+  // with its value only shares the field, and an apply without it then leaves it in place.
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: NS }, data: { mode: 'fast' } };
+  await client.serverSideApply({ ...cm, metadata: { ...cm.metadata, annotations: { 'example.com/note': 'hand-made' } } }, { fieldManager: 'reconcile', force: true });
+  const naive = await client.serverSideApply(cm, { fieldManager: 'reconcile', force: true });
+  assert.deepEqual((naive.metadata as { annotations?: unknown }).annotations, { 'example.com/note': 'hand-made' }, 'the server keeps a field another manager still owns');
+
   // Restore: only the drifted resources, as the editor's command does.
   const { plan: restorePlan, outcome } = await restore(objects, 'restore', before);
   assert.deepEqual(restorePlan.items.map((i) => `${i.action} ${i.key}`).sort(), [`update ${SETTINGS}`, `update ${WEB}`]);
