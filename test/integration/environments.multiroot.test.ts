@@ -145,6 +145,24 @@ describe('Two workspace folders that both have prod', function () {
     assert.deepEqual(lenses.map((l) => [l.key, l.anchor.key, l.result?.status]), [[payments, `/ConfigMap/${NS}/payments-config`, 'in-sync']]);
   });
 
+  it('Revert Commit… on the second folder\'s prod offers Preview of that folder\'s prod', async () => {
+    const api = await activateExtension();
+    const dir = folder('payments').uri.fsPath;
+    const file = path.join(dir, 'deploy', 'prod', 'app.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('owner: payments', 'owner: payments-v2'));
+    const git = (...a: string[]) => execFileP('git', ['-c', 'user.name=Test', '-c', 'user.email=payments@example.com', ...a], { cwd: dir });
+    await git('commit', '-q', '-am', 'payments: owner v2');
+    const t0 = Date.now();
+    const { result, asked } = await answering(
+      (q) => (q.kind === 'pick' ? 'payments: owner v2' : /^Revert commit/.test(text(q)) ? 'Revert' : q.kind === 'message' && q.items.includes('Preview') ? 'Preview' : undefined),
+      async () => vscode.commands.executeCommand<{ status: string }>('reconcile.revertCommit', await envNode('payments')),
+    );
+    assert.equal(result?.status, 'reverted', asked.map(text).join(' | '));
+    // The Preview it offers is of payments' prod (before: the first folder's prod of that name).
+    const plan = await waitFor(() => (api.plan.plan && api.plan.plan.createdAt >= t0 ? api.plan.plan : undefined), 'the preview offered after the revert', 30_000);
+    assert.deepEqual(plan.items.map((i) => `${i.action} ${i.key}`), [`unchanged /ConfigMap/${NS}/payments-config`]);
+  });
+
   it('a render failure of one folder\'s prod does not stick once fixed, and leaves the other folder\'s prod live', async () => {
     const api = await activateExtension();
     const [shop, payments] = api.repo.environments().filter((e) => e.env.name === 'prod').map((e) => e.key);
