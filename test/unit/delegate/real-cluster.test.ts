@@ -1,8 +1,8 @@
-// Delegation against the REAL kube-apiserver v1.20.2 from test/harness/cluster.mjs, with minimal Argo CD
+// Delegation against the REAL kube-apiserver (current release) from test/harness/cluster.mjs, with minimal Argo CD
 // and Flux CRDs (test/fixtures/delegate/crds.yaml): examples/' own Argo CD and Flux definitions plus
 // look-alikes (test/fixtures/delegate/managers.yaml) are created, then
 //   - no CRD → not managed; the managers of examples/' dev environment found, look-alikes left out;
-//   - statuses read (status subresource written with kubectl 1.33);
+//   - statuses read (status subresource written with kubectl);
 //   - sync / refresh / reconcile requests appear on the objects, with their own field managers;
 //   - 403 (viewer context) reported as forbidden, never as "not managed".
 import { test, before, after } from 'node:test';
