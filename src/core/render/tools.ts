@@ -143,7 +143,11 @@ export class ToolLocator {
     const key = `${tool.name}\0${tool.path}\0${stamp}`;
     let v = this.versions.get(key);
     if (!v) {
-      v = this.askVersion(tool);
+      // A runner that threw is not an answer to keep: the next render asks again.
+      v = this.askVersion(tool).catch((e: unknown) => {
+        this.versions.delete(key);
+        throw e;
+      });
       this.versions.set(key, v);
     }
     return v;

@@ -46,9 +46,6 @@ test('a temp folder that cannot be made (inline helm values) is reported as that
     assert.equal(r.error.code, 'exception');
     assert.doesNotMatch(r.error.message, /cancel/i);
     assert.match(r.error.message, /^render of web \(.*chart\) failed: ENOENT: no such file or directory, mkdtemp '.*no-such-tmp/);
-    // Not cached: the next render, with a usable temp folder, succeeds.
-    const again = await renderer.render(spec);
-    assert.equal(again.ok, true);
   });
 });
 
@@ -63,11 +60,17 @@ test('a runner that throws while the tool runs, and one that throws while asked 
     assert.ok(!r.ok && r.error.code === 'exception', JSON.stringify(r));
     assert.match(r.error.message, /failed: EMFILE: too many open files, spawn$/);
 
-    // Before the render is queued (asking the tool its version): the same, rather than a rejected promise.
-    const versionFails: ProcessRunner = { run: () => Promise.reject(new TypeError('bad runner')) };
-    const v = await createRenderer({ trusted: true, tools: { helm }, runner: versionFails, env: { PATH: '' } }).render(spec);
+    // Before the render is queued (asking the tool its version): the same, rather than a rejected promise;
+    // and the failure is not kept: once the runner works again, so does the render.
+    let broken = true;
+    const versionFails: ProcessRunner = { run: (cmd, args, opts) => (broken ? Promise.reject(new TypeError('bad runner')) : fake.run(cmd, args, opts)) };
+    const renderer = createRenderer({ trusted: true, tools: { helm }, runner: versionFails, env: { PATH: '' } });
+    const v = await renderer.render(spec);
     assert.ok(!v.ok && v.error.code === 'exception', JSON.stringify(v));
     assert.match(v.error.message, /failed: bad runner$/);
+    broken = false;
+    const w = await renderer.render(spec);
+    assert.ok(w.ok, JSON.stringify(w));
   });
 });
 
