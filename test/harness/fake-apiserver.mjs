@@ -12,9 +12,25 @@
 //   fake.setFault({ type: 'broken-watch', afterMs })   watches are cut off mid-stream after afterMs
 //   fake.setFault({ type: 'gone-watch' })              watches get an ERROR event with a 410 Status
 //   fake.setFault({ type: 'gone-watch', http: true })  watches are refused with HTTP 410
+//   fake.setFault({ type: 'throttle', count: 8, code: 429, retryAfter: '0', method: 'PATCH' })
+//                                                      the next `count` requests (of `method`, if given) get
+//                                                      429 (or 503) with that Retry-After (none if absent);
+//                                                      count: Infinity for ever
+//   fake.setFault({ type: 'slow-body', holdMs: 1500, chunks: 4 })
+//                                                      LIST answers send their headers at once, then the body
+//                                                      in `chunks` pieces spread over holdMs (slow big pages)
+//   fake.setFault({ type: 'reset', count: 1, method: 'GET' })
+//                                                      the next `count` requests are cut without an answer
+//   fake.setFault({ type: 'die', after: 3, method: 'PATCH' })
+//                                                      after `after` such requests were answered, the server
+//                                                      goes away (stops listening, drops every connection)
+//   fake.onRequest(fn)                                 fn(entry) for each request, as it arrives
 //   fake.setFault(null)                                back to normal
+//
+// Besides reads it answers server-side apply (PATCH application/apply-patch+yaml; with dryRun=All
+// nothing is stored) and serves a small /openapi/v2 document (no /openapi/v3, as a cluster < 1.24).
 //   fake.put(obj) / fake.remove(kind, ns, name)        change objects (watchers get events)
-//   fake.writeKubeconfig({ server })                   a kubeconfig for another address (e.g. a .invalid host)
+//   fake.writeKubeconfig({ server, proxyUrl, tlsServerName })  a kubeconfig for another address (e.g. a .invalid host)
 //   await fake.stop()
 //
 // Setting a fault (and clearing one) cuts every open connection, as a restarting or failing server
@@ -45,6 +61,26 @@ const HISTORY = 1000; // watch events kept for replay
 function status(code, reason, message, details = {}) {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code };
 }
+
+/** A small OpenAPI v2 document: ConfigMap only (enough for live schemas through the transport). */
+const OPENAPI_V2 = {
+  swagger: '2.0',
+  info: { title: 'Kubernetes', version: 'v1.20.0-fake' },
+  paths: {},
+  definitions: {
+    'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta': { type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' }, labels: { type: 'object', additionalProperties: { type: 'string' } } } },
+    'io.k8s.api.core.v1.ConfigMap': {
+      type: 'object',
+      properties: {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        metadata: { $ref: '#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' },
+        data: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+      'x-kubernetes-group-version-kind': [{ group: '', kind: 'ConfigMap', version: 'v1' }],
+    },
+  },
+};
 
 const REASONS = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 410: 'Expired', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' };
 
@@ -84,6 +120,9 @@ export async function startFakeApiserver({ objects = [], log = () => {} } = {}) 
   /** open watches: { res, gv, resource, ns } */
   const watches = new Set();
   const requests = [];
+  let requestListener = () => {};
+  /** Requests answered per fault (throttle/reset count down, die counts up). */
+  let faultCount = 0;
 
   const infoOf = (apiVersion, kind) => {
     for (const [gv, list] of Object.entries(RESOURCES)) if (gv === apiVersion) for (const r of list) if (r.kind === kind) return { gv, ...r };
@@ -139,15 +178,46 @@ export async function startFakeApiserver({ objects = [], log = () => {} } = {}) 
   async function handle(req, res) {
     const url = new URL(req.url, 'https://fake');
     const q = url.searchParams;
-    const send = (code, body) => {
+    const entry = { method: req.method, path: url.pathname, query: url.search, at: Date.now(), status: 0 };
+    const send = (code, body, headers = {}) => {
+      entry.status = code;
       if (res.destroyed) return;
-      res.writeHead(code, { 'Content-Type': 'application/json' });
+      res.writeHead(code, { 'Content-Type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
-    const entry = { method: req.method, path: url.pathname, query: url.search, at: Date.now() };
     requests.push(entry);
+    requestListener(entry);
     const isWatch = q.get('watch') === '1' || q.get('watch') === 'true';
     const current = fault;
+    const matches = (f) => !f.method || f.method === req.method;
+    if (current?.type === 'throttle' && matches(current) && faultCount < (current.count ?? Infinity)) {
+      faultCount++;
+      const code = current.code ?? 429;
+      return send(code, status(code, REASONS[code], code === 429 ? 'Too many requests, please try again later.' : 'the server is currently unable to handle the request'), current.retryAfter !== undefined ? { 'Retry-After': String(current.retryAfter) } : {});
+    }
+    if (current?.type === 'reset' && matches(current) && faultCount < (current.count ?? Infinity)) {
+      faultCount++;
+      entry.status = -1;
+      req.socket.destroy();
+      return;
+    }
+    if (current?.type === 'refuse') {
+      entry.status = -1; // arrived while the server is going away
+      req.socket.destroy();
+      return;
+    }
+    if (current?.type === 'die' && matches(current) && faultCount++ >= (current.after ?? 0)) {
+      entry.status = -1;
+      fault = { type: 'refuse' };
+      req.socket.destroy();
+      // Closed outside this request's handler: closing a server from inside one of its requests meets
+      // the request's freed parser in closeIdleConnections.
+      const dying = fault;
+      setImmediate(() => {
+        if (fault === dying) void setFault({ type: 'refuse' }).catch((e) => log(`[fake-apiserver] ${e.stack ?? e}`));
+      });
+      return;
+    }
     if (current?.type === 'slow') {
       await sleep(current.delayMs ?? 10_000);
       if (res.destroyed) return;
@@ -162,6 +232,7 @@ export async function startFakeApiserver({ objects = [], log = () => {} } = {}) 
     if (req.headers.authorization !== `Bearer ${token}`) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
 
     const parts = url.pathname.split('/').filter(Boolean);
+    if (url.pathname === '/openapi/v2') return send(200, OPENAPI_V2);
     // discovery
     if (parts[0] === 'api' && parts.length === 1) return send(200, { kind: 'APIVersions', versions: ['v1'] });
     if (parts[0] === 'apis' && parts.length === 1) return send(200, { kind: 'APIGroupList', groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }] }] });
@@ -180,7 +251,25 @@ export async function startFakeApiserver({ objects = [], log = () => {} } = {}) 
     const info = resources.find((r) => r.name === rest[0]);
     if (!info) return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
     const name = rest[1];
-    if (req.method !== 'GET') return send(405, status(405, 'MethodNotAllowed', 'the fake apiserver only reads'));
+    if (req.method === 'PATCH' && name && String(req.headers['content-type']).startsWith('application/apply-patch')) {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      let obj;
+      try {
+        obj = JSON.parse(Buffer.concat(chunks).toString('utf8')); // the client sends JSON (which is YAML)
+      } catch {
+        return send(400, status(400, 'BadRequest', 'the fake apiserver reads apply patches in JSON only'));
+      }
+      const old = store.get(keyOf(gv, info.name, info.namespaced ? ns : undefined, name));
+      const merged = { ...(old ?? {}), ...obj, metadata: { ...(old?.metadata ?? {}), ...obj.metadata, ...(info.namespaced ? { namespace: ns } : {}), name } };
+      if (q.get('dryRun') === 'All') {
+        merged.metadata.uid ??= randomUUID();
+        merged.metadata.resourceVersion ??= String(rv);
+        return send(old ? 200 : 201, merged);
+      }
+      return send(old ? 200 : 201, put(merged));
+    }
+    if (req.method !== 'GET') return send(405, status(405, 'MethodNotAllowed', 'the fake apiserver only reads and applies'));
     if (name) {
       const o = store.get(keyOf(gv, info.name, info.namespaced ? ns : undefined, name));
       return o ? send(200, o) : send(404, status(404, 'NotFound', `${info.name} "${name}" not found`, { name, kind: info.name }));
@@ -195,7 +284,24 @@ export async function startFakeApiserver({ objects = [], log = () => {} } = {}) 
         const { apiVersion: _a, kind: _k, ...rest2 } = o;
         return rest2;
       });
-      return send(200, { kind: `${info.kind}List`, apiVersion: gv, metadata: { resourceVersion: String(rv) }, items });
+      const list = { kind: `${info.kind}List`, apiVersion: gv, metadata: { resourceVersion: String(rv) }, items };
+      if (current?.type === 'slow-body') {
+        // Headers at once, then the body in pieces over holdMs: a big page over a slow link.
+        const text = JSON.stringify(list);
+        const n = Math.max(2, current.chunks ?? 4);
+        const step = Math.ceil(text.length / n);
+        entry.status = 200;
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.flushHeaders();
+        for (let i = 0; i < n; i++) {
+          await sleep((current.holdMs ?? 1500) / n);
+          if (res.destroyed) return;
+          res.write(text.slice(i * step, (i + 1) * step));
+        }
+        res.end();
+        return;
+      }
+      return send(200, list);
     }
     // watch
     if (current?.type === 'gone-watch' && current.http) return send(410, status(410, 'Expired', 'too old resource version: 1 (2)'));
@@ -257,11 +363,13 @@ export async function startFakeApiserver({ objects = [], log = () => {} } = {}) 
     sockets.clear();
   }
 
-  function writeKubeconfig({ server: serverUrl = url, name = 'kubeconfig.yaml', tokenValue = token } = {}) {
+  function writeKubeconfig({ server: serverUrl = url, name = 'kubeconfig.yaml', tokenValue = token, proxyUrl, tlsServerName } = {}) {
     const q = JSON.stringify;
     const text = [
       'apiVersion: v1', 'kind: Config',
       'clusters:', '- name: fake', '  cluster:', `    server: ${q(serverUrl)}`, `    certificate-authority: ${q(f('ca.crt'))}`,
+      ...(proxyUrl ? [`    proxy-url: ${q(proxyUrl)}`] : []),
+      ...(tlsServerName ? [`    tls-server-name: ${q(tlsServerName)}`] : []),
       'users:', '- name: fake', '  user:', `    token: ${q(tokenValue)}`,
       'contexts:', '- name: fake', '  context: {cluster: fake, user: fake, namespace: default}',
       'current-context: fake', '',
@@ -271,18 +379,29 @@ export async function startFakeApiserver({ objects = [], log = () => {} } = {}) 
     return p;
   }
 
+  // Connections just destroyed leave the server's list only once their 'close' has run: closing the
+  // server before that can meet a freed parser (TypeError reading '_httpMessage' in closeIdleConnections).
+  let closing = Promise.resolve();
+  async function closeServer() {
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => server.close(() => r()));
+  }
+
   async function setFault(next) {
     const prev = fault;
     fault = next ?? null;
+    faultCount = 0;
     if (prev?.type === 'tls' && next?.type !== 'tls') server.setSecureContext(good);
     if (next?.type === 'tls') server.setSecureContext(bad);
     dropConnections();
     if (next?.type === 'refuse' && listening) {
       listening = false;
-      await new Promise((r) => server.close(() => r()));
+      closing = closeServer();
+      await closing;
     } else if (next?.type !== 'refuse' && !listening) {
-      await listen(port);
+      await closing; // a close still under way (the 'die' fault closes from inside a request)
       listening = true;
+      await listen(port);
     }
     log(`[fake-apiserver] fault: ${next ? JSON.stringify(next) : 'none'}`);
   }
@@ -302,11 +421,15 @@ export async function startFakeApiserver({ objects = [], log = () => {} } = {}) 
     remove,
     dropConnections,
     openWatches: () => watches.size,
+    onRequest(fn) {
+      requestListener = fn ?? (() => {});
+    },
     writeKubeconfig,
     async stop() {
       fault = null;
       dropConnections();
-      if (listening) await new Promise((r) => server.close(() => r()));
+      await closing;
+      if (listening) await closeServer();
       listening = false;
       fs.rmSync(dir, { recursive: true, force: true });
     },

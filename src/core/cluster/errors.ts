@@ -78,6 +78,15 @@ export function isClusterError(e: unknown): e is ClusterError {
   return e instanceof ClusterError;
 }
 
+/**
+ * True when the cluster gave no answer at all (connection refused or reset, DNS, TLS, no headers in
+ * time, cut off): the cluster is gone, not the object. A server's own answer (a 504, a 500 from a
+ * webhook) is not this: it is about the request.
+ */
+export function isNoAnswer(e: unknown): boolean {
+  return e instanceof ClusterError && e.details.status === undefined && ['unreachable', 'dns', 'tls', 'timeout', 'disconnected'].includes(e.kind);
+}
+
 /** Where a request went and what it was for: used to word the messages. */
 export interface RequestContext {
   server?: string;

@@ -10,7 +10,7 @@
 //   validation still runs; they are `create` with a note saying so;
 // - custom resources of a CRD the plan creates: `create` with a note (the server checks them at sync).
 // Prune candidates: live objects that carry the environment's ownership marks and are not in Git.
-import { ClusterError, isClusterError } from '../cluster/errors';
+import { ClusterError, isClusterError, isNoAnswer } from '../cluster/errors';
 import { LiveCache, type LiveLookup } from '../cluster/live-cache';
 import type { ApiResourceInfo, ClusterClient, RawObject } from '../cluster/types';
 import { compareObjects, DEFAULT_SYSTEM_MANAGERS } from '../drift/compare';
@@ -223,15 +223,38 @@ export async function planEnvironment(cluster: ClusterClient, rendered: PlanInpu
     const sem = new Semaphore(Math.max(1, opts.concurrency ?? 8));
     let done = 0;
     const progress = (item: PlanItem) => opts.onProgress?.({ done: ++done, total: desired.length, item });
+    // Losing the cluster in the middle (no answer at all: refused, reset, timed out) stops the plan with
+    // one "cluster unreachable" error: not one failed item per remaining resource, and no more requests.
+    const lost = new AbortController();
+    let lostWith: ClusterError | undefined;
+    const runOpts: PlanOptions = { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, lost.signal]) : lost.signal };
+    const watchLoss = async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (e) {
+        if (isNoAnswer(e) && !lostWith && !opts.signal?.aborted) {
+          const err = e as ClusterError;
+          lostWith = new ClusterError(err.kind, `cluster unreachable in the middle of the plan: ${err.message}`, err.details);
+          lost.abort();
+        }
+        throw e;
+      }
+    };
     const pending: Pending[] = await Promise.all(
       desired.map((d) =>
-        sem.run(async () => {
-          const p = await planOne(client, d, cache.lookup(d.id), { defaultNamespace, fieldManager, opts, compiled, inner, appOf, newNamespaces });
-          if (!p.missingNamespace && !p.notServed) progress(p.item);
-          return p;
-        }, opts.signal),
+        sem.run(
+          () =>
+            watchLoss(async () => {
+              const p = await planOne(client, d, cache.lookup(d.id), { defaultNamespace, fieldManager, opts: runOpts, compiled, inner, appOf, newNamespaces });
+              if (!p.missingNamespace && !p.notServed) progress(p.item);
+              return p;
+            }),
+          runOpts.signal,
+        ),
       ),
-    );
+    ).catch((e) => {
+      throw lostWith ?? e;
+    });
 
     // Objects that need what this plan creates: CRDs first (their scope gives the namespace), then namespaces.
     const byKey = new Map(pending.map((p) => [p.item.key, p]));
@@ -244,12 +267,18 @@ export async function planEnvironment(cluster: ClusterClient, rendered: PlanInpu
       pending
         .filter((p) => p.missingNamespace)
         .map((p) =>
-          sem.run(async () => {
-            await resolveMissingNamespace(client, cache, p, byKey, fieldManager, opts, inner);
-            progress(p.item);
-          }, opts.signal),
+          sem.run(
+            () =>
+              watchLoss(async () => {
+                await resolveMissingNamespace(client, cache, p, byKey, fieldManager, runOpts, inner);
+                progress(p.item);
+              }),
+            runOpts.signal,
+          ),
         ),
-    );
+    ).catch((e) => {
+      throw lostWith ?? e;
+    });
 
     const items = pending.map((p) => p.item).sort(compareSyncOrder);
     const desiredKeys = new Set(items.map((i) => i.key));
@@ -358,7 +387,7 @@ async function planOne(client: ClusterClient, d: DesiredObject, lookup: LiveLook
   try {
     predicted = await apply(false);
   } catch (e) {
-    if (isClusterError(e) && e.kind === 'aborted') throw e;
+    if (isClusterError(e) && (e.kind === 'aborted' || isNoAnswer(e))) throw e;
     const ns = missingNamespaceOf(e);
     if (ns && !live) return { d, item, missingNamespace: ns, error: asClusterError(e) };
     const conflicts = conflictsOf(e);
@@ -367,7 +396,7 @@ async function planOne(client: ClusterClient, d: DesiredObject, lookup: LiveLook
     try {
       predicted = await apply(true);
     } catch (e2) {
-      if (isClusterError(e2) && e2.kind === 'aborted') throw e2;
+      if (isClusterError(e2) && (e2.kind === 'aborted' || isNoAnswer(e2))) throw e2;
       return fail(e2);
     }
   }
@@ -518,7 +547,7 @@ async function resolveMissingNamespace(client: ClusterClient, cache: LiveCache, 
     p.item.note = `namespace ${ns} is created by this plan: validated by a dry-run in namespace ${SUBSTITUTE}`;
   } catch (e) {
     const err = asClusterError(e);
-    if (err.kind === 'aborted') throw err;
+    if (err.kind === 'aborted' || isNoAnswer(err)) throw err;
     if (err.kind === 'invalid') {
       p.item.action = 'failed';
       p.item.failure = failureOf(err);
