@@ -198,7 +198,7 @@ export interface RepoModel {
 export interface DiscoverOptions {
   /** Context names from the kubeconfig, to map environments without another hint. */
   kubeContexts?: string[];
-  /** Files larger than this are reported and not read. Default 5 MB. */
+  /** Files larger than this are reported and not read. Default 16 MB. */
   maxFileBytes?: number;
 }
 

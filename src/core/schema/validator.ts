@@ -31,7 +31,7 @@ export interface SchemaValidatorOptions {
   registry?: SchemaRegistry;
   /** Used only when no registry is given. */
   kubernetesVersion?: string;
-  /** Larger files get one size-limit finding and are not parsed. Default 5 MB. */
+  /** Larger files get one size-limit finding and are not parsed. Default 16 MB. */
   maxFileBytes?: number;
   /** Alias expansion cap (billion laughs). Default 100. */
   maxAliasCount?: number;

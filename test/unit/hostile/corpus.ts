@@ -233,12 +233,18 @@ export function generateCorpus(root: string): Input[] {
   ];
   for (const [name, text, extra] of forms) file('text-forms', name, text, 'input.yaml', extra);
 
-  // ——— size: 6.5 MB of Deployments (the stack overflow), 50 MB, and one byte over 5 MB
-  const TOO_LARGE = (mb: string): Partial<Input> => ({ code: /^yaml\/too-large$/, message: new RegExp(`file is ${mb} MB; files over 5 MB are not checked$`), big: true });
+  // ——— size: 6.5 MB of Deployments (the stack overflow: now checked), 50 MB, and one byte over 16 MB
+  const TOO_LARGE = (mb: string): Partial<Input> => ({ code: /^yaml\/too-large$/, message: new RegExp(`file is ${mb} MB; files over 16 MB are not checked$`), big: true });
   const deployment = (i: number) => `---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-${i}\n  namespace: shop\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n          resources: {requests: {cpu: 100m}}\n`;
-  writeBig(file('size', '6.5mb', '', 'input.yaml', TOO_LARGE('6\\.5')).path, 6.5 * MB, deployment);
+  // 1,000 Deployments (≈6,000 policy findings: the push that overflowed the stack) and then ConfigMaps
+  // of 100 keys, as a real CRD or operator bundle this big would be: checked, the first Deployment's
+  // unknown field found.
+  const configMap = (i: number) => `---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings-${i}\n  namespace: shop\ndata:\n${Array.from({ length: 100 }, (_, j) => `  key-${j}: "value ${j} of ${i}, padded to look like real configuration"\n`).join('')}`;
+  writeBig(file('size', '6.5mb', '', 'input.yaml', { code: /^schema\/unknown-field$/, message: /colour/, big: true }).path, 6.5 * MB, (i) =>
+    i === 0 ? deployment(i).replace('kind: Deployment\n', 'kind: Deployment\ncolour: red\n') : i < 1000 ? deployment(i) : configMap(i),
+  );
   writeBig(file('size', '50mb', '', 'input.yaml', TOO_LARGE('50')).path, 50 * MB, deployment);
-  writeBig(file('size', '5mb-plus-1', '', 'input.yaml', TOO_LARGE('5\\.0')).path, 5 * MB + 1, () => `# ${'x'.repeat(1021)}\n`);
+  writeBig(file('size', '16mb-plus-1', '', 'input.yaml', TOO_LARGE('16\\.0')).path, 16 * MB + 1, () => `# ${'x'.repeat(1021)}\n`);
 
   // ——— documents: 100,000 and 10,001 (refused) and 10,000 (checked)
   const MANY = { code: /^yaml\/too-many-documents$/, message: /more than 10,000 YAML documents/, big: true };

@@ -110,7 +110,7 @@ test('size limit: larger input is reported as too large and not parsed', async (
   assert.match(f.errors[0].message, /^file is 2\.0 KB; files over 1000 bytes are not checked$/);
   assert.equal(parseManifests(big, { maxFileBytes: 5000 }).tooLarge, undefined);
 
-  // A 50 MB file on disk is refused from its size alone, quickly, with the default 5 MB limit.
+  // A 50 MB file on disk is refused from its size alone, quickly, with the default 16 MB limit.
   const tmp = await fs.mkdtemp(join(tmpdir(), 'reconcile-manifest-'));
   try {
     const file = join(tmp, 'huge.yaml');
@@ -122,7 +122,7 @@ test('size limit: larger input is reported as too large and not parsed', async (
     const r = await readManifestFile(file);
     const ms = performance.now() - t0;
     assert.equal(r.tooLarge, true);
-    assert.match(r.errors[0].message, /MB; files over 5 MB are not checked/);
+    assert.match(r.errors[0].message, /MB; files over 16 MB are not checked/);
     // A hang guard, not a speed test: parsing 50 MB of YAML would take minutes.
     assert.ok(ms < 10_000, `took ${ms} ms`);
   } finally {

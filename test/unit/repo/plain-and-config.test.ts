@@ -96,7 +96,7 @@ test('discovery reports a too-large YAML file quickly without reading it, and ke
     assert.deepEqual(a.sourcePaths, [join(tmp, 'manifests', 'small.yaml')]);
     const tooLarge = m.errors.find((e) => e.code === 'too-large');
     assert.ok(tooLarge, JSON.stringify(m.errors));
-    assert.match(tooLarge.message, /^huge\.yaml: file is 50\.\d MB; files over 5 MB are not checked$/);
+    assert.match(tooLarge.message, /^huge\.yaml: file is 50\.\d MB; files over 16 MB are not checked$/);
     // A higher limit reads it.
     const m2 = await discover(tmp, { maxFileBytes: 60 * 1024 * 1024 });
     assert.equal(m2.errors.length, 0);
