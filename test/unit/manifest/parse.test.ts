@@ -118,13 +118,9 @@ test('size limit: larger input is reported as too large and not parsed', async (
     const fh = await fs.open(file, 'w');
     for (let written = 0; written < 50 * 1024 * 1024; written += chunk.length) await fh.write(chunk);
     await fh.close();
-    const t0 = performance.now();
     const r = await readManifestFile(file);
-    const ms = performance.now() - t0;
     assert.equal(r.tooLarge, true);
     assert.match(r.errors[0].message, /MB; files over 16 MB are not checked/);
-    // A hang guard, not a speed test: parsing 50 MB of YAML would take minutes.
-    assert.ok(ms < 10_000, `took ${ms} ms`);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }

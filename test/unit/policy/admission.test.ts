@@ -110,12 +110,9 @@ test('admission: a runaway expression is stopped by the budget and reported on t
   const policies = loadPolicies([{ file }]);
   const env = Array.from({ length: 300 }, (_, i) => ({ name: `VAR_${i}`, value: String(i) }));
   const object = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'big', namespace: 'team' }, spec: { replicas: 2, selector: { matchLabels: { app: 'big' } }, template: { metadata: { labels: { app: 'big' } }, spec: { containers: [{ name: 'big', image: 'registry.example.com/big:1', env }] } } } };
-  const t0 = performance.now();
   const findings = checkEnvironment({ name: 'dev' }, [{ object, source: { file: '/repo/big.yaml', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } } }], { policies, celBudget: { maxMillis: 60_000 } }).filter((f) => f.code.startsWith('vap/'));
-  const ms = performance.now() - t0;
   assert.deepEqual(findings.map((f) => [f.code, f.file, f.range.start.line + 1, f.severity]), [['vap/budget', file, 15, 'error']]);
   assert.match(findings[0].message, /runaway: evaluation stopped after 1,000,000 steps \(budget exceeded\)/);
-  assert.ok(ms < 10_000, `took ${ms} ms`);
   // a time budget stops it too
   const timed = checkEnvironment({ name: 'dev' }, [{ object }], { policies, celBudget: { maxSteps: Number.MAX_SAFE_INTEGER, maxMillis: 30 } }).filter((f) => f.code.startsWith('vap/'));
   assert.match(timed[0].message, /evaluation stopped after 30 ms/);
