@@ -552,7 +552,7 @@ test('a kubeconfig context that does not exist, and an unreachable cluster: one 
   await assert.rejects(connectToContext({ files: [cluster.kubeconfig], context: 'no-such-context' }), (e: unknown) => {
     assert.ok(isClusterError(e));
     assert.equal(e.kind, 'config');
-    assert.equal(e.message, 'no context "no-such-context" in the kubeconfig');
+    assert.equal(e.message, `no context "no-such-context" in the kubeconfig (${cluster.kubeconfig})`);
     return true;
   });
   const proxy = await proxyTo(cluster.server);
