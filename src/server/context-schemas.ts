@@ -93,7 +93,9 @@ export class ContextSchemas {
       // Read afresh on each load (tokens and files change); the same transport as drift, plan and sync.
       const fetcher = kubeconfigFetcher(files, context, { timeoutMs: 5000, userAgent: 'reconcile-language-server' });
       try {
-        const result = await loadClusterSchemas({ fetcher, cacheDir: this.storageDir, context });
+        // With the server's descriptions: hover over a field of a CRD or of a newer release than the bundle
+        // shows the cluster's own text (a few MB of heap for a whole /openapi/v3).
+        const result = await loadClusterSchemas({ fetcher, cacheDir: this.storageDir, context, descriptions: true });
         if (this.byContext.get(context) !== entry) return;
         entry.result = result;
         // OpenAPI v2 (clusters before 1.24) carries no enums and no descriptions: the bundle knows

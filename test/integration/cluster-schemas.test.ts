@@ -28,7 +28,7 @@ describe('Schemas from the live cluster', () => {
           names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
           versions: [{
             name: 'v1', served: true, storage: true,
-            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'string', _enum: ['small', 'large'] } } } } } },
+            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'string', _enum: ['small', 'large'], description: 'How big the gadget is.' } } } } } },
           }],
         },
       },
@@ -67,6 +67,10 @@ describe('Schemas from the live cluster', () => {
     // model names the CRD's enum `_enum`; it is sent as `enum`.)
     assert.equal((await ask()).clusterSchemas?.format, 'openapi-v3');
     assert.deepEqual(diags.map((d) => [d.range.start.line, codeOf(d)]).sort(), [[5, 'schema/enum'], [6, 'schema/unknown-field']]);
+    // Hover shows the description the cluster serves for the CRD's field (no file in the workspace has it).
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(5, 4));
+    const hoverText = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(hoverText, /How big the gadget is\./, hoverText);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 });
