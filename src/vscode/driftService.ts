@@ -6,6 +6,8 @@
 // render-failed | error) is core's EnvironmentLifecycle, which owns its client, cache, drift and timers.
 // All comparison logic is in src/core/drift; this class schedules it and tells the lens and the tree.
 // Every method that takes an environment takes its key, or a name that only one folder has.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import { LiveCache, kubeconfigPaths, readKubeconfig, type ClusterClient, type CacheHealth } from '../core/cluster';
 import {
@@ -66,6 +68,8 @@ interface Tracked {
   managersProblem?: string;
   managersScanning?: boolean;
   lastSet?: DesiredSet;
+  /** The last drift error logged (a repeated one is not logged again). */
+  lastError?: string;
 }
 
 export interface AnchoredResult {
@@ -90,6 +94,8 @@ export class DriftService implements vscode.Disposable {
   /** Environments (keys) the tree shows expanded (the tree tells us). */
   private readonly treeWants = new Set<string>();
   private treeVisible = false;
+  /** Connections attempted (the lifecycle's connect() called), per environment key (a cheap observable for tests). */
+  readonly connectAttempts = new Map<string, number>();
 
   constructor(
     private readonly repo: WorkspaceRepo,
@@ -221,6 +227,7 @@ export class DriftService implements vscode.Disposable {
     t.lifecycle = new EnvironmentLifecycle<DesiredSet, Session>({
       render: (signal) => this.render(t, signal),
       connect: async () => {
+        this.connectAttempts.set(key, (this.connectAttempts.get(key) ?? 0) + 1);
         const client = await connectToKubeContext(context);
         const current = this.repo.environment(key) ?? env;
         const cache = new LiveCache(client, { defaultNamespace: t.defaultNamespace, namespaces: current.namespaces });
@@ -256,9 +263,13 @@ export class DriftService implements vscode.Disposable {
         this.changed.fire(key);
       },
       onState: (s) => {
-        if (s.phase === 'error') this.log.warn(`Drift of ${t.name}: ${s.message}`);
+        // Reported once: a failure that repeats (a retry after the backoff) is not logged again.
+        if (s.phase === 'error' && s.message !== t.lastError) this.log.warn(`Drift of ${t.name}: ${s.message}`);
+        if (s.phase === 'error' || s.phase === 'live') t.lastError = s.phase === 'error' ? s.message : undefined;
         this.changed.fire(key);
       },
+      // What connecting depends on: a failed connect is tried again at once when the kubeconfig changes, else after a backoff.
+      connectInputs: () => kubeconfigFingerprint(context),
     });
     this.changed.fire(key);
     await t.lifecycle.refresh();
@@ -469,6 +480,16 @@ export class DriftService implements vscode.Disposable {
     for (const k of [...this.tracked.keys()]) this.stop(k, 'shutting down');
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** The content of every kubeconfig file in effect and the context: what a connect depends on. */
+async function kubeconfigFingerprint(context: string): Promise<string> {
+  const h = createHash('sha256').update(`context\0${context}\0`);
+  for (const f of kubeconfigPaths(kubeconfigSetting())) {
+    h.update(`file\0${f}\0`);
+    h.update(await fs.readFile(f).catch(() => '<missing>'));
+  }
+  return h.digest('hex');
 }
 
 /** Why an environment cannot be compared at all, from its phase (undefined while it can, or may yet). */

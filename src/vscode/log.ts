@@ -7,12 +7,15 @@ export class OutputLog implements vscode.Disposable {
 
   /** The last lines written at any level (bounded), for tests and bug reports. */
   readonly recent: string[] = [];
+  /** Lines written since activation, at any level (a cheap observable for tests: a loop shows as a count that keeps growing). */
+  lines = 0;
 
   info(message: string): void {
     this.keep(message);
     this.channel.info(message);
   }
   private keep(text: string): void {
+    this.lines++;
     this.recent.push(text);
     if (this.recent.length > 300) this.recent.shift();
   }

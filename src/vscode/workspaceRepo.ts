@@ -67,6 +67,8 @@ export class WorkspaceRepo implements vscode.Disposable {
   /** Processes started by renders (a cheap observable for tests and benches). */
   spawnCount = 0;
   discoveries = 0;
+  /** Renders the renderer really attempted (not answered from its cache or from a remembered failure), per application key. */
+  readonly renderAttempts = new Map<string, number>();
 
   constructor(
     private readonly log: OutputLog,
@@ -323,13 +325,18 @@ export class WorkspaceRepo implements vscode.Disposable {
     try {
       const r = await this.rendererFor(app).renderApplication(app, { signal: controller.signal });
       if (!r.ok && r.error.code === 'aborted') return r;
+      if (r.ok ? !r.cached : !r.remembered) this.renderAttempts.set(key, (this.renderAttempts.get(key) ?? 0) + 1);
       const before = this.results.get(key);
+      this.scheduleRetry(key, r);
+      // Changes fire only when the inputs or the kind of result changed, never because a result
+      // arrived: listeners render on change (the drift service, the tree), so a result that fired
+      // each time would render forever (issue #20: 1,287 renders in 5 minutes).
       // The same output again (a cache hit after a change elsewhere): keep the result we have, so
       // that work started on it (validation of the rendered output) stays current.
       if (before?.ok && r.ok && before.yaml === r.yaml) return before;
-      // The same failure again (restricted mode, a tool still missing): nothing changed, so nothing fires
-      // (listeners that render on change would otherwise render forever).
-      if (before && !before.ok && !r.ok && before.error.code === r.error.code && before.error.message === r.error.message && before.error.stderr === r.error.stderr) return before;
+      // The same failure of the same inputs (a tool still missing, a retry that failed again, even
+      // with a message that differs by a temp path): nothing changed, so nothing fires.
+      if (before && !before.ok && !r.ok && sameFailure(before, r)) return before;
       this.results.set(key, r);
       if (!r.ok) {
         this.log.warn(`Render of ${app.environment}/${app.name} failed: ${r.error.message}${r.error.stderr ? `\n${r.error.stderr.trim()}` : ''}`);
@@ -346,6 +353,23 @@ export class WorkspaceRepo implements vscode.Disposable {
     } finally {
       sub?.dispose();
     }
+  }
+
+  /** Wanted applications whose render failed: tried again when the renderer's backoff for their inputs is over. */
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private disposed = false;
+
+  private scheduleRetry(key: string, r: RenderResult): void {
+    clearTimeout(this.retryTimers.get(key));
+    this.retryTimers.delete(key);
+    if (r.ok || !r.retry || this.disposed) return;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(key);
+      const app = this.findApplication(key);
+      if (app && this.wanted.has(key)) void this.render(app);
+    }, Math.max(0, r.retry.at - Date.now()) + 50);
+    timer.unref?.();
+    this.retryTimers.set(key, timer);
   }
 
   private readonly notifiedTools = new Set<string>();
@@ -430,10 +454,22 @@ export class WorkspaceRepo implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
+    for (const t of this.retryTimers.values()) clearTimeout(t);
     clearTimeout(this.timer);
     for (const t of this.environmentTimers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/**
+ * Whether two failures of an application are the same: the same kind of error from the same inputs
+ * (their fingerprint, when the renderer gave one), else the same words.
+ */
+function sameFailure(a: Extract<RenderResult, { ok: false }>, b: Extract<RenderResult, { ok: false }>): boolean {
+  if (a.error.code !== b.error.code) return false;
+  if (a.inputs && b.inputs) return a.inputs === b.inputs;
+  return a.error.message === b.error.message && a.error.stderr === b.error.stderr;
 }
 
 function toRange(r: SourceRange): vscode.Range {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the mocha suites of test/integration inside a real VS Code (the VS Code 1.100 server from
 // code-server + headless Chromium) against a real kube-apiserver started for this run.
-//   node test/harness/run-integration.mjs [--grep PATTERN] [--keep]
+//   node test/harness/run-integration.mjs [--grep PATTERN] [--session NAME,…] [--keep]
 // Prints every test, then `N passed, N failed`. On failure, a screenshot and the logs go to test-results/.
 import { execFileSync } from 'node:child_process';
 import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,8 @@ import { loadTools } from './tools.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
 const grep = args.includes('--grep') ? args[args.indexOf('--grep') + 1] : process.env.RECONCILE_TEST_GREP;
+// --session NAME[,NAME…]: run only these sessions (trusted, untrusted, multiroot, broken).
+const only = args.includes('--session') ? args[args.indexOf('--session') + 1].split(',') : undefined;
 const timeoutMs = Number(process.env.RECONCILE_TEST_TIMEOUT_MS ?? 15 * 60_000);
 const results = join(root, 'test-results');
 const t0 = Date.now();
@@ -42,7 +44,16 @@ try {
   let failed = 0;
   const skipped = [];
   mkdirSync(join(results, 'screenshots'), { recursive: true });
-  for (const session of [{ name: 'trusted', trust: true }, { name: 'untrusted', trust: false }, { name: 'multiroot', trust: true }]) {
+  // The broken session (issue #20): helm and the kubeconfig point at files that do not exist.
+  const missing = join(scratch, 'missing');
+  const broken = { 'reconcile.tools.helm': join(missing, 'helm'), 'reconcile.kubeconfig': join(missing, 'kubeconfig') };
+  const sessions = [
+    { name: 'trusted', trust: true },
+    { name: 'untrusted', trust: false },
+    { name: 'multiroot', trust: true },
+    { name: 'broken', trust: true, settings: broken, env: { KUBECONFIG: join(missing, 'kubeconfig') } },
+  ];
+  for (const session of sessions.filter((s) => !only || only.includes(s.name))) {
     const out = join(scratch, `out-${session.name}`);
     let workspace = join(scratch, `workspace-${session.name}`);
     mkdirSync(out);
@@ -55,7 +66,7 @@ try {
     vs = await startVSCode({
       workspace,
       trust: session.trust,
-      settings,
+      settings: { ...settings, ...(session.settings ?? {}) },
       extensionDevelopmentPath: root,
       extensionTestsPath: index,
       env: {
@@ -64,6 +75,7 @@ try {
         RECONCILE_TEST_KUBECONFIG: cluster.kubeconfig,
         RECONCILE_TEST_TOOLS: JSON.stringify(tools),
         KUBECONFIG: cluster.kubeconfig,
+        ...(session.env ?? {}),
         ...(grep ? { RECONCILE_TEST_GREP: grep } : {}),
       },
       log: (l) => console.log(l),

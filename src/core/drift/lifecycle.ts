@@ -11,7 +11,12 @@
 // refresh is a run with its own AbortSignal; a newer refresh or stop() aborts the older run, and each
 // transition is checked against that signal, so a superseded run changes nothing and a session it
 // connected after being superseded is disposed at once instead of leaking.
+// A failed connect is retried with a backoff (util/retry.ts: 30 s, doubling, capped at 5 minutes) and
+// at once when its inputs change (connectInputs(): the kubeconfig's content and the context); a refresh
+// before that answers with the same error and connects nothing, so a caller that refreshes in a loop
+// cannot make a loop of connects (issue #20).
 // Pure: no vscode, no cluster; the editor's DriftService supplies render/connect/update.
+import { RetrySchedule, type BackoffOptions } from '../util/retry';
 
 export type LifecyclePhase =
   | { phase: 'rendering' }
@@ -36,6 +41,13 @@ export interface LifecycleDeps<D, S extends LifecycleSession> {
   update(session: S, desired: D, signal: AbortSignal): Promise<void>;
   /** Each state change (after the fact). */
   onState?(state: LifecyclePhase): void;
+  /** A fingerprint of what connect() depends on (kubeconfig content, context): a failed connect is tried again at once when it changes. */
+  connectInputs?(): Promise<string> | string;
+}
+
+export interface LifecycleOptions {
+  /** When a failed connect is tried again with the same inputs (default: 30 s, doubling, capped at 5 minutes). */
+  retry?: BackoffOptions;
 }
 
 function messageOf(e: unknown): string {
@@ -48,10 +60,26 @@ export class EnvironmentLifecycle<D, S extends LifecycleSession> {
   private run: AbortController | undefined;
   private debounce: ReturnType<typeof setTimeout> | undefined;
   private readonly intervals = new Set<ReturnType<typeof setInterval>>();
+  private readonly connects: RetrySchedule<string>;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTime: number | undefined;
   /** Runs started (refresh() calls that were not no-ops); a cheap observable for tests. */
   runs = 0;
 
-  constructor(private readonly deps: LifecycleDeps<D, S>) {}
+  constructor(
+    private readonly deps: LifecycleDeps<D, S>,
+    options: LifecycleOptions = {},
+  ) {
+    this.connects = new RetrySchedule<string>(options.retry);
+    this.now = options.retry?.now ?? Date.now;
+  }
+
+  private readonly now: () => number;
+
+  /** When a failed connect will be tried again (the backoff clock's ms), while one is waiting. */
+  get nextRetry(): number | undefined {
+    return this.retryTime;
+  }
 
   get state(): LifecyclePhase {
     return this.current;
@@ -93,11 +121,27 @@ export class EnvironmentLifecycle<D, S extends LifecycleSession> {
     }
     let session = this.sessionValue;
     if (!session) {
+      let inputs = '';
+      try {
+        inputs = (await this.deps.connectInputs?.()) ?? '';
+      } catch (e) {
+        inputs = `<unreadable> ${messageOf(e)}`;
+      }
+      if (signal.aborted || this.stopped) return;
+      const waiting = this.connects.pending('connect', inputs);
+      if (waiting) {
+        // It failed with these inputs a moment ago: the same answer, no connect, a retry when the backoff is over.
+        if (this.to(signal, { phase: 'error', message: waiting.failure })) this.retryAt(waiting.at);
+        return;
+      }
       if (!this.to(signal, { phase: 'connecting' })) return;
       try {
         session = await this.deps.connect(signal);
       } catch (e) {
+        if (signal.aborted || this.stopped) return;
+        const failed = this.connects.failed('connect', inputs, messageOf(e));
         this.to(signal, { phase: 'error', message: messageOf(e) });
+        this.retryAt(failed.at);
         return;
       }
       if (signal.aborted) {
@@ -105,6 +149,10 @@ export class EnvironmentLifecycle<D, S extends LifecycleSession> {
         session.dispose();
         return;
       }
+      this.connects.succeeded('connect');
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.retryTime = undefined;
       this.sessionValue = session;
     }
     if (!this.to(signal, { phase: 'live' })) return;
@@ -125,6 +173,18 @@ export class EnvironmentLifecycle<D, S extends LifecycleSession> {
     }, ms);
   }
 
+  /** Refreshes when a failed connect's backoff is over (one timer, owned like the others). */
+  private retryAt(at: number): void {
+    clearTimeout(this.retryTimer);
+    this.retryTime = at;
+    const now = this.now();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryTime = undefined;
+      void this.refresh();
+    }, Math.max(0, at - now) + 50);
+  }
+
   /** Calls `fn` every `ms` while the environment is not stopped (a timer the lifecycle owns). */
   every(ms: number, fn: () => void): void {
     if (this.stopped) return;
@@ -138,6 +198,9 @@ export class EnvironmentLifecycle<D, S extends LifecycleSession> {
     this.run = undefined;
     clearTimeout(this.debounce);
     this.debounce = undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryTime = undefined;
     for (const t of this.intervals) clearInterval(t);
     this.intervals.clear();
     const session = this.sessionValue;

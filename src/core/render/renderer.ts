@@ -11,7 +11,9 @@ import { FileTree } from '../repo/file-tree';
 import { KustomizeGraph } from '../repo/kustomize';
 import { Semaphore } from '../util/semaphore';
 import { whenAborted } from '../util/abort';
-import { RenderCache, renderCacheKey } from './cache';
+import { RenderCache, renderCacheKey, stableJson } from './cache';
+import { RetrySchedule, type BackoffOptions } from '../util/retry';
+import { createHash } from 'node:crypto';
 import { inputsOf } from './inputs';
 import { spawnRunner, type ProcessRunner, type RunResult } from './process-runner';
 import { stringify } from 'yaml';
@@ -43,6 +45,8 @@ export interface RendererOptions {
   cacheEntries?: number;
   /** Map objects back to their source documents. Default true. */
   mapSources?: boolean;
+  /** When a failed render is tried again with the same inputs (default: 30 s, doubling, capped at 5 minutes). */
+  retry?: BackoffOptions;
 }
 
 export interface ReconcileRenderer extends Renderer {
@@ -70,6 +74,10 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
   const semaphore = options.semaphore ?? new Semaphore(options.maxConcurrent ?? 2);
   const inFlight = new Map<string, InFlight>();
   const mapSources = options.mapSources !== false;
+  // Failures are remembered per spec with the fingerprint of their inputs (the cache key: every input
+  // file's content, the tool's path and version, the spec): the same inputs are tried again only when
+  // the backoff is over, so however often a caller asks, a failing render runs at most once per step.
+  const failures = new RetrySchedule<Extract<RenderResult, { ok: false }>>(options.retry);
 
   async function resolveTool(spec: RenderSpec): Promise<{ tool?: ToolInfo; error?: RenderError }> {
     if (spec.kind !== 'kustomize' && spec.kind !== 'helm') return {};
@@ -113,9 +121,14 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
       }
     }
     const { tool, error } = await resolveTool(spec);
-    if (error) return { ok: false, error };
+    if (error?.code === 'untrusted') return { ok: false, error }; // nothing would run, whatever the inputs
     const inputs = opts.inputs ? [...opts.inputs, ...(spec.kind === 'helm' ? spec.valueFiles : [])] : inputsOf(spec);
-    const key = await renderCacheKey(spec, tool, inputs);
+    // A missing tool is part of the inputs too: where it was looked for, and why it was not found.
+    const key = await renderCacheKey(spec, tool ?? { path: `<not found> ${error?.message ?? ''}` }, inputs);
+    const id = createHash('sha256').update(stableJson(spec)).digest('hex');
+    const waiting = failures.pending(id, key);
+    if (waiting) return { ok: false, error: waiting.failure.error, retry: { attempt: waiting.attempt, at: waiting.at }, remembered: true, inputs: key };
+    if (error) return failed(id, key, { ok: false, error });
     const hit = cache.get(key);
     if (hit) return hit.ok ? { ...hit, cached: true } : hit;
     let flight = inFlight.get(key);
@@ -130,14 +143,24 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
           .catch((e: unknown): RenderResult => (controller.signal.aborted ? aborted(spec) : renderException(spec, e)))
           .then((r) => {
             if (inFlight.get(key) === f) inFlight.delete(key);
-            if (r.ok) cache.set(key, r);
-            return r;
+            if (r.ok) {
+              cache.set(key, r);
+              failures.succeeded(id);
+              return r;
+            }
+            return r.error.code === 'aborted' ? r : failed(id, key, r);
           }),
       };
       inFlight.set(key, f);
       flight = f;
     }
     return join(key, flight, spec, opts.signal);
+  }
+
+  /** Records a failure of these inputs: it is answered from memory until its backoff is over. */
+  function failed(id: string, key: string, r: Extract<RenderResult, { ok: false }>): RenderResult {
+    const state = failures.failed(id, key, { ok: false, error: r.error });
+    return { ok: false, error: r.error, retry: { attempt: state.attempt, at: state.at }, inputs: key };
   }
 
   /** One caller waiting for a shared render; the render is aborted when every caller has gone. */
@@ -255,6 +278,7 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
     },
     clearCache() {
       cache.clear();
+      failures.clear();
     },
   };
 }

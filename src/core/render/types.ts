@@ -72,7 +72,16 @@ export interface RenderError {
 
 export type RenderResult =
   | { ok: true; documents: RenderedDocument[]; yaml: string; tool?: ToolInfo; warnings?: string[]; cached?: boolean }
-  | { ok: false; error: RenderError };
+  | {
+      ok: false;
+      error: RenderError;
+      /** When the same inputs may be tried again (ms since the epoch) and how many tries failed (retry.ts backoff). */
+      retry?: { attempt: number; at: number };
+      /** Answered from the failure remembered for these inputs: nothing ran (it is not due for another try). */
+      remembered?: boolean;
+      /** The fingerprint of the inputs that failed (every input file's content, the tool's path and version, the spec). */
+      inputs?: string;
+    };
 
 export interface Renderer {
   render(spec: RenderSpec, opts?: RenderOptions): Promise<RenderResult>;

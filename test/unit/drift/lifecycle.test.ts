@@ -148,7 +148,7 @@ test('stop() while connecting: the session that arrives later is disposed; timer
   assert.equal(h.lc.state.phase, 'stopped', 'a stopped lifecycle stays stopped');
 });
 
-test('a connect failure is the error phase; the next refresh tries again', async () => {
+test('a connect failure is the error phase; the next refresh says it again without connecting (issue #20: backoff, see lifecycle-retry.test.ts)', async () => {
   const h = harness();
   h.setAuto({ render: { ok: true, desired: 'v1' } });
   const run = h.lc.refresh();
@@ -158,6 +158,8 @@ test('a connect failure is the error phase; the next refresh tries again', async
   assert.deepEqual(h.lc.state, { phase: 'error', message: 'cluster unreachable: connect ECONNREFUSED 127.0.0.1:1' });
   h.setAuto({ render: { ok: true, desired: 'v1' }, connect: true });
   await h.lc.refresh();
-  assert.equal(h.lc.state.phase, 'live');
+  assert.deepEqual(h.lc.state, { phase: 'error', message: 'cluster unreachable: connect ECONNREFUSED 127.0.0.1:1' });
+  assert.equal(FakeSession.made.length, 0, 'not connected again before the backoff is over');
+  assert.ok(h.lc.nextRetry !== undefined, 'a retry is scheduled');
   h.lc.stop();
 });
