@@ -17,83 +17,13 @@ import { stringify } from 'yaml';
 import { connectToContext, LiveCache, type RawObject } from '../src/core/cluster';
 import { EnvironmentDrift, checkEnvironmentDrift, desiredFromDocuments } from '../src/core/drift';
 import { resourceIdOf, resourceKey } from '../src/core/manifest';
+import { BENCH_NAMESPACE, MIX, environmentObjects } from './corpus';
 import { median, report, type BenchRow } from './lib';
 
 const execFileP = promisify(execFile);
-const NS = 'bench';
+const NS = BENCH_NAMESPACE;
 const RUNS = Number(process.env.RECONCILE_BENCH_RUNS ?? 5);
 const KUBECTL_RUNS = Number(process.env.RECONCILE_BENCH_KUBECTL_RUNS ?? 3);
-
-/** 1,000 objects: how many of each kind. */
-const MIX: Array<[string, number]> = [
-  ['ConfigMap', 250],
-  ['Secret', 100],
-  ['Service', 150],
-  ['Deployment', 150],
-  ['ServiceAccount', 100],
-  ['StatefulSet', 50],
-  ['CronJob', 50],
-  ['Role', 50],
-  ['RoleBinding', 50],
-  ['PersistentVolumeClaim', 50],
-];
-
-function container(i: number) {
-  return {
-    name: 'app',
-    image: `registry.example.com/app:1.${i % 7}.0`,
-    ports: [{ name: 'http', containerPort: 8080 }],
-    env: [
-      { name: 'INDEX', value: String(i) },
-      { name: 'MODE', value: 'bench' },
-    ],
-    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '0.5', memory: '0.25Gi' } },
-    readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5 },
-  };
-}
-
-function make(kind: string, i: number): RawObject {
-  const name = `${kind.toLowerCase()}-${i}`;
-  const metadata = { name, namespace: NS, labels: { app: name, 'reconcile.dev/environment': 'bench' } };
-  switch (kind) {
-    case 'ConfigMap':
-      return { apiVersion: 'v1', kind, metadata, data: { 'app.yaml': `index: ${i}\nfeature: ${i % 2 === 0}\n`, LOG_LEVEL: 'info' } };
-    case 'Secret':
-      return { apiVersion: 'v1', kind, metadata, type: 'Opaque', stringData: { password: `bench-password-${i}`, user: 'bench' } };
-    case 'Service':
-      return { apiVersion: 'v1', kind, metadata, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } };
-    case 'Deployment':
-      return { apiVersion: 'apps/v1', kind, metadata, spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [container(i)] } } } };
-    case 'ServiceAccount':
-      return { apiVersion: 'v1', kind, metadata, automountServiceAccountToken: false };
-    case 'StatefulSet':
-      return {
-        apiVersion: 'apps/v1',
-        kind,
-        metadata,
-        spec: {
-          serviceName: name,
-          selector: { matchLabels: { app: name } },
-          template: { metadata: { labels: { app: name } }, spec: { containers: [container(i)] } },
-          volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
-        },
-      };
-    case 'CronJob':
-      return {
-        apiVersion: 'batch/v1beta1',
-        kind,
-        metadata,
-        spec: { schedule: `${i % 60} * * * *`, jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'job', image: 'busybox:1.36', args: ['echo', String(i)] }] } } } } },
-      };
-    case 'Role':
-      return { apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata, rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [`configmap-${i}`], verbs: ['get', 'list'] }] };
-    case 'RoleBinding':
-      return { apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `role-${i}` }, subjects: [{ kind: 'ServiceAccount', name: `serviceaccount-${i}`, namespace: NS }] };
-    case 'PersistentVolumeClaim':
-      return { apiVersion: 'v1', kind, metadata, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: `${(i % 4) + 1}Gi` } } } };
-  }
-  throw new Error(kind);
-}
 
 /** `apps.v1.Deployment.bench.deployment-1` (kubectl diff's file names) → resourceKey. */
 function keyFromDiffName(s: string): string {
@@ -197,8 +127,7 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'reconcile-bench-drift-'));
   const rows: BenchRow[] = [];
   try {
-    const objects: RawObject[] = [];
-    for (const [kind, n] of MIX) for (let i = 0; i < n; i++) objects.push(make(kind, i));
+    const objects = environmentObjects();
     const file = join(scratch, 'environment.yaml');
     writeFileSync(file, objects.map((o) => stringify(o)).join('---\n'));
     const kubectl = (...args: string[]) => execFileP(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 1 << 26 });

@@ -23,6 +23,8 @@ import { join } from 'node:path';
  * @property {string} flux                   the flux CLI
  * @property {string} fluxCrds               folder of the Flux CRDs (the controllers' config/crd/bases)
  * @property {string} dockerRegistry         Debian's docker-registry (unpacked), the OCI registry for charts
+ * @property {string} kubeconformVersion     the kubeconform release (scripts/kubeconform/go.mod), a peer of `npm run bench`
+ * @property {string} kubeconform            kubeconform, built from its Go module
  */
 
 /** Keys of tools.json that name a file that must exist. */
