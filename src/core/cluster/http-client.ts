@@ -137,6 +137,8 @@ interface CallOptions {
   anyStatus?: boolean;
   headers?: Record<string, string>;
   maxBytes?: number;
+  /** Each `Warning` header of the answer (success or error), as its text. */
+  onWarning?: (message: string) => void;
 }
 
 export class HttpClusterClient implements ClusterClient {
@@ -337,6 +339,7 @@ export class HttpClusterClient implements ClusterClient {
       contentType: 'application/apply-patch+yaml',
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,
+      onWarning: opts.onWarning,
       ctx,
     });
     return parseJson(answer.text, ctx) as RawObject;
@@ -566,6 +569,7 @@ export class HttpClusterClient implements ClusterClient {
           const gz = /\bgzip\b/i.test(String(res.headers['content-encoding'] ?? '')) && raw.length > 0;
           const done = (body: Buffer) => {
             const text = body.toString('utf8');
+            if (o.onWarning) for (const w of res.headersDistinct.warning ?? []) o.onWarning(warningText(w));
             const retry = status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : undefined;
             if (status === 429 || (status === 503 && retry !== undefined)) {
               const error = errorFromResponse(status, text, ctx);
@@ -721,6 +725,12 @@ function tunnelAgent(secure: boolean, proxy: URL, timeoutMs: number): AgentClass
     }
   }
   return TunnelAgent as unknown as AgentClass;
+}
+
+/** The text of a `Warning` header (`299 - "text"`, RFC 7234 §5.5): the quoted text unescaped, else the header as is. */
+export function warningText(header: string): string {
+  const m = /^\d{3} \S+ "((?:[^"\\]|\\.)*)"/.exec(header.trim());
+  return m ? m[1].replace(/\\(.)/g, '$1') : header.trim();
 }
 
 export function collectionPath(type: Pick<ApiResourceInfo, 'group' | 'version' | 'resource' | 'namespaced'>, namespace: string | undefined): string {

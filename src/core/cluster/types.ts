@@ -67,6 +67,8 @@ export interface ApplyOptions extends RequestOptions {
   dryRun?: boolean;
   /** Take ownership of fields other managers own (force-conflicts). */
   force?: boolean;
+  /** Called with each warning the server sends back (Warning headers: admission policies with Warn, deprecations), also when it refuses. */
+  onWarning?: (message: string) => void;
 }
 
 export interface PatchOptions extends RequestOptions {
