@@ -2,13 +2,14 @@
 // bindings, evaluated offline with CEL against the objects being checked:
 // matchConstraints (resourceRules, excludeResourceRules, namespaceSelector, objectSelector),
 // the binding's matchResources, matchConditions, variables, validations (message,
-// messageExpression, fieldPath), paramKind with params from ConfigMaps or custom resources in the
+// messageExpression), paramKind with params from ConfigMaps or custom resources in the
 // repository (paramRef name/namespace/selector, parameterNotFoundAction) and validationActions
 // (Deny → error, Warn → warning, Audit → info).
 //
-// A broken policy (invalid CEL, unknown policy, missing params) is reported on the policy or
-// binding file at the expression (`vap/invalid`); an expression stopped by the CEL budget too
-// (`vap/budget`).
+// A broken policy (invalid CEL, unknown policy, missing params, a field the API server does not
+// know, such as a validation's `fieldPath`, which only CRD validation rules have) is reported on the
+// policy or binding file at the expression (`vap/invalid`); an expression stopped by the CEL budget
+// too (`vap/budget`).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isScalar, type Scalar } from 'yaml';
@@ -46,7 +47,6 @@ interface Validation {
   expr: Expr;
   message?: string;
   messageExpr?: Expr;
-  fieldPath?: Path;
 }
 
 export interface AdmissionPolicy extends PolicyDoc {
@@ -184,23 +184,29 @@ function compileExpr(p: PolicyDoc, exprPath: Path, expression: unknown, problems
   return { path: exprPath, expression };
 }
 
-/** `spec.containers[0].image`, `metadata.labels['app']` → a field path. */
-export function parseFieldPath(fp: string): Path | undefined {
-  const out: Array<string | number> = [];
-  const re = /\.?([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[['"]([^'"]*)['"]\]/gy;
-  let m: RegExpExecArray | null;
-  let at = 0;
-  while (at < fp.length && (m = re.exec(fp))) {
-    if (m.index !== at) return undefined;
-    out.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : m[3]));
-    at = re.lastIndex;
+// The fields of admissionregistration.k8s.io/v1 the API server knows (it refuses a policy with any other).
+const POLICY_SPEC_FIELDS = ['paramKind', 'matchConstraints', 'validations', 'failurePolicy', 'auditAnnotations', 'matchConditions', 'variables'];
+const VALIDATION_FIELDS = ['expression', 'message', 'reason', 'messageExpression'];
+const BINDING_SPEC_FIELDS = ['policyName', 'paramRef', 'validationActions', 'matchResources'];
+
+/** A `vap/invalid` problem for each key of `value` (at `at`) the API server does not know. */
+function unknownFields(p: PolicyDoc, value: unknown, at: Path, known: readonly string[], problems: PolicyProblem[]): void {
+  if (!isRecord(value)) return;
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const where = at.map((x) => (typeof x === 'number' ? `[${x}]` : `.${x}`)).join('').slice(1);
+    problems.push({
+      code: 'vap/invalid', key: `${p.file}:${p.name}:${at.join('.')}:${key}`,
+      message: `${p.value.kind} ${p.name}: ${where}.${key} is not a field of ${p.value.kind} (known: ${known.join(', ')}); the API server refuses it`,
+      location: { file: p.file, range: rangeOfPath(p.mf, p.doc, [...at, key], { key: true }) ?? expressionLocation(p, [...at, key]).range },
+    });
   }
-  return at === fp.length && out.length ? out : undefined;
 }
 
 function loadPolicy(p: PolicyDoc, set: PolicySet): void {
   const spec = isRecord(p.value.spec) ? p.value.spec : {};
   const problems = set.problems;
+  unknownFields(p, spec, ['spec'], POLICY_SPEC_FIELDS, problems);
   const variables: AdmissionPolicy['variables'] = [];
   const defined = new Set<string>();
   const vars = Array.isArray(spec.variables) ? spec.variables : [];
@@ -226,12 +232,7 @@ function loadPolicy(p: PolicyDoc, set: PolicySet): void {
     if (msg) v.message = msg;
     const me = get(val, ['messageExpression']);
     if (me !== undefined) v.messageExpr = compileExpr(p, ['spec', 'validations', i, 'messageExpression'], me, problems, defined);
-    const fp = str(get(val, ['fieldPath']));
-    if (fp) {
-      const parsed = parseFieldPath(fp);
-      if (parsed) v.fieldPath = parsed;
-      else problems.push({ code: 'vap/invalid', key: `${p.file}:${i}:fieldPath`, message: `ValidatingAdmissionPolicy ${p.name}: fieldPath '${fp}' is not a valid field path`, location: expressionLocation(p, ['spec', 'validations', i, 'fieldPath']) });
-    }
+    unknownFields(p, val, ['spec', 'validations', i], VALIDATION_FIELDS, problems);
     validations.push(v);
   });
   if (!vals.length && !(Array.isArray(spec.auditAnnotations) && spec.auditAnnotations.length)) {
@@ -257,6 +258,7 @@ function loadPolicy(p: PolicyDoc, set: PolicySet): void {
 
 function loadBinding(p: PolicyDoc, set: PolicySet): void {
   const spec = isRecord(p.value.spec) ? p.value.spec : {};
+  unknownFields(p, spec, ['spec'], BINDING_SPEC_FIELDS, set.problems);
   const raw = Array.isArray(spec.validationActions) ? spec.validationActions.map(String) : [];
   const actions = raw.filter((a): a is 'Deny' | 'Warn' | 'Audit' => a === 'Deny' || a === 'Warn' || a === 'Audit');
   if (!raw.length || actions.length !== raw.length) {
@@ -549,10 +551,10 @@ class PolicyRun {
     return e.kind === 'budget' ? { kind: 'budget', expr, message: e.message } : { kind: 'error', message: e.message };
   }
 
-  private evalExpr(e: Expr): { ok: true; value: unknown } | { ok: false; outcome: Outcome } {
+  private evalExpr(e: Expr, activation = this.activation): { ok: true; value: unknown } | { ok: false; outcome: Outcome } {
     let r;
     try {
-      r = e.program!.evaluate(this.activation, this.budget);
+      r = e.program!.evaluate(activation, this.budget);
     } catch (err) {
       if (err instanceof VariableFailure) return { ok: false, outcome: this.failure(err.error, err.variable) };
       throw err;
@@ -565,11 +567,16 @@ class PolicyRun {
     return { ok: false, outcome: this.failure(r.error, e) };
   }
 
-  /** The matchConditions: undefined when they all hold, else the outcome (skip, error, budget). */
+  /**
+   * The matchConditions: undefined when they all hold, else the outcome (skip, error, budget).
+   * The API server evaluates them without the namespace: `namespaceObject` is null there (so
+   * `namespaceObject.metadata` is an error and `has(namespaceObject.metadata)` false).
+   */
   matchConditions(): Outcome | undefined {
+    const activation = { ...this.activation, namespaceObject: null };
     for (const mc of this.policy.matchConditions) {
       if (!mc.program) return { kind: 'skip' };
-      const r = this.evalExpr(mc);
+      const r = this.evalExpr(mc, activation);
       if (!r.ok) {
         if (r.outcome.kind === 'budget') return r.outcome;
         return this.policy.failurePolicy === 'Ignore' ? { kind: 'skip' } : { kind: 'error', message: `matchCondition ${mc.name}: ${(r.outcome as { message: string }).message}` };
@@ -652,10 +659,10 @@ export function checkAdmission(obj: ObjectRef, policies: PolicySet, ctx: Admissi
         sink.violation(obj, {
           code: `${VAP_PREFIX}${policy.name}`,
           message: `${policy.name}: ${message}`,
-          path: val.fieldPath ?? ['metadata', 'name'],
+          path: ['metadata', 'name'],
           anchor: ['metadata', 'name'],
           severity,
-          reproduces: val.fieldPath ? undefined : (candidate) => runValidation(policy, val, b, toCel(candidate), ctx.budget).kind === 'fail',
+          reproduces: (candidate) => runValidation(policy, val, b, toCel(candidate), ctx.budget).kind === 'fail',
         });
       }
     }

@@ -10,7 +10,7 @@
 //   celEvaluator                                 the CEL wrapper shared with CRD x-kubernetes-validations
 export { PolicyFileCache, type PolicyCacheStats } from './file-cache';
 export { checkFile, checkFiles, checkEnvironment, environmentObjects, mergeFindings, policyProblems, sortFindings, type EnvironmentObject } from './engine';
-export { loadPolicies, findPolicyFiles, PolicySet, parseFieldPath, expressionLocation, VAP_VARIABLES, type AdmissionPolicy, type AdmissionBinding, type PolicyProblem } from './admission';
+export { loadPolicies, findPolicyFiles, PolicySet, expressionLocation, VAP_VARIABLES, type AdmissionPolicy, type AdmissionBinding, type PolicyProblem } from './admission';
 export { BUILTIN_RULES, VAP_PREFIX, ruleMeta, ruleDocsPath, ruleDocsUrl, ruleTitle, isVapViolationCode, type RuleMeta, type RuleCategory, type PssLevel } from './rules';
 export { resolveSeverity, isDisabled, pssSeverityFromLabels } from './settings';
 export { IGNORE_ANNOTATION, REASON_PLACEHOLDER, parseSuppressions, suppressionsOf, type Suppression } from './suppress';

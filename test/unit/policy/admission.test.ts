@@ -1,7 +1,7 @@
 // The repository's ValidatingAdmissionPolicies evaluated offline: matching (resource rules,
 // exclusions, namespace and object selectors, matchConditions), params (a ConfigMap by name, a
-// custom resource by selector), variables, messageExpression and fieldPath, the three actions,
-// broken policies and a runaway expression.
+// custom resource by selector), variables, messageExpression, the three actions, broken policies
+// (fields the API server does not know, such as a validation's fieldPath) and a runaway expression.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ test('admission: policies, bindings, the CRD and parameter objects load without 
   assert.equal(set.crds.get('policy.example.com/RegistryPolicy')?.resource, 'registrypolicies');
 });
 
-test('admission: exactly the matching objects violate, at the fieldPath, with the action as severity (Deny error, Warn warning, Audit info)', () => {
+test('admission: exactly the matching objects violate, at their name, with the action as severity (Deny error, Warn warning, Audit info)', () => {
   const policies = loadPolicies(policyFiles.map((file) => ({ file })));
   const text = read(objectsFile);
   const findings = checkEnvironment({ name: 'all' }, envObjects(objectsFile), { policies }).filter((f) => f.code.startsWith('vap/'));
@@ -61,7 +61,7 @@ test('admission: .reconcile.yaml can change the severity of a policy or switch i
   assert.deepEqual(off.filter((f) => f.code.startsWith('vap/')).map((f) => f.code), ['vap/allowed-registries']);
   const hint = checkEnvironment({ name: 'all' }, objs, { policies, config: { rules: { 'vap/*': { severity: 'hint' } }, policyPaths: [] } });
   assert.ok(hint.filter((f) => f.code.startsWith('vap/')).every((f) => f.severity === 'hint'));
-  const annotated = read(objectsFile).replace('  name: web\n  namespace: shop-prod\n', '  name: web\n  namespace: shop-prod\n  annotations:\n    reconcile.dev/ignore: "vap/min-replicas: scaled by the on-call runbook"\n');
+  const annotated = read(objectsFile).replace('  namespace: shop-prod\nspec:\n  replicas: 1\n', '  namespace: shop-prod\n  annotations:\n    reconcile.dev/ignore: "vap/min-replicas: scaled by the on-call runbook"\nspec:\n  replicas: 1\n');
   const supp = checkFile(objectsFile, annotated, { policies }).filter((f) => f.code === 'vap/min-replicas');
   assert.equal(supp.length, 2);
 });
@@ -127,4 +127,47 @@ test('admission: policy files are found in the configured paths, or next to any 
   assert.deepEqual(found, ['broken/broken.yaml', 'policies/min-replicas.yaml', 'policies/params.yaml', 'policies/registries.yaml', 'runaway/runaway.yaml']);
   assert.deepEqual(findPolicyFiles(dir, ['policies']).map((f) => f.slice(dir.length + 1)), ['policies/min-replicas.yaml', 'policies/params.yaml', 'policies/registries.yaml']);
   assert.deepEqual(findPolicyFiles(dir, ['runaway/*.yaml']).map((f) => f.slice(dir.length + 1)), ['runaway/runaway.yaml']);
+});
+
+test('admission: fields the API server does not know are reported on the policy (a validation has no fieldPath: only CRD rules do; the server refuses the policy)', () => {
+  const text = read(policyFiles[0])
+    .replace('      reason: Invalid\n', '      reason: Invalid\n      fieldPath: spec.replicas\n')
+    .replace('  failurePolicy: Fail\n', '  failurePolicy: Fail\n  validationAction: Deny\n')
+    .replace('  validationActions: [Deny]\n', '  validationActions: [Deny]\n  namespace: prod\n');
+  const set = loadPolicies([{ file: policyFiles[0], text }, { file: policyFiles[1] }]);
+  const lines = text.split('\n');
+  assert.deepEqual(policyProblems(set).map((f) => [f.code, lines[f.range.start.line].slice(f.range.start.character, f.range.end.character), f.message]), [
+    ['vap/invalid', 'validationAction', 'ValidatingAdmissionPolicy min-replicas: spec.validationAction is not a field of ValidatingAdmissionPolicy (known: paramKind, matchConstraints, validations, failurePolicy, auditAnnotations, matchConditions, variables); the API server refuses it'],
+    ['vap/invalid', 'fieldPath', 'ValidatingAdmissionPolicy min-replicas: spec.validations[0].fieldPath is not a field of ValidatingAdmissionPolicy (known: expression, message, reason, messageExpression); the API server refuses it'],
+    ['vap/invalid', 'namespace', 'ValidatingAdmissionPolicyBinding min-replicas-prod: spec.namespace is not a field of ValidatingAdmissionPolicyBinding (known: policyName, paramRef, validationActions, matchResources); the API server refuses it'],
+  ]);
+});
+
+test('admission: matchConditions see no namespace (namespaceObject is null there, as on the API server): reading it is an error, has() is false', () => {
+  const policy = (name: string, condition: string) => `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: ${name}}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"]}]
+  matchConditions: [{name: mc, expression: "${condition}"}]
+  validations: [{expression: "has(object.data)", message: "needs data"}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: ${name}}
+spec: {policyName: ${name}, validationActions: [Deny]}
+`;
+  const policies = loadPolicies([
+    { file: '/repo/policies/by-name.yaml', text: policy('by-name', "namespaceObject.metadata.name != 'lab'") },
+    { file: '/repo/policies/known.yaml', text: policy('known', 'has(namespaceObject.metadata)') },
+    { file: '/repo/policies/unknown.yaml', text: policy('unknown', 'namespaceObject == null') },
+  ]);
+  const objects = [{ object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } } }, { object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'empty', namespace: 'team' } } }];
+  const findings = checkEnvironment({ name: 'dev' }, objects, { policies }).filter((f) => f.code.startsWith('vap/'));
+  assert.deepEqual(findings.map((f) => `${f.code} ${f.message}`).sort(), [
+    '[dev] by-name: expression could not be evaluated: matchCondition mc: No such key: metadata',
+    '[dev] unknown: needs data',
+  ].map((m, i) => `${['vap/by-name', 'vap/unknown'][i]} ${m}`));
 });
