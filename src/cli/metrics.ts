@@ -5,8 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GitError, repoInfo } from '../core/compare';
-import { computeMetrics, environmentInputs, IncidentFileError, metricsReport, PeriodError, readIncidents, type DriftIncident } from '../core/metrics';
+import { computeMetrics, environmentInputs, IncidentFileError, incidentsOf, metricsReport, PeriodError, readIncidents, type DriftIncident } from '../core/metrics';
 import { discover } from '../core/repo';
+import { repositoryIdentity } from '../core/drift';
 import { oneOf, parseArgs, UsageError } from './args';
 import { EXIT, type Io } from './main';
 
@@ -59,7 +60,8 @@ export async function metricsCommand(argv: string[], io: Io): Promise<number> {
       defaultBranch: last('branch'),
       failureWindowDays,
       environments: environmentInputs(model),
-      incidents,
+      // An incident file may hold several repositories' incidents (the editor records every folder's).
+      incidents: incidentsOf(incidents, { repository: repositoryIdentity(root) }, 'keep'),
       env: io.env,
       signal: controller.signal,
     });

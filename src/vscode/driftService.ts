@@ -146,7 +146,8 @@ export class DriftService implements vscode.Disposable {
     if (!this.incidentsFile || !t || !drift || t.lifecycle?.state.phase !== 'live' || t.failedApps.length) return;
     const report = drift.report();
     if (report.results.some((r) => r.status === 'unknown')) return; // not a verdict
-    const next = incidentTransition(report, this.openIncidents.get(key));
+    // The folder and repository too: two folders may both have a `prod` (their metrics are apart).
+    const next = incidentTransition(report, this.openIncidents.get(key), { folder: t.folder.folder.uri.fsPath, repository: t.folder.repository });
     if (!next) return;
     if (next.resolvedAt) this.openIncidents.delete(key);
     else this.openIncidents.set(key, next);

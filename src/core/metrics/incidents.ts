@@ -19,6 +19,7 @@ function check(x: unknown, where: string): DriftIncident {
   const time = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v))) || (typeof v === 'number' && Number.isFinite(v));
   if (!o || typeof o !== 'object' || typeof o.environment !== 'string' || !time(o.detectedAt)) throw new IncidentFileError(`${where} needs "environment" and "detectedAt" (an ISO date or ms)`);
   if (o.resolvedAt !== undefined && !time(o.resolvedAt)) throw new IncidentFileError(`${where}: "resolvedAt" is not a date`);
+  for (const f of ['folder', 'repository'] as const) if (o[f] !== undefined && typeof o[f] !== 'string') throw new IncidentFileError(`${where}: "${f}" is not a string`);
   return o as DriftIncident;
 }
 
@@ -47,9 +48,9 @@ export function parseIncidents(text: string, file = 'incidents'): DriftIncident[
       list.push(check(x, `${file} line ${i + 1}`));
     });
   }
-  // One incident per (environment, resource, detectedAt): the last record (its resolution) wins.
+  // One incident per (folder, environment, resource, detectedAt): the last record (its resolution) wins.
   const byKey = new Map<string, DriftIncident>();
-  for (const i of list as DriftIncident[]) byKey.set(`${i.environment}\u0000${i.resource ?? ''}\u0000${new Date(i.detectedAt).getTime()}`, i);
+  for (const i of list as DriftIncident[]) byKey.set(`${i.folder ?? i.repository ?? ''}\u0000${i.environment}\u0000${i.resource ?? ''}\u0000${new Date(i.detectedAt).getTime()}`, i);
   return [...byKey.values()];
 }
 
@@ -81,13 +82,43 @@ export function isDrifted(report: Pick<EnvironmentDriftReport, 'counts'>): boole
  * a new incident when it drifts, its resolution when it is back in sync, nothing otherwise. Reports
  * that could not be verified (unknown results only) change nothing.
  */
-export function incidentTransition(report: Pick<EnvironmentDriftReport, 'environment' | 'counts' | 'checkedAt'>, open: DriftIncident | undefined): DriftIncident | undefined {
+export function incidentTransition(
+  report: Pick<EnvironmentDriftReport, 'environment' | 'counts' | 'checkedAt'>,
+  open: DriftIncident | undefined,
+  where: IncidentScope = {},
+): DriftIncident | undefined {
   const drifted = isDrifted(report);
   if (!drifted && report.counts.unknown > 0 && report.counts.inSync === 0) return undefined;
   if (drifted && !open) {
     const kind = report.counts.drifted ? 'drifted' : report.counts.missing ? 'missing' : 'not-in-git';
-    return { environment: report.environment, detectedAt: new Date(report.checkedAt).toISOString(), kind };
+    return {
+      environment: report.environment,
+      ...(where.folder !== undefined ? { folder: where.folder } : {}),
+      ...(where.repository !== undefined ? { repository: where.repository } : {}),
+      detectedAt: new Date(report.checkedAt).toISOString(),
+      kind,
+    };
   }
   if (!drifted && open) return { ...open, resolvedAt: new Date(report.checkedAt).toISOString() };
   return undefined;
+}
+
+/** The workspace folder (path) and repository (repositoryIdentity()) an environment is defined in. */
+export interface IncidentScope {
+  folder?: string;
+  repository?: string;
+}
+
+/**
+ * The incidents of one workspace folder (or repository): compared by folder path when both the record
+ * and the scope have one, else by repository. Records that cannot be compared (written before incidents
+ * named their folder) are kept only when `unattributed` is 'keep' — in a workspace of one folder they
+ * can only be its own.
+ */
+export function incidentsOf(incidents: readonly DriftIncident[], scope: IncidentScope, unattributed: 'keep' | 'drop'): DriftIncident[] {
+  return incidents.filter((i) => {
+    if (i.folder !== undefined && scope.folder !== undefined) return i.folder === scope.folder;
+    if (i.repository !== undefined && scope.repository !== undefined) return i.repository === scope.repository;
+    return unattributed === 'keep';
+  });
 }

@@ -8,4 +8,4 @@ export { readHistory, type History, type MainlineCommit, type GraphNode, type Re
 export { parseTime, isoWeek, weeksBetween, isoDate, PeriodError, type IsoWeek } from './time';
 export { metricsReport, metricsText, metricsMarkdown, formatHours, formatRate, type MetricsFormat } from './format';
 export { dashboardHtml, dashboardData, createNonce, scriptJson, DASHBOARD_SCRIPT, DASHBOARD_STYLE, DASHBOARD_PERIODS, type DashboardData, type DashboardHtmlOptions, type DashboardMessage, type DashboardRequest } from './dashboard';
-export { readIncidents, parseIncidents, appendIncident, isDrifted, incidentTransition, IncidentFileError } from './incidents';
+export { readIncidents, parseIncidents, appendIncident, isDrifted, incidentTransition, incidentsOf, IncidentFileError, type IncidentScope } from './incidents';

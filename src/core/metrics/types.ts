@@ -7,6 +7,13 @@
  */
 export interface DriftIncident {
   environment: string;
+  /**
+   * Where the environment is defined: the workspace folder (its path) and its repository
+   * (repositoryIdentity()). Two folders may both have a `prod`; records written before these
+   * fields existed have neither.
+   */
+  folder?: string;
+  repository?: string;
   /** When the drift was first seen: ISO 8601, or ms since the epoch. */
   detectedAt: string | number;
   /** When the environment was seen in sync again, if it was. */
