@@ -6,8 +6,9 @@
 // - Show GitOps Metrics: a webview (strict CSP, no remote assets) over src/core/metrics.
 import * as vscode from 'vscode';
 import { compareEnvironments, compareRevisions, GitError, statusLabel, WORKTREE, type EnvironmentComparison, type EnvironmentsComparison, type ResourceChange, type RevisionComparison } from '../core/compare';
-import { computeMetrics, createNonce, dashboardData, dashboardHtml, DASHBOARD_SCRIPT, DASHBOARD_STYLE, environmentInputs, readIncidents, type DashboardRequest, type MetricsReport } from '../core/metrics';
+import { computeMetrics, createNonce, dashboardData, dashboardHtml, DASHBOARD_SCRIPT, DASHBOARD_STYLE, environmentInputs, incidentsOf, readIncidents, type DashboardRequest, type MetricsReport } from '../core/metrics';
 import type { DriftDocuments } from './driftLens';
+import type { EnvironmentsNode } from './environmentsView';
 import type { OutputLog } from './log';
 import type { Prompts } from './prompts';
 import { toolPaths } from './settings';
@@ -139,6 +140,41 @@ function root(deps: CompareDeps): string | undefined {
   return deps.repo.current[0]?.model.root ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 }
 
+/**
+ * What a command may be invoked for: a node of the Environments view, a file (Explorer, editor title),
+ * or `{ folder }` (a workspace folder's path). Strings are the commands' own arguments, not targets.
+ */
+function isTarget(arg: unknown): boolean {
+  return arg instanceof vscode.Uri || (typeof arg === 'object' && arg !== null && ('type' in arg || 'folder' in arg));
+}
+
+/**
+ * The workspace folder a command acts on: the folder of the tree node, file or folder it was invoked
+ * for; else of the active editor; else the only folder; else the one the user picks (undefined when
+ * the pick is dismissed or no folder is open).
+ */
+async function folderFor(deps: CompareDeps, target: unknown, purpose: string): Promise<vscode.WorkspaceFolder | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const byPath = (p: string | undefined) => (p === undefined ? undefined : folders.find((f) => f.uri.fsPath === p) ?? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(p)));
+  if (target instanceof vscode.Uri) return vscode.workspace.getWorkspaceFolder(target);
+  const t = target as Partial<EnvironmentsNode> & { folder?: unknown } | undefined;
+  if (t && typeof t === 'object') {
+    if (t.folder && typeof t.folder === 'object' && 'uri' in t.folder) return t.folder as vscode.WorkspaceFolder;
+    if (typeof t.folder === 'string') return byPath(t.folder);
+    const of = 'app' in t && t.app ? deps.repo.folderOf(t.app) : 'env' in t && t.env ? deps.repo.folderOf(t.env) : undefined;
+    if (of) return of.folder;
+  }
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const own = active && active.scheme === 'file' ? vscode.workspace.getWorkspaceFolder(active) : undefined;
+  if (own) return own;
+  if (folders.length <= 1) return folders[0];
+  const pick = await deps.prompts.pick(
+    folders.map((f) => ({ label: f.name, description: f.uri.fsPath, folder: f })),
+    { placeHolder: `${purpose}: which workspace folder?` },
+  );
+  return pick?.folder;
+}
+
 export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] {
   const { repo, view, prompts, log } = deps;
 
@@ -150,11 +186,17 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
 
 
   let panel: vscode.WebviewPanel | undefined;
+  let panelCompute: ((since: string) => Promise<MetricsReport>) | undefined;
 
   return [
-    vscode.commands.registerCommand('reconcile.compareWithBranch', async (baseArg?: string, headArg?: string): Promise<RevisionComparison | undefined> => {
+    // (base?, head?), or (target, base?, head?) when invoked for a tree node, a file or { folder }.
+    vscode.commands.registerCommand('reconcile.compareWithBranch', async (...args: unknown[]): Promise<RevisionComparison | undefined> => {
       if (!requireTrust('Compare with Branch')) return undefined;
-      const dir = root(deps);
+      const target = isTarget(args[0]) ? args.shift() : undefined;
+      const [baseArg, headArg] = args.map((a) => (typeof a === 'string' ? a : undefined));
+      await repo.models();
+      const folder = await folderFor(deps, target, 'Compare with Branch');
+      const dir = folder?.uri.fsPath;
       if (!dir) return undefined;
       let base = baseArg;
       if (base === undefined) {
@@ -182,7 +224,7 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
               return await compareRevisions(dir, {
                 ...(base ? { base } : {}),
                 head: headArg ?? WORKTREE,
-                tools: toolPaths(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dir))),
+                tools: toolPaths(folder),
                 signal: controller.signal,
                 onProgress: (p) => progress.report({ message: p.total ? `${p.message} (${p.done}/${p.total})` : p.message }),
               });
@@ -239,16 +281,22 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
       await vscode.commands.executeCommand('vscode.diff', left, right, c.title, { preview: true });
       return { title: c.title, left, right };
     }),
-    vscode.commands.registerCommand('reconcile.showMetrics', async (sinceArg?: string): Promise<{ panel: vscode.WebviewPanel; report: MetricsReport } | undefined> => {
+    // (since?), or (target, since?) when invoked for a tree node, a file or { folder }.
+    vscode.commands.registerCommand('reconcile.showMetrics', async (...args: unknown[]): Promise<{ panel: vscode.WebviewPanel; report: MetricsReport; folder: string } | undefined> => {
       if (!requireTrust('GitOps Metrics')) return undefined;
-      const dir = root(deps);
-      if (!dir) return undefined;
+      const target = isTarget(args[0]) ? args.shift() : undefined;
+      const sinceArg = typeof args[0] === 'string' ? args[0] : undefined;
       await repo.models();
-      const model = repo.current[0]?.model;
+      const folder = await folderFor(deps, target, 'GitOps Metrics');
+      const dir = folder?.uri.fsPath;
+      if (!dir) return undefined;
+      const owner = repo.current.find((f) => f.folder.uri.toString() === folder.uri.toString());
+      const model = owner?.model;
       const compute = async (since: string) => {
         let incidents: ReturnType<typeof readIncidents> = [];
         try {
-          incidents = readIncidents(deps.incidentsFile);
+          // Only this folder's incidents: another folder's `prod` is another environment.
+          incidents = incidentsOf(readIncidents(deps.incidentsFile), { folder: dir, repository: owner?.repository }, repo.current.length > 1 ? 'drop' : 'keep');
         } catch (e) {
           log.warn(`Drift incidents: ${(e as Error).message}`);
         }
@@ -270,12 +318,15 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
           if (m?.type !== 'period') return;
           void p.webview.postMessage({ type: 'loading' });
           try {
-            void p.webview.postMessage({ type: 'metrics', data: dashboardData(await compute(m.since)) });
+            // The folder the panel shows now (it is reused when Show GitOps Metrics runs for another folder).
+            void p.webview.postMessage({ type: 'metrics', data: dashboardData(await panelCompute!(m.since)) });
           } catch (e) {
             void p.webview.postMessage({ type: 'error', message: (e as Error).message });
           }
         });
       }
+      panelCompute = compute;
+      panel.title = repo.current.length > 1 ? `GitOps Metrics — ${folder.name}` : 'GitOps Metrics';
       const w = panel.webview;
       w.html = dashboardHtml({
         cspSource: w.cspSource,
@@ -285,7 +336,7 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
         data: report,
       });
       panel.reveal();
-      return { panel, report };
+      return { panel, report, folder: dir };
     }),
   ];
 }
