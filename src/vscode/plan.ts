@@ -67,11 +67,14 @@ export class PlanView implements vscode.TreeDataProvider<PlanNode>, vscode.Dispo
   readonly onDidChangeTreeData = this.changed.event;
   plan: Plan | undefined;
   outcome: SyncOutcome | undefined;
+  /** How the summary names the plan's environment: `prod`, or `prod (payments)` when several workspace folders are open. */
+  label: string | undefined;
   private results = new Map<string, SyncResult>();
 
-  show(plan: Plan, outcome?: SyncOutcome): void {
+  show(plan: Plan, outcome?: SyncOutcome, label?: string): void {
     this.plan = plan;
     this.outcome = outcome;
+    this.label = label;
     this.results = new Map((outcome?.results ?? []).map((r) => [r.key, r]));
     this.changed.fire(undefined);
   }
@@ -102,7 +105,7 @@ export class PlanView implements vscode.TreeDataProvider<PlanNode>, vscode.Dispo
     switch (node.type) {
       case 'summary': {
         const p = node.plan;
-        const item = new vscode.TreeItem(`${p.environment}${p.context ? ` · ${p.context}` : ''}`, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(`${this.label ?? p.environment}${p.context ? ` · ${p.context}` : ''}`, vscode.TreeItemCollapsibleState.None);
         item.description = node.outcome ? syncSummary(p.environment, node.outcome).replace(/^sync of \S+: /, 'synced: ') : planSummary(p);
         item.iconPath = new vscode.ThemeIcon(node.outcome ? (node.outcome.outcome === 'success' ? 'check-all' : 'warning') : 'checklist');
         item.tooltip = `Plan made ${new Date(p.createdAt).toLocaleString()} against ${p.server} in ${(p.durationMs / 1000).toFixed(1)} s (${p.requests} requests)`;
@@ -270,8 +273,11 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
     }
   };
 
-  const showPlan = async (plan: Plan): Promise<void> => {
-    view.show(plan);
+  /** An environment as the Plan view names it: with its workspace folder when there are several. */
+  const viewLabel = (env: Environment): string => (repo.current.length > 1 ? `${env.name} (${repo.folderOf(env)?.folder.name ?? '?'})` : env.name);
+
+  const showPlan = async (plan: Plan, env: Environment): Promise<void> => {
+    view.show(plan, undefined, viewLabel(env));
     deps.treeView.badge = { value: plan.counts.create + plan.counts.update + plan.counts.prune + plan.counts.failed, tooltip: planSummary(plan) };
     await vscode.commands.executeCommand('setContext', 'reconcile.hasPlan', true);
     log.info(`Plan of ${plan.environment}: ${planSummary(plan)}`);
@@ -294,7 +300,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
         (_p, token) => makePlan(env, client, token),
       );
       if (!plan) return undefined;
-      await showPlan(plan);
+      await showPlan(plan, env);
       await vscode.commands.executeCommand('reconcile.plan.focus');
       if (plan.counts.failed) void prompts.message('error', `Reconcile: ${plan.counts.failed} resource(s) of ${env.name} failed the dry-run; see the Plan view.`);
       return plan;
@@ -336,7 +342,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
         (_p, token) => makePlan(env, client, token, only),
       );
       if (!plan) return { stopped: 'the plan failed' };
-      await showPlan(plan);
+      await showPlan(plan, env);
       const c = plan.counts;
       const pruneItems = only ? [] : plan.items.filter((i) => i.action === 'prune');
       if (c.create + c.update === 0 && pruneItems.length === 0 && c.failed === 0) {
@@ -430,7 +436,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
           }
         },
       );
-      view.show(plan, outcome);
+      view.show(plan, outcome, viewLabel(env));
       const line = syncSummary(env.name, outcome);
       log.info(line);
       await recordAudit(env, plan, outcome, force, prune);

@@ -115,6 +115,11 @@ describe('Two workspace folders that both have prod', function () {
     assert.ok(pick && pick.kind === 'pick', asked.map(text).join(' | '));
     assert.deepEqual(pick.items, ['prod — shop', 'prod — payments']);
     assert.deepEqual(result.items.map((i) => `${i.action} ${i.key}`), [`unchanged /ConfigMap/${NS}/payments-config`]);
+    // The Plan view's summary names the folder too (before: only `prod`, which both folders have).
+    const api = await activateExtension();
+    const summary = api.plan.getChildren().find((n) => n.type === 'summary');
+    assert.ok(summary);
+    assert.equal(api.plan.getTreeItem(summary).label, 'prod (payments) · reconcile-local');
   });
 
   it('drift is tracked per folder: distinct keys, each with its own results, neither sees the other\'s objects as not in Git', async () => {
