@@ -219,7 +219,20 @@ function loadPolicy(p: PolicyDoc, set: PolicySet): void {
   const matchConditions: AdmissionPolicy['matchConditions'] = [];
   const mcs = Array.isArray(spec.matchConditions) ? spec.matchConditions : [];
   mcs.forEach((mc, i) => {
-    const e = compileExpr(p, ['spec', 'matchConditions', i, 'expression'], get(mc, ['expression']), problems, defined);
+    const at: Path = ['spec', 'matchConditions', i, 'expression'];
+    const expression = get(mc, ['expression']);
+    // The API server compiles matchConditions without the policy's variables (it refuses the policy).
+    const usesVariables = typeof expression === 'string' ? /\bvariables\b/.exec(expression) : null;
+    if (usesVariables) {
+      problems.push({
+        code: 'vap/invalid', key: `${p.file}:${at.join('.')}:variables`,
+        message: `ValidatingAdmissionPolicy ${p.name}: matchConditions cannot use variables (the API server evaluates them without the policy's variables and refuses the policy)`,
+        location: expressionLocation(p, at, { start: usesVariables.index, end: usesVariables.index + usesVariables[0].length }),
+      });
+      matchConditions.push({ path: at, expression: String(expression), name: str(get(mc, ['name'])) ?? `#${i}` });
+      return;
+    }
+    const e = compileExpr(p, at, expression, problems);
     if (e) matchConditions.push({ ...e, name: str(get(mc, ['name'])) ?? `#${i}` });
   });
   const validations: Validation[] = [];
@@ -237,6 +250,9 @@ function loadPolicy(p: PolicyDoc, set: PolicySet): void {
   });
   if (!vals.length && !(Array.isArray(spec.auditAnnotations) && spec.auditAnnotations.length)) {
     problems.push({ code: 'vap/invalid', key: `${p.file}:${p.name}:noval`, message: `ValidatingAdmissionPolicy ${p.name} has no validations`, location: expressionLocation(p, ['spec']) });
+  }
+  if (spec.failurePolicy !== undefined && spec.failurePolicy !== 'Fail' && spec.failurePolicy !== 'Ignore') {
+    problems.push({ code: 'vap/invalid', key: `${p.file}:${p.name}:failurePolicy`, message: `ValidatingAdmissionPolicy ${p.name}: failurePolicy must be Fail or Ignore, not '${String(spec.failurePolicy)}'`, location: expressionLocation(p, ['spec', 'failurePolicy']) });
   }
   const pk = spec.paramKind;
   let paramKind: AdmissionPolicy['paramKind'];
@@ -266,6 +282,12 @@ function loadBinding(p: PolicyDoc, set: PolicySet): void {
       code: 'vap/invalid', key: `${p.file}:${p.name}:actions`,
       message: `ValidatingAdmissionPolicyBinding ${p.name}: validationActions must be a non-empty list of Deny, Warn, Audit`,
       location: expressionLocation(p, raw.length ? ['spec', 'validationActions'] : ['spec']),
+    });
+  } else if (actions.includes('Deny') && actions.includes('Warn')) {
+    set.problems.push({
+      code: 'vap/invalid', key: `${p.file}:${p.name}:deny-warn`,
+      message: `ValidatingAdmissionPolicyBinding ${p.name}: validationActions must not contain both Deny and Warn (the API server refuses the binding)`,
+      location: expressionLocation(p, ['spec', 'validationActions']),
     });
   }
   set.bindings.push({

@@ -8,14 +8,17 @@
 // with checkEnvironment's findings for the same object (error → denied, warning → warned).
 // Audit has no admission verdict (the server only writes it to the audit log): offline it is an
 // info finding, which is not compared.
+// The server is also the oracle for the policies themselves: each policy and binding of
+// vap-agreement/refused.yaml is dry-run created; the server refuses it ⇔ Reconcile reports an error
+// (vap/invalid) for it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { connectToContext, isClusterError, type ClusterClient, type RawObject } from '../../../src/core/cluster';
-import { checkEnvironment, loadPolicies, type EnvironmentObject } from '../../../src/core/policy';
+import { checkEnvironment, loadPolicies, policyProblems, type EnvironmentObject } from '../../../src/core/policy';
 import { fixture } from './helpers';
 
 const root = join(__dirname, '..', '..', '..');
@@ -154,4 +157,33 @@ test('VAP agreement: the offline verdict of every corpus object equals the apise
   assert.deepEqual(disagreements, []);
   // the corpus exercises every outcome
   assert.ok(denied >= 10 && warned >= 5 && corpus.length - denied - warned >= 10, `${denied} denied, ${warned} warned`);
+});
+
+test('VAP agreement: the policies and bindings the apiserver refuses are exactly those Reconcile reports as invalid', async () => {
+  const all = docs(join(dir, 'refused.yaml'));
+  const plain = all.find((o) => meta(o).name === 'plain')!;
+  const rows: string[] = [];
+  const disagreements: string[] = [];
+  let refused = 0;
+  for (const o of all) {
+    let server: string | undefined;
+    try {
+      await client.serverSideApply(o, { fieldManager: FIELD_MANAGER, dryRun: true });
+    } catch (e) {
+      if (!isClusterError(e)) throw e;
+      server = e.details.serverMessage ?? e.message;
+      refused++;
+    }
+    // a binding is loaded with the policy it names (the server does not need it; offline it would be 'not defined')
+    const text = stringify(o) + (o.kind === 'ValidatingAdmissionPolicyBinding' ? `---\n${stringify(plain)}` : '');
+    const problems = policyProblems(loadPolicies([{ file: `/refused/${meta(o).name}.yaml`, text }])).filter((f) => f.severity === 'error');
+    const agree = (server !== undefined) === (problems.length > 0);
+    const row = `${agree ? ' ' : '✗'} ${label(o).padEnd(62)} server: ${server === undefined ? 'stored' : 'refused'}  offline: ${problems.length ? problems.map((p) => p.message).join(' | ') : 'valid'}`;
+    rows.push(row);
+    if (!agree) disagreements.push(`${row}${server ? `\n    server said: ${server}` : ''}`);
+  }
+  console.log(rows.join('\n'));
+  console.log(`VAP policy agreement: ${all.length - disagreements.length}/${all.length} policies and bindings, ${disagreements.length} disagreements (server: ${refused} refused, ${all.length - refused} stored)`);
+  assert.deepEqual(disagreements, []);
+  assert.ok(refused >= 5 && all.length - refused >= 5, `${refused} refused`);
 });

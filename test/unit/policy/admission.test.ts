@@ -171,3 +171,17 @@ spec: {policyName: ${name}, validationActions: [Deny]}
     '[dev] unknown: needs data',
   ].map((m, i) => `${['vap/by-name', 'vap/unknown'][i]} ${m}`));
 });
+
+test('admission: what else the API server refuses is vap/invalid: variables in a matchCondition, an unknown failurePolicy, Deny with Warn', () => {
+  const text = read(policyFiles[0])
+    .replace('  failurePolicy: Fail\n', '  failurePolicy: Always\n')
+    .replace(`expression: "!has(object.metadata.labels)`, `expression: "variables.replicas > 0 && !has(object.metadata.labels)`)
+    .replace('  validationActions: [Warn]\n', '  validationActions: [Deny, Warn]\n');
+  const set = loadPolicies([{ file: policyFiles[0], text }, { file: policyFiles[1] }]);
+  const lines = text.split('\n');
+  assert.deepEqual(policyProblems(set).map((f) => [lines[f.range.start.line].slice(f.range.start.character, f.range.end.character), f.message]), [
+    ['Always', "ValidatingAdmissionPolicy min-replicas: failurePolicy must be Fail or Ignore, not 'Always'"],
+    ['variables', "ValidatingAdmissionPolicy min-replicas: matchConditions cannot use variables (the API server evaluates them without the policy's variables and refuses the policy)"],
+    ['[Deny, Warn]', 'ValidatingAdmissionPolicyBinding min-replicas-staging: validationActions must not contain both Deny and Warn (the API server refuses the binding)'],
+  ]);
+});
