@@ -10,7 +10,7 @@ import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import type { OutputLog } from './log';
 import type { Finding } from '../core/findings';
 import type { SourceRange } from '../core/manifest';
-import { applicationFile } from '../core/check/environment-checks';
+import { applicationFile, applicationProblem } from '../core/check/environment-checks';
 import { renderEnvironment, repositoryIdentity, type RenderedEnvironment } from '../core/drift';
 import { kubeconfigSetting, toolPaths } from './settings';
 import { Semaphore } from '../core/util/semaphore';
@@ -438,12 +438,12 @@ export class WorkspaceRepo implements vscode.Disposable {
       for (const env of model.environments) {
         for (const e of env.errors) fromRepoError(e, `[${env.name}] `);
         for (const app of env.applications) {
-          for (const e of app.errors) fromRepoError(e, `[${env.name}/${app.name}] `);
+          for (const e of app.errors) fromRepoError(e, applicationProblem(env.name, app.name, ''));
           (this.renderedFindings.get(this.appKey(app)) ?? []).forEach(fromFinding);
           const r = this.results.get(this.appKey(app));
           if (r && !r.ok && r.error.code !== 'untrusted') {
             const tool = r.error.stderr?.trim();
-            const message = `[${env.name}/${app.name}] ${r.error.message}${tool ? `\n${tool}` : ''}`;
+            const message = `${applicationProblem(env.name, app.name, r.error.message)}${tool ? `\n${tool}` : ''}`;
             add(r.error.location?.file ?? r.error.file ?? applicationFile(app), diagnostic(r.error.location?.range, message, 'error', `render:${r.error.code}`));
           }
         }

@@ -69,11 +69,13 @@ describe('Hostile arguments', () => {
         const kids = (await api.environments.getChildren(node)) ?? [];
         assert.ok(kids.some((k) => k.type === 'error' && k.severity === 'error' && k.message === REFUSED), `${JSON.stringify(kids.map((k) => k.type === 'error' && k.message))}`);
       }
-      for (const [file, line] of [[path.join(hostile, 'charts', 'named', 'Chart.yaml'), 1], [app, 14]] as const) {
+      for (const [file, line, appName] of [[path.join(hostile, 'charts', 'named', 'Chart.yaml'), 1, '--output-dir=pwned'], [app, 14, 'a-release-output-dir']] as const) {
         const d = await waitFor(() => vscode.languages.getDiagnostics(vscode.Uri.file(file)).find((x) => x.source === 'reconcile' && x.message.includes(REFUSED)), `the refusal in Problems on ${file}`, 20_000);
         assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
         assert.equal(d.range.start.line, line, `${file}: the line that wrote the value`);
-        assert.match(d.message, /^\[[^\]]+\] release name "--output-dir=pwned" is not a valid Helm release name$/);
+        // Worded as the CLI words it: `[env] app: message` (one function for both, applicationProblem()).
+        assert.match(d.message, /^\[[^\]/]+\] [^:]+: release name "--output-dir=pwned" is not a valid Helm release name$/);
+        assert.equal(d.message.slice(d.message.indexOf('] ') + 2), `${appName}: ${REFUSED}`);
       }
       assert.equal(api.repo.spawnCount, spawns, 'no process started for a refused value');
       assert.deepEqual(listing(hostile), before, 'no file written (no --output-dir), evil.sh never ran');

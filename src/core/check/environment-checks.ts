@@ -15,6 +15,14 @@ export interface EnvironmentCheck {
   rendered: { app: Application; result: Extract<RenderResult, { ok: true }> }[];
 }
 
+/**
+ * A problem of one application as every surface words it (the CLI's findings, the editor's Problems):
+ * `[dev] app: release name "--output-dir=…" is not a valid Helm release name`.
+ */
+export function applicationProblem(environment: string, application: string, message: string): string {
+  return `[${environment}] ${application}: ${message}`;
+}
+
 export async function checkEnvironment(env: Environment, renderer: ReconcileRenderer, registry: SchemaRegistry, signal?: AbortSignal): Promise<EnvironmentCheck> {
   const findings: Finding[] = [];
   const rendered: EnvironmentCheck['rendered'] = [];
@@ -24,7 +32,7 @@ export async function checkEnvironment(env: Environment, renderer: ReconcileRend
       findings.push({
         code: `render/${r.error.code}`,
         severity: 'error',
-        message: `[${env.name}] ${app.name}: ${r.error.message}${r.error.stderr ? `: ${r.error.stderr.trim().split('\n')[0]}` : ''}`,
+        message: applicationProblem(env.name, app.name, `${r.error.message}${r.error.stderr ? `: ${r.error.stderr.trim().split('\n')[0]}` : ''}`),
         file: r.error.location?.file ?? r.error.file ?? applicationFile(app) ?? app.root,
         range: r.error.location?.range ?? FILE_START,
         source: 'render',
