@@ -155,6 +155,13 @@ test('VAP agreement: the offline verdict of every corpus object equals the apise
   console.log(rows.join('\n'));
   console.log(`VAP agreement: ${corpus.length - disagreements.length}/${corpus.length} objects, ${disagreements.length} disagreements (server: ${denied} denied, ${warned} allowed with warnings, ${corpus.length - denied - warned} allowed)`);
   assert.deepEqual(disagreements, []);
+  // the Warning headers arrive one by one, their text unquoted (commas and quotes inside kept)
+  const warnings: string[] = [];
+  await client.serverSideApply(corpus.find((o) => meta(o).name === 'legacy-caps')!, { fieldManager: FIELD_MANAGER, dryRun: true, onWarning: (w) => warnings.push(w) });
+  assert.deepEqual(warnings.sort(), [
+    "Validation failed for ValidatingAdmissionPolicy 'config-key-case' with binding 'config-key-case': keys are lowercase, with dashes, like \"log-level\"",
+    "Validation failed for ValidatingAdmissionPolicy 'config-mode' with binding 'config-mode': mode legacy is going away",
+  ]);
   // the corpus exercises every outcome
   assert.ok(denied >= 10 && warned >= 5 && corpus.length - denied - warned >= 10, `${denied} denied, ${warned} warned`);
 });
