@@ -105,6 +105,8 @@ describe('Real Flux', function () {
     assert.equal(what, 'asked Flux Kustomization flux-system/shop-web to reconcile');
 
     await lens(/^✓ in sync/, 'the lens back to in sync after kustomize-controller re-applied the Deployment');
+    // The editor asks for lenses again a moment after onDidChangeCodeLenses; let it, so the picture shows what the user sees.
+    await new Promise((r) => setTimeout(r, 2000));
     await screenshot('flux-reconciled').catch(() => undefined);
     const live = JSON.parse(await kubectl('-n', 'shop-dev', 'get', 'deployment/web', '-o', 'json', '--show-managed-fields'));
     assert.equal(live.spec.replicas, 1);
