@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, createSecureContext, type ConnectionOptions } from 'node:tls';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { whenAborted } from '../util/abort';
+import { sleep, whenAborted } from '../util/abort';
 import { ClusterError, classifyNetworkError, errorFromResponse, type RequestContext } from './errors';
 import { openTunnel, proxyFor, type ProxySettings } from './proxy';
 import type {
@@ -493,7 +493,7 @@ export class HttpClusterClient implements ClusterClient {
           throw new ClusterError(e.error.kind, `${e.error.message}; the server asks to retry after ${formatMs(wait)}, beyond the ${formatMs(this.retry.maxWaitMs)} a request may wait`, { ...e.error.details, attempts: throttled });
         }
         waited += wait;
-        await sleep(wait, o.signal, this.server);
+        if (!(await sleep(wait, o.signal))) throw new ClusterError('aborted', 'cancelled', { server: this.server });
       }
     }
   }
@@ -684,21 +684,6 @@ class Throttled extends Error {
   ) {
     super(error.message);
   }
-}
-
-/** Waits `ms`, or rejects with ClusterError('aborted') as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined, server: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(new ClusterError('aborted', 'cancelled', { server }));
-    const timer = setTimeout(() => {
-      stopWaiting();
-      resolve();
-    }, ms);
-    const stopWaiting = whenAborted(signal, () => {
-      clearTimeout(timer);
-      reject(new ClusterError('aborted', 'cancelled', { server }));
-    });
-  });
 }
 
 type AgentClass = typeof http.Agent;

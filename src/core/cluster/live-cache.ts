@@ -10,7 +10,7 @@
 import { resourceKey, type ResourceId } from '../manifest/identity';
 import { Emitter, type Disposable } from './emitter';
 import { ClusterError } from './errors';
-import { whenAborted } from '../util/abort';
+import { sleep } from '../util/abort';
 import type { ApiResourceInfo, ClusterClient, RawObject, WatchEvent } from './types';
 
 export interface LiveCacheOptions {
@@ -653,16 +653,3 @@ function rvOf(o: RawObject): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Resolves after `ms`, or at once when the signal aborts (never rejects). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    const stopWaiting = whenAborted(signal, done);
-    function done() {
-      clearTimeout(t);
-      stopWaiting();
-      resolve();
-    }
-  });
-}

@@ -20,6 +20,7 @@ import { stepOf, syncOrder } from './order';
 import { planInternals } from './plan';
 import { removalForSync, RESTORE_FIELD_MANAGER } from './removals';
 import type { Plan, PlanItem, SyncOutcome, SyncResult, SyncStatus } from './types';
+import { sleep } from '../util/abort';
 
 export interface SyncOptions {
   /** Take over fields other managers own: all (`true`) or these keys only. Default: never. */
@@ -45,7 +46,6 @@ function stepStop(failed: string) {
   return { status: 'skipped', message: `not applied: an earlier step failed (${failed})`, reason: `stopped after ${failed} failed: later steps were not applied` } as const;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function emptyCounts(): Record<SyncStatus, number> {
   return { applied: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0, pruned: 0 };

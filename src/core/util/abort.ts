@@ -52,3 +52,21 @@ export function whenAborted(signal: AbortSignal | undefined, fn: () => void): ()
     if (waitersOf.get(signal) === waiters) waitersOf.delete(signal);
   };
 }
+
+/**
+ * Waits `ms`. Resolves `true` when the time is up, `false` as soon as `signal` aborts (at once when it
+ * already has); never rejects, so each caller says what an abort means to it.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      stopWaiting();
+      resolve(true);
+    }, ms);
+    const stopWaiting = whenAborted(signal, () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
