@@ -10,6 +10,7 @@ import { listRule } from '../drift/paths';
 import { isSecretKind, maskSecretData, MASK, MASK_CHANGED } from '../drift/secret';
 import { resourceKey, type ResourceId } from '../manifest/identity';
 import type { ChangeCounts, FieldChange, ResourceChange } from './types';
+import { isRecord } from '../util/record';
 
 /** One rendered object of one side. */
 export interface SideObject {
@@ -32,10 +33,6 @@ export interface DiffSetOptions {
 
 /** Kustomize's generated-name hash (10 characters of its encoding alphabet), e.g. `api-config-5hk2m8dgtt`. */
 const GENERATED_SUFFIX = /-[2456789bcdfghkmt]{10}$/;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function baseKey(id: ResourceId, match: DiffSetOptions['match']): string {
   return match === 'identity' ? resourceKey(id) : `${id.group}/${id.kind}//${id.name}`;

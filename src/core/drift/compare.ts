@@ -14,6 +14,7 @@ import { formatPath, isIntOrStringPath, isQuantityPath, listRule, mergeKeyOf, me
 import { canonicalQuantity } from './quantity';
 import { isSecretKind, isSecretMark, MASK, MASK_ADDED, MASK_CHANGED, MASK_MISSING } from './secret';
 import type { DriftField } from './types';
+import { isRecord } from '../util/record';
 
 /** Managers of the cluster's own controllers: fields only they set are never drift. */
 export const DEFAULT_SYSTEM_MANAGERS: readonly string[] = [
@@ -67,10 +68,6 @@ interface Finding {
   owners: ManagedEntry[];
   /** Only the cluster has it: reported only if a manager that is not exempt set it. */
   candidate?: boolean;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** `''`, `0`, `false`, `{}`, `[]` (and maps of them): what the API leaves out when serializing. */

@@ -12,16 +12,13 @@ import { normalizeObject } from './normalize';
 import { formatPath, listRule, mergeKeyOf, mergeKeyText, type FieldPath, type ListItemSegment } from './paths';
 import { isSecretKind, maskSecretData, MASK_ADDED, MASK_MISSING } from './secret';
 import type { DriftResult } from './types';
+import { isRecord } from '../util/record';
 
 export interface DiffDocuments {
   live: string;
   desired: string;
   /** `Deployment/api — live ↔ Git (dev)` */
   title: string;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function toYaml(v: unknown): string {

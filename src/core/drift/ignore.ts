@@ -10,6 +10,7 @@
 // i.e. field access, [n], [], pipes, and select() with ==, != or truthiness against a path. Anything
 // else (functions, alternatives `//`, arithmetic) is reported as unsupported and ignored.
 import type { IgnoreRule } from '../repo/model';
+import { isRecord } from '../util/record';
 
 export type JqStep =
   | { type: 'field'; name: string }
@@ -48,10 +49,6 @@ export function parseJsonPointer(p: string): string[] {
     .slice(1)
     .split('/')
     .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Removes the value at the pointer (in place). */

@@ -8,6 +8,7 @@
 import type { RawObject } from '../cluster/types';
 import { isBuiltinGroup, isIntOrStringPath, isQuantityPath } from './paths';
 import { isSecretKind, secretDigest } from './secret';
+import { isRecord } from '../util/record';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 /** The repository an object was applied from (written by Reconcile's sync, see drift/environment.ts): never drift. */
@@ -20,10 +21,6 @@ export interface NormalizeOptions {
   kind: string;
   /** The namespace the object is in (desired objects may leave it out). */
   namespace?: string;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A deep copy of JSON data, leaving out `creationTimestamp: null` entries. */

@@ -1,6 +1,7 @@
 // Resource identity: what makes two Kubernetes objects "the same object".
 // The key is `group/kind/namespace/name` (the core group and cluster-scoped objects give empty
 // segments, e.g. `/ConfigMap/default/settings`, `rbac.authorization.k8s.io/ClusterRole//view`).
+import { isRecord } from '../util/record';
 
 export interface ResourceId {
   group: string;
@@ -15,10 +16,6 @@ export function splitApiVersion(apiVersion: string): { group: string; version: s
   return slash < 0
     ? { group: '', version: apiVersion }
     : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** True when `value` has the shape of a Kubernetes object: a mapping with string apiVersion and kind. */

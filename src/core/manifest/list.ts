@@ -4,6 +4,7 @@
 // (its apiVersion, metadata) is never an object of the cluster. An item that is not a Kubernetes
 // object (no apiVersion or kind) makes kubectl refuse the whole document, and so do we.
 import { looksLikeResource } from './identity';
+import { isRecord } from '../util/record';
 
 /** One object of a List document, with its path from the document's root (`['items', 2, 'items', 0]`). */
 export interface ListItem {
@@ -16,10 +17,6 @@ export interface ListExpansion {
   items: ListItem[];
   /** Items kubectl would refuse (each with its path), in words. Non-empty: the document cannot be applied. */
   problems: Array<{ path: Array<string | number>; message: string }>;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** True for `kind: List`, `kind: ConfigMapList`, … with an `items` array (or `items: null`, an empty List). */

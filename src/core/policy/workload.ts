@@ -1,11 +1,9 @@
 // Where pod specs live in workload objects, with the field paths the findings point at.
+import { isRecord } from '../util/record';
+export { isRecord };
 export type Path = ReadonlyArray<string | number>;
 
 export type Obj = Record<string, unknown>;
-
-export function isRecord(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export function get(value: unknown, path: Path): unknown {
   let v = value;

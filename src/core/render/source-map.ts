@@ -12,6 +12,7 @@ import { FILE_START, type SourceLocation, type SourceRange } from '../manifest/r
 import { FileTree } from '../repo/file-tree';
 import { KustomizeGraph, resolvePatches, type KustomizationNode, type KustomizePatch } from '../repo/kustomize';
 import type { RenderedDocument } from './types';
+import { isRecord } from '../util/record';
 
 /** Kinds kustomize does not put into a namespace. */
 const CLUSTER_SCOPED = new Set([
@@ -78,10 +79,6 @@ function dedupe(locs: SourceLocation[]): SourceLocation[] {
     seen.add(k);
     return true;
   });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The objects a kustomization produces, with names and namespaces as this level leaves them. */

@@ -6,14 +6,11 @@ import * as path from 'node:path';
 import { parseManifests, rangeOfPath, type ManifestDocument, type ManifestFile } from '../manifest/parse';
 import { FILE_START, type SourceLocation } from '../manifest/range';
 import type { EnvironmentConfig, IgnoreRule, PolicyConfig, PolicyRuleConfig, PolicySeverity, RepoConfig, RepoError } from './model';
+import { isRecord } from '../util/record';
 
 export const CONFIG_FILE = '.reconcile.yaml';
 const SEVERITIES: readonly PolicySeverity[] = ['error', 'warning', 'info', 'hint'];
 const ENV_NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Parses and validates the text of a `.reconcile.yaml` (file: its absolute path, for locations). */
 export function parseRepoConfig(text: string, file: string): { config: RepoConfig; errors: RepoError[] } {

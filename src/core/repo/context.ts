@@ -9,6 +9,8 @@ import { loadChart, type ChartInfo } from './helm';
 import { KustomizeGraph, kustomizationFileIn, type KustomizeClosure } from './kustomize';
 import type { RenderSpec, RepoError, SourceKind } from './model';
 import type { YamlFile } from './yaml-file';
+import { isRecord } from '../util/record';
+export { isRecord };
 
 /** A parsed object from the repository that discovery cares about (Argo CD, Flux, ConfigMap). */
 export interface Definition {
@@ -137,10 +139,6 @@ export function normalizeRepoUrl(url: string): string {
   u = u.replace(/^([^/:]+):(?!\d)/, '$1/');
   u = u.replace(/\.git$/, '').replace(/\/+$/, '');
   return u.toLowerCase();
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function str(v: unknown): string | undefined {

@@ -6,6 +6,7 @@ import { FILE_START, type SourceLocation } from '../manifest/range';
 import type { FileTree } from './file-tree';
 import type { RepoError, ValueOrigin } from './model';
 import { YamlFile } from './yaml-file';
+import { isRecord } from '../util/record';
 
 export interface ChartDependency {
   name: string;
@@ -30,10 +31,6 @@ export interface ChartInfo {
   dependencies: ChartDependency[];
   errors: RepoError[];
   remote: string[];
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function loadChart(tree: FileTree, dir: string): ChartInfo {

@@ -9,6 +9,7 @@ import { resourceIdOf, type ResourceId } from '../manifest/identity';
 import type { FileTree } from './file-tree';
 import type { RepoError } from './model';
 import { YamlFile } from './yaml-file';
+import { isRecord } from '../util/record';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
 
@@ -124,10 +125,6 @@ export function kustomizationFileIn(tree: FileTree, dir: string): { file?: strin
     cache.set(dir, hit);
   }
   return hit;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function str(v: unknown): string | undefined {

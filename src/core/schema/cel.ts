@@ -6,6 +6,7 @@
 // CEL libraries, a step and time budget per evaluation) also runs CRD validation rules.
 import { compileCel } from '../policy/cel/evaluator';
 import type { CelRule, CelRuleSet, JsonSchema } from './types';
+import { isRecord } from '../util/record';
 
 export interface CelViolation {
   /** Where the rule sits (object path), or where its fieldPath points. */
@@ -22,10 +23,6 @@ export interface CelResult {
   skippedForBudget: number;
   /** Rules that cel-js could not compile (e.g. Kubernetes library functions it lacks): not checked. */
   unsupported: number;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function schemaType(s: JsonSchema | undefined): unknown {

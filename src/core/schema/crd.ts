@@ -3,6 +3,7 @@
 // spelled out, formats and patterns reduced to what JavaScript can check, and the CEL rules of
 // `x-kubernetes-validations` collected with their paths.
 import type { CelRule, CelRuleSet, GroupVersionKind, JsonSchema } from './types';
+import { isRecord } from '../util/record';
 
 export const OBJECT_META_REF = 'IoK8sApimachineryPkgApisMetaV1ObjectMeta';
 
@@ -14,10 +15,6 @@ export interface CrdSchema extends GroupVersionKind {
   celRules: CelRuleSet[];
   /** CRD name, e.g. `widgets.example.com`. */
   crdName: string;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** True for apiextensions.k8s.io CustomResourceDefinition values. */

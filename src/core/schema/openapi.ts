@@ -7,6 +7,7 @@
 // definitions are shared (same objects) between the kinds of a document. Pure: no I/O.
 import { CHECKED_FORMATS, jsPattern } from './crd';
 import { gvkKey, type CelRule, type CelRuleSet, type GroupVersionKind, type JsonSchema } from './types';
+import { isRecord } from '../util/record';
 
 export const OPENAPI_QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 export const OPENAPI_INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
@@ -57,10 +58,6 @@ export interface ConvertOpenApiOptions {
    * types reference, e.g. autoscaling/v1 Scale in apps/v1). `group` is '' for the core group.
    */
   only?: { group: string; version: string };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 const REF_PREFIXES = ['#/definitions/', '#/components/schemas/'];

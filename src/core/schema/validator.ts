@@ -25,6 +25,7 @@ import { SchemaRegistry } from './registry';
 import { hashText, splitDocuments, type DocumentChunk } from './split';
 import { apiVersionOf } from './types';
 import { KUBECTL_SCHEMA, applyYaml11Booleans, isYaml11BooleanWord } from './yaml11';
+import { isRecord } from '../util/record';
 
 export interface SchemaValidatorOptions {
   /** Shared registry (bundled + repo CRDs + cluster schemas); default a new one for kubernetesVersion. */
@@ -80,10 +81,6 @@ function finding(code: SchemaCode, severity: FindingSeverity, message: string, r
   const f: Finding = { code, severity, message, range, source: 'schema', docs: docsFor(code) };
   if (fixes?.length) f.fixes = fixes;
   return f;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Removes null-valued keys in place (the API server treats them as absent). Iterative: no recursion. */

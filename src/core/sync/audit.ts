@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { status, type ChangeKind, type GitRepo } from '../git';
 import { headCommit, runGit } from '../git/repo';
 import type { Plan, PlanCounts, SyncOutcome, SyncStatus } from './types';
+import { isRecord } from '../util/record';
 
 export const AUDIT_VERSION = 1;
 
@@ -142,10 +143,6 @@ export interface AuditListing {
   records: AuditRecord[];
   /** Lines that were skipped (truncated writes, hand edits). */
   problems: AuditProblem[];
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function validate(v: unknown): string | undefined {

@@ -28,6 +28,7 @@ import { asClusterError, conflictsOf, failureOf, missingNamespaceOf } from './fa
 import { compareSyncOrder, waveOf } from './order';
 import { planRemovals, withoutFields, type RemovalPlan } from './removals';
 import type { Plan, PlanCounts, PlanItem } from './types';
+import { isRecord } from '../util/record';
 
 export interface PlanOptions {
   /** The environment's name (ignore rules may be per environment; the default ownership mark). */
@@ -117,10 +118,6 @@ export function planInternals(plan: Plan): PlanInternals | undefined {
 }
 
 const NO_IGNORE: ResourceIgnore = { pointers: [], jq: [], managers: new Set(), empty: true };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function metaOf(o: RawObject): Record<string, unknown> {
   return isRecord(o.metadata) ? o.metadata : {};

@@ -12,6 +12,7 @@ import { isClusterError, type ClusterError } from '../cluster/errors';
 import type { ApiResourceInfo, PatchOptions, RawObject } from '../cluster/types';
 import type { DriftField } from '../drift/types';
 import type { FieldPath } from '../drift/paths';
+import { isRecord } from '../util/record';
 
 /**
  * The field manager of the removal patch. Drift counts it among the cluster's own managers: what it
@@ -20,10 +21,6 @@ import type { FieldPath } from '../drift/paths';
 export const RESTORE_FIELD_MANAGER = 'reconcile-restore';
 
 export type JsonPatchOp = { op: 'test'; path: string; value: unknown } | { op: 'remove'; path: string };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function looseEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -21,6 +21,7 @@ import { planInternals } from './plan';
 import { removalForSync, RESTORE_FIELD_MANAGER } from './removals';
 import type { Plan, PlanItem, SyncOutcome, SyncResult, SyncStatus } from './types';
 import { sleep } from '../util/abort';
+import { isRecord } from '../util/record';
 
 export interface SyncOptions {
   /** Take over fields other managers own: all (`true`) or these keys only. Default: never. */
@@ -49,10 +50,6 @@ function stepStop(failed: string) {
 
 function emptyCounts(): Record<SyncStatus, number> {
   return { applied: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0, pruned: 0 };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function established(crd: RawObject): boolean {
