@@ -3,29 +3,20 @@
 // and its manager, the lens opens a diff editor, the tree counts and filters, an unreachable cluster is
 // shown for what it is and recovery is automatic.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { parseAllDocuments } from 'yaml';
 import { connectToContext, type ClusterClient } from '../../src/core/cluster';
 import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
 import type { ShownDiff } from '../../src/vscode/driftCommands';
-import { activateExtension, applyDevEnvironment, requireEnv, screenshot, sleep, waitFor } from './util';
+import { activateExtension, applyDevEnvironment, kubectl, requireEnv, screenshot, sleep, waitFor } from './util';
 
-const execFileP = promisify(execFile);
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 const CONTEXT = 'reconcile-local';
 
 let client: ClusterClient;
-
-async function kubectl(...args: string[]): Promise<string> {
-  const tools = JSON.parse(requireEnv('RECONCILE_TEST_TOOLS')) as { kubectl: string };
-  const { stdout } = await execFileP(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: requireEnv('RECONCILE_TEST_KUBECONFIG') } });
-  return stdout;
-}
 
 async function lensOf(file: string, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<vscode.CodeLens> {
   let last: string[] = [];

@@ -9,49 +9,15 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { Plan } from '../../src/core/sync';
-import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
 import type { SyncReport } from '../../src/vscode/plan';
 import type { Question } from '../../src/vscode/prompts';
-import { activateExtension, requireEnv, waitFor } from './util';
+import { activateExtension, answering, environmentNodeOf, headOf, kubectl, waitFor, workspaceFolder } from './util';
 
 const execFileP = promisify(execFile);
 const NS = 'multiroot-prod';
-
-async function kubectl(...args: string[]): Promise<string> {
-  const tools = JSON.parse(requireEnv('RECONCILE_TEST_TOOLS')) as { kubectl: string };
-  const { stdout } = await execFileP(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: requireEnv('RECONCILE_TEST_KUBECONFIG') } });
-  return stdout;
-}
-
-const folder = (name: string) => vscode.workspace.workspaceFolders!.find((f) => f.name === name)!;
-
-async function head(name: string): Promise<string> {
-  const { stdout } = await execFileP('git', ['rev-parse', 'HEAD'], { cwd: folder(name).uri.fsPath });
-  return stdout.trim();
-}
-
-/** The tree's environment node of a folder. */
-async function envNode(folderName: string): Promise<Extract<EnvironmentsNode, { type: 'environment' }>> {
-  const api = await activateExtension();
-  const roots = await api.environments.getChildren();
-  const node = roots.find((n): n is Extract<EnvironmentsNode, { type: 'environment' }> => n.type === 'environment' && n.folder.name === folderName && n.env.name === 'prod');
-  assert.ok(node, `the tree shows ${folderName}'s prod`);
-  return node;
-}
-
-/** Answers every question of one command with `decide`, and returns the questions asked. */
-async function answering<T>(decide: (q: Question) => string | undefined, run: () => Thenable<T>): Promise<{ result: T; asked: Question[] }> {
-  const api = await activateExtension();
-  api.prompts.reset();
-  const from = api.prompts.asked.length;
-  for (let i = 0; i < 20; i++) api.prompts.answer(decide);
-  try {
-    const result = await run();
-    return { result, asked: api.prompts.asked.slice(from) };
-  } finally {
-    api.prompts.reset();
-  }
-}
+const folder = workspaceFolder;
+const head = headOf;
+const envNode = (folderName: string) => environmentNodeOf(folderName, 'prod');
 
 const text = (q: Question) => (q.kind === 'message' ? q.message : q.kind === 'input' ? `input: ${q.prompt}` : `pick: ${q.placeHolder} [${q.items.join(', ')}]`);
 // prod is protected (a production name): Sync asks for the name to be typed.

@@ -3,52 +3,17 @@
 // invoked for, asks which folder when nothing says, and a folder's metrics count only its own drift
 // incidents (the drift service records each incident with its folder and repository).
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { RevisionComparison } from '../../src/core/compare';
 import type { MetricsReport } from '../../src/core/metrics';
-import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
 import type { Question } from '../../src/vscode/prompts';
-import { activateExtension, requireEnv, sleep, waitFor } from './util';
+import { activateExtension, answering, environmentNodeOf, headOf, kubectl, sleep, waitFor, workspaceFolder } from './util';
 
-const execFileP = promisify(execFile);
 const NS = 'multiroot-prod';
-
-async function kubectl(...args: string[]): Promise<string> {
-  const tools = JSON.parse(requireEnv('RECONCILE_TEST_TOOLS')) as { kubectl: string };
-  const { stdout } = await execFileP(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: requireEnv('RECONCILE_TEST_KUBECONFIG') } });
-  return stdout;
-}
-
-const folder = (name: string) => vscode.workspace.workspaceFolders!.find((f) => f.name === name)!;
-
-async function head(name: string): Promise<string> {
-  const { stdout } = await execFileP('git', ['rev-parse', 'HEAD'], { cwd: folder(name).uri.fsPath });
-  return stdout.trim();
-}
-
-async function envNode(folderName: string): Promise<Extract<EnvironmentsNode, { type: 'environment' }>> {
-  const api = await activateExtension();
-  const node = (await api.environments.getChildren()).find((n): n is Extract<EnvironmentsNode, { type: 'environment' }> => n.type === 'environment' && n.folder.name === folderName && n.env.name === 'prod');
-  assert.ok(node, `the tree shows ${folderName}'s prod`);
-  return node;
-}
-
-/** Answers every question of one command with `decide`, and returns the questions asked. */
-async function answering<T>(decide: (q: Question) => string | undefined, run: () => Thenable<T>): Promise<{ result: T; asked: Question[] }> {
-  const api = await activateExtension();
-  api.prompts.reset();
-  const from = api.prompts.asked.length;
-  for (let i = 0; i < 20; i++) api.prompts.answer(decide);
-  try {
-    const result = await run();
-    return { result, asked: api.prompts.asked.slice(from) };
-  } finally {
-    api.prompts.reset();
-  }
-}
+const folder = workspaceFolder;
+const head = headOf;
+const envNode = (folderName: string) => environmentNodeOf(folderName, 'prod');
 
 const picks = (asked: Question[]) => asked.filter((q) => q.kind === 'pick').map((q) => (q.kind === 'pick' ? `${q.placeHolder} [${q.items.join(', ')}]` : ''));
 type Metrics = { panel: vscode.WebviewPanel; report: MetricsReport; folder: string };

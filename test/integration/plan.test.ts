@@ -2,41 +2,18 @@
 // dev environment, applied by drift.test.ts). Confirmations are answered through the Prompts seam and the
 // test checks which questions were asked.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { Plan } from '../../src/core/sync';
 import type { Question } from '../../src/vscode/prompts';
 import type { SyncReport } from '../../src/vscode/plan';
-import { activateExtension, applyDevEnvironment, requireEnv, screenshot, sleep, waitFor } from './util';
+import { activateExtension, answering, applyDevEnvironment, kubectl, screenshot, sleep, waitFor } from './util';
 
-const execFileP = promisify(execFile);
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 
-async function kubectl(...args: string[]): Promise<string> {
-  const tools = JSON.parse(requireEnv('RECONCILE_TEST_TOOLS')) as { kubectl: string };
-  const { stdout } = await execFileP(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: requireEnv('RECONCILE_TEST_KUBECONFIG') } });
-  return stdout;
-}
-
 const replicasOfWeb = async () => Number(await kubectl('-n', 'shop-dev', 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'));
-
-/** Answers every question of one command with `decide`, and returns the questions asked. */
-async function answering<T>(decide: (q: Question) => string | undefined, run: () => Thenable<T>): Promise<{ result: T; asked: Question[] }> {
-  const api = await activateExtension();
-  api.prompts.reset();
-  const from = api.prompts.asked.length;
-  for (let i = 0; i < 20; i++) api.prompts.answer(decide);
-  try {
-    const result = await run();
-    return { result, asked: api.prompts.asked.slice(from) };
-  } finally {
-    api.prompts.reset();
-  }
-}
 
 const text = (q: Question) => (q.kind === 'message' ? q.message : q.kind === 'input' ? `input: ${q.prompt}` : `pick: ${q.placeHolder}`);
 

@@ -6,9 +6,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, requireEnv, waitFor } from './util';
+import { activateExtension, requireEnv, waitFor, workspaceFolder } from './util';
 
-const folder = (name: string) => vscode.workspace.workspaceFolders!.find((f) => f.name === name)!;
+const folder = workspaceFolder;
 
 describe('Relative tool paths in a multi-root workspace', () => {
   const names = ['shop', 'payments'];

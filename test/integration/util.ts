@@ -1,8 +1,15 @@
 // Helpers shared by the integration suites (they run inside the real VS Code extension host).
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { ReconcileApi } from '../../src/extension';
+import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
+import type { Question } from '../../src/vscode/prompts';
+
+const execFileP = promisify(execFile);
 
 export const EXTENSION_ID = 'reconcile-dev.reconcile';
 
@@ -99,4 +106,43 @@ export async function applyDevEnvironment(): Promise<void> {
   } finally {
     client.dispose();
   }
+}
+
+/** Runs the setup's kubectl against the test cluster; its stdout. */
+export async function kubectl(...args: string[]): Promise<string> {
+  const tools = JSON.parse(requireEnv('RECONCILE_TEST_TOOLS')) as { kubectl: string };
+  const { stdout } = await execFileP(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: requireEnv('RECONCILE_TEST_KUBECONFIG') } });
+  return stdout;
+}
+
+/** Answers every question of one command with `decide` (through the prompts seam), and returns the questions asked. */
+export async function answering<T>(decide: (q: Question) => string | undefined, run: () => Thenable<T>): Promise<{ result: T; asked: Question[] }> {
+  const api = await activateExtension();
+  api.prompts.reset();
+  const from = api.prompts.asked.length;
+  for (let i = 0; i < 20; i++) api.prompts.answer(decide);
+  try {
+    const result = await run();
+    return { result, asked: api.prompts.asked.slice(from) };
+  } finally {
+    api.prompts.reset();
+  }
+}
+
+/** The workspace folder of that name (multi-root sessions). */
+export const workspaceFolder = (name: string): vscode.WorkspaceFolder => vscode.workspace.workspaceFolders!.find((f) => f.name === name)!;
+
+/** The commit checked out in a workspace folder. */
+export async function headOf(folderName: string): Promise<string> {
+  const { stdout } = await execFileP('git', ['rev-parse', 'HEAD'], { cwd: workspaceFolder(folderName).uri.fsPath });
+  return stdout.trim();
+}
+
+/** The tree's node of a folder's environment (multi-root sessions). */
+export async function environmentNodeOf(folderName: string, envName: string): Promise<Extract<EnvironmentsNode, { type: 'environment' }>> {
+  const api = await activateExtension();
+  const roots = await api.environments.getChildren();
+  const node = roots.find((n): n is Extract<EnvironmentsNode, { type: 'environment' }> => n.type === 'environment' && n.folder.name === folderName && n.env.name === envName);
+  assert.ok(node, `the tree shows ${folderName}'s ${envName}`);
+  return node;
 }
