@@ -3,14 +3,13 @@
 //   node scripts/demo.mjs [--port N] [--screenshot FILE [--exit]]
 // --screenshot opens headless Chromium on the workbench, saves a PNG once Reconcile is shown;
 // with --exit the demo stops right after (used to look at the demo without a browser at hand).
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCluster } from '../test/harness/cluster.mjs';
 import { freePort, startVSCode } from '../test/harness/vscode.mjs';
 import { loadTools } from '../test/harness/tools.mjs';
-import { parseAllDocuments, stringify } from 'yaml';
+import { applyDev, tool } from '../test/harness/dev-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -20,48 +19,6 @@ const tools = loadTools();
 const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const vsix = join(root, `${name}-${version}.vsix`);
 const say = (m) => console.log(`[demo] ${m}`);
-
-/**
- * The dev environment of examples/ as Reconcile renders it (`reconcile render --env dev`: every
- * application of dev, kustomize and Helm, Argo CD and Flux), one object per identity as drift compares
- * it (the first definition wins), objects without a namespace in the environment's namespace.
- */
-function renderDev() {
-  const cli = join(root, 'dist', 'cli.js');
-  if (!existsSync(cli)) throw new Error(`missing ${cli}: build first (scripts/demo does)`);
-  const out = tool(process.execPath, [cli, 'render', examples, '--env', 'dev', '--kubectl', tools.kubectl, '--helm', tools.helm]);
-  const seen = new Set();
-  const objects = [];
-  for (const doc of parseAllDocuments(out)) {
-    const o = doc.toJS();
-    if (!o || typeof o !== 'object' || !o.kind) continue;
-    const key = `${o.apiVersion}/${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    objects.push(o);
-  }
-  const namespaces = [...new Set(objects.map((o) => o.metadata?.namespace).filter(Boolean))].filter((n) => !objects.some((o) => o.kind === 'Namespace' && o.metadata.name === n));
-  const first = [
-    ...namespaces.map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } })),
-    ...objects.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition'),
-  ];
-  // Namespaced objects that name no namespace go to the environment's, as Reconcile compares them.
-  const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService']);
-  for (const o of objects) if (!o.metadata?.namespace && !clusterScoped.has(o.kind)) o.metadata = { ...o.metadata, namespace: 'shop-dev' };
-  const rest = objects.filter((o) => !first.includes(o));
-  const stream = (list) => list.map((o) => stringify(o)).join('---\n');
-  return [
-    { what: 'the Argo CD and Flux CRDs (minimal, from test/fixtures/delegate)', yaml: readFileSync(join(root, 'test', 'fixtures', 'delegate', 'crds.yaml'), 'utf8') },
-    { what: 'namespaces and CRDs of dev', yaml: stream(first) },
-    { what: `the ${rest.length} other objects of dev`, yaml: stream(rest) },
-  ];
-}
-
-function tool(bin, argv, input) {
-  const r = spawnSync(bin, argv, { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${bin} ${argv.join(' ')} failed:\n${r.stderr || r.stdout}`);
-  return r.stdout;
-}
 
 let cluster;
 let vs;
@@ -73,13 +30,7 @@ try {
   say('starting the local cluster (etcd + kube-apiserver + kube-controller-manager on 127.0.0.1)');
   cluster = await startCluster({ controllerManager: true, log: (l) => say(l) });
   const kubectl = (argv, input) => tool(tools.kubectl, ['--kubeconfig', cluster.kubeconfig, ...argv], input);
-  for (const { what, yaml } of renderDev()) {
-    say(`applying ${what} with kubectl apply --server-side`);
-    const applied = kubectl(['apply', '--server-side', '--field-manager=reconcile-demo', '-f', '-'], yaml);
-    // CRDs must be served before their objects are applied.
-    if (/CustomResourceDefinition/.test(yaml)) kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-    console.log(applied.trimEnd().replace(/^/gm, '       '));
-  }
+  applyDev({ root, workspace: examples, tools, kubeconfig: cluster.kubeconfig, log: (l) => (l.startsWith(' ') ? console.log(l) : say(l)) });
   // One live change, as a colleague would make with `kubectl edit`: this is the drift the demo shows.
   const deployments = JSON.parse(kubectl(['get', 'deployments', '-A', '-o', 'json'])).items;
   const target = deployments.find((d) => d.metadata.name === 'web') ?? deployments[0];

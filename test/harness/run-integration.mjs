@@ -15,7 +15,7 @@ import { loadTools } from './tools.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
 const grep = args.includes('--grep') ? args[args.indexOf('--grep') + 1] : process.env.RECONCILE_TEST_GREP;
-// --session NAME[,NAME…]: run only these sessions (trusted, untrusted, multiroot, broken).
+// --session NAME[,NAME…]: run only these sessions (trusted, untrusted, multiroot, broken, dialogs).
 const only = args.includes('--session') ? args[args.indexOf('--session') + 1].split(',') : undefined;
 const timeoutMs = Number(process.env.RECONCILE_TEST_TIMEOUT_MS ?? 15 * 60_000);
 const results = join(root, 'test-results');
@@ -52,6 +52,8 @@ try {
     { name: 'untrusted', trust: false },
     { name: 'multiroot', trust: true },
     { name: 'broken', trust: true, settings: broken, env: { KUBECONFIG: join(missing, 'kubeconfig') } },
+    // Driven from outside through Chromium, with VS Code's real dialogs (test/browser/dialogs.mjs).
+    { name: 'dialogs', trust: true, browserDriven: true },
   ];
   for (const session of sessions.filter((s) => !only || only.includes(s.name))) {
     const out = join(scratch, `out-${session.name}`);
@@ -62,6 +64,12 @@ try {
     } else {
       // Tests edit files: they get a copy of examples/, never the repository's own.
       cpSync(join(root, 'examples'), workspace, { recursive: true });
+    }
+    if (session.browserDriven) {
+      const r = await browserSession(session, workspace, settings, tools);
+      passed += r.passed;
+      failed += r.failed;
+      continue;
     }
     vs = await startVSCode({
       workspace,
@@ -119,6 +127,58 @@ try {
   lap('done');
 }
 process.exit(exitCode);
+
+/**
+ * A session without extensionTestsPath: VS Code shows its real dialogs, and the suite (test/browser/*.mjs)
+ * drives the page as a person would. dev is applied first, so the session does not depend on the others.
+ */
+async function browserSession(session, workspace, settings, tools) {
+  const { tests: all, openReconcile } = await import('../browser/dialogs.mjs');
+  const tests = grep ? all.filter((t) => new RegExp(grep).test(t.title)) : all;
+  if (tests.length === 0) return { passed: 0, failed: 0 };
+  const { applyDev } = await import('./dev-env.mjs');
+  let passed = 0;
+  let failed = 0;
+  applyDev({ root, workspace, tools, kubeconfig: cluster.kubeconfig, log: () => {} });
+  vs = await startVSCode({
+    workspace,
+    trust: session.trust,
+    settings: { ...settings, 'workbench.colorTheme': 'Default Dark Modern' },
+    extensionDevelopmentPath: root,
+    env: { KUBECONFIG: cluster.kubeconfig },
+    log: (l) => console.log(l),
+  });
+  lap(`[${session.name} workspace] VS Code ${vs.url.split('/?')[0]} up; driving it through Chromium`);
+  const shots = join(results, 'screenshots');
+  const ctx = {
+    page: vs.page, workspace, root, tools, kubeconfig: cluster.kubeconfig,
+    shot: async (name) => {
+      const p = join(shots, `${name}.png`);
+      await vs.page.screenshot({ path: p });
+      return p;
+    },
+    log: (l) => console.log(l),
+  };
+  await openReconcile(ctx);
+  for (const t of tests) {
+    try {
+      await t.run(ctx);
+      passed++;
+      console.log(`  ✔ [${session.name}] ${t.title}`);
+    } catch (e) {
+      failed++;
+      console.log(`  ✘ [${session.name}] ${t.title}\n${e instanceof Error ? e.stack : e}`);
+      await vs.page.screenshot({ path: join(results, `failure-${session.name}-${passed + failed}.png`) }).catch(() => {});
+    }
+  }
+  if (failed) {
+    writeFileSync(join(results, `vscode-server-${session.name}.log`), vs.serverLog());
+    writeFileSync(join(results, `browser-console-${session.name}.log`), vs.consoleLog());
+  }
+  await vs.stop();
+  vs = undefined;
+  return { passed, failed };
+}
 
 /**
  * Two git repositories that both have a `prod` (test/fixtures/multiroot), each with its own origin

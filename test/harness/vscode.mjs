@@ -91,7 +91,10 @@ export async function startVSCode(o) {
 
   const args = [
     tools.vscodeServerMain, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token',
-    '--accept-server-license-terms', '--enable-smoke-test-driver', '--disable-telemetry', ...common,
+    // No --enable-smoke-test-driver: in that mode VS Code refuses every modal dialog, so Sync and Restore
+    // could not ask. Extension tests still get no dialogs (VS Code skips them while extensionTestsPath
+    // runs: they answer through the prompts seam); the demo and the dialog suite get the real ones.
+    '--accept-server-license-terms', '--disable-telemetry', ...common,
   ];
   if (o.trust !== false) args.push('--disable-workspace-trust');
   const server = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
