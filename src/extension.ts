@@ -56,6 +56,8 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   repo.setRenderedChecker((app, r) => languageClient.checkRendered(app, r));
   repo.setEnvironmentChecker((env, apps) => languageClient.checkEnvironmentPolicies(env, apps));
   const tree = vscode.window.createTreeView('reconcile.environments', { treeDataProvider: environments, showCollapseAll: true });
+  contextStatus.setEnvironments((ctx) => repo.environments().filter((e) => e.env.context === ctx).map((e) => (repo.current.length > 1 ? `${e.env.name} of ${e.folder.folder.name}` : e.env.name)));
+  context.subscriptions.push(repo.onDidChange(() => void contextStatus.update()));
   const drift = new DriftService(repo, log);
   environments.setDrift(drift);
   const driftLenses = new DriftLensProvider(drift);

@@ -4,6 +4,7 @@
 //   always removed (src/core/compare); results in the Compare view with counts; each resource opens a diff.
 // - Compare Environments…: two environments of the working tree (staging ↔ prod).
 // - Show GitOps Metrics: a webview (strict CSP, no remote assets) over src/core/metrics.
+import { counted } from '../core/util/plural';
 import * as vscode from 'vscode';
 import { compareEnvironments, compareRevisions, GitError, statusLabel, WORKTREE, type EnvironmentComparison, type EnvironmentsComparison, type ResourceChange, type RevisionComparison } from '../core/compare';
 import { computeMetrics, createNonce, dashboardData, dashboardHtml, DASHBOARD_SCRIPT, DASHBOARD_STYLE, environmentInputs, incidentsOf, readIncidents, type DashboardRequest, type MetricsReport } from '../core/metrics';
@@ -55,7 +56,7 @@ export class CompareView implements vscode.TreeDataProvider<CompareNode>, vscode
         const r = this.revisions;
         const changed = r.environments.filter((e) => e.status !== 'unchanged' && e.status !== 'inputs-unchanged').length;
         return [
-          { type: 'header', label: `${r.base.ref} → ${r.head.ref === WORKTREE ? 'working tree' : r.head.ref}`, detail: `${changed} of ${r.environments.length} environment(s) change · ${(r.elapsedMs / 1000).toFixed(1)} s` },
+          { type: 'header', label: `${r.base.ref} → ${r.head.ref === WORKTREE ? 'working tree' : r.head.ref}`, detail: `${changed} of ${counted(r.environments.length, 'environment')} change · ${(r.elapsedMs / 1000).toFixed(1)} s` },
           ...r.notes.map((message): CompareNode => ({ type: 'note', message, severity: 'info' })),
           ...r.environments.map((env): CompareNode => ({ type: 'env', env })),
         ];
@@ -254,7 +255,7 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
             repo
               .environments()
               .filter((e) => e.key !== not)
-              .map((e) => ({ label: multiRoot ? `${e.env.name} — ${e.folder.folder.name}` : e.env.name, description: `${e.env.applications.length} application(s)`, key: e.key })),
+              .map((e) => ({ label: multiRoot ? `${e.env.name} — ${e.folder.folder.name}` : e.env.name, description: counted(e.env.applications.length, 'application'), key: e.key })),
             { placeHolder },
           )
         )?.key;

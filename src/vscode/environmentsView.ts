@@ -1,5 +1,6 @@
 // The Environments view: environment → application → resources (grouped by kind when many).
 // Discovery paints the first levels at once; an application renders only when it is expanded.
+import { counted } from '../core/util/plural';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Application, Environment, RepoError, SourceLocation } from '../core/repo';
@@ -202,7 +203,9 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const key = this.repo.keyOf(env);
         const counts = this.drift?.counts(key);
         const problem = this.drift?.problem(key);
-        item.description = [env.context ?? 'no context', ns, node.multiRoot ? node.folder.name : undefined, problem ? `? ${problem}` : countsText(counts)].filter(Boolean).join(' · ');
+        // The state first: a narrow sidebar truncates the end, so it cuts the context, not the state.
+        item.description = [problem ? `? ${problem}` : countsText(counts), env.context ?? 'no context', ns, node.multiRoot ? node.folder.name : undefined].filter(Boolean).join(' · ');
+        item.accessibilityInformation = { label: plainLabel(`environment ${env.name}`, [problem ? `cluster: ${problem}` : countsText(counts, true), `context ${env.context ?? 'none'}`, ns && `namespaces ${ns}`, node.multiRoot ? `folder ${node.folder.name}` : undefined]) };
         const errors = env.errors.length + env.applications.reduce((n, a) => n + a.errors.filter((e) => e.severity !== 'info').length, 0);
         item.iconPath = new vscode.ThemeIcon(
           errors ? 'error' : env.protected ? 'lock' : 'server-environment',
@@ -231,6 +234,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const status = !r ? undefined : r.ok ? `${resourcesOf(r).length} resources` : restricted ? 'not rendered (restricted mode)' : 'render failed';
         const appCounts = this.drift?.counts(this.repo.environmentKeyOf(app), app.id);
         item.description = [countsText(appCounts) || status, rel].filter(Boolean).join(' · ');
+        item.accessibilityInformation = { label: plainLabel(`application ${app.name} of ${app.environment}`, [countsText(appCounts, true) || status, `folder ${rel}`]) };
         const hasErrors = app.errors.some((e) => e.severity !== 'info') || (r && !r.ok && !restricted);
         item.iconPath = new vscode.ThemeIcon(
           hasErrors ? 'error' : SOURCE_ICONS[app.sourceKind],
@@ -238,7 +242,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         );
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**${app.name}** · ${app.sourceKind} → rendered with ${app.renderer.kind}\n\n`);
-        md.appendMarkdown(`- folder: \`${rel}\`\n- inputs: ${app.sourcePaths.length} file(s)\n`);
+        md.appendMarkdown(`- folder: \`${rel}\`\n- inputs: ${counted(app.sourcePaths.length, 'file')}\n`);
         if (app.namespace) md.appendMarkdown(`- namespace: \`${app.namespace}\`\n`);
         if (app.definedBy) md.appendMarkdown(`- defined by: \`${path.relative(node.folder.uri.fsPath, app.definedBy.file)}\`:${app.definedBy.range.start.line + 1}\n`);
         if (r && !r.ok) md.appendMarkdown(`\n**Render failed:** ${r.error.message}\n`);
@@ -259,7 +263,8 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const item = new vscode.TreeItem(`${id.kind}/${id.name}`, vscode.TreeItemCollapsibleState.None);
         item.id = `res:${this.repo.appKey(node.app)}:${id.group}/${id.kind}/${id.namespace ?? ''}/${id.name}`;
         const drift = this.drift?.result(this.repo.environmentKeyOf(node.app), resourceKey(id));
-        item.description = [id.namespace, drift ? summaryLine(drift) : undefined].filter(Boolean).join(' · ');
+        item.description = [drift ? summaryLine(drift) : undefined, id.namespace].filter(Boolean).join(' · ');
+        item.accessibilityInformation = { label: plainLabel(`${id.kind} ${id.name} in ${node.app.environment}`, [id.namespace && `namespace ${id.namespace}`, drift ? summaryLine(drift) : 'drift not known']) };
         item.iconPath = drift ? driftIcon(drift) : new vscode.ThemeIcon('symbol-field');
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**${id.kind}/${id.name}**\n\n- apiVersion: \`${id.group ? `${id.group}/` : ''}${id.version}\`\n`);
@@ -281,7 +286,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         item.id = `mgrs:${this.repo.keyOf(node.env)}`;
         const lines = node.managers.map((m) => statusLine(m));
         const bad = lines.filter((l) => /OutOfSync|Degraded|not ready|Failed|Error/.test(l)).length;
-        item.description = `${node.managers.length} object${node.managers.length === 1 ? '' : 's'}${bad ? ` · ${bad} not healthy` : ''}`;
+        item.description = `${counted(node.managers.length, 'object')}${bad ? ` · ${bad} not healthy` : ''}`;
         item.iconPath = new vscode.ThemeIcon(node.managers[0].engine === 'argocd' ? 'rocket' : 'sync', bad ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
         item.tooltip = `${node.env.name} is deployed by ${engines}: a direct sync from the editor would be reverted by it, so Sync offers to ask it instead.`;
         item.contextValue = 'managers';
@@ -295,9 +300,12 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const line = statusLine(m);
         item.description = line;
         const bad = /OutOfSync|Degraded|not ready|Failed|Error/.test(line);
-        item.iconPath = new vscode.ThemeIcon(m.engine === 'argocd' ? 'rocket' : 'sync', bad ? new vscode.ThemeColor('problemsWarningIcon.foreground') : new vscode.ThemeColor('testing.iconPassed'));
+        // Green only for a state the engine reported as good; "not reconciled yet", unknown or suspended stay neutral.
+        const good = !bad && !/not reconciled yet|unknown|suspended/.test(line);
+        item.iconPath = new vscode.ThemeIcon(m.engine === 'argocd' ? 'rocket' : 'sync', bad ? new vscode.ThemeColor('problemsWarningIcon.foreground') : good ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+        item.accessibilityInformation = { label: plainLabel(`${engine} ${m.namespace}/${m.name} managing ${node.env.name}`, [line]) };
         const md = new vscode.MarkdownString();
-        md.appendMarkdown(`**${engine} ${m.namespace}/${m.name}** manages ${m.applications.length} application(s) of ${node.env.name}\n\n- status: ${line}\n- matched by: ${m.matchedBy.join(', ')}\n`);
+        md.appendMarkdown(`**${engine} ${m.namespace}/${m.name}** manages ${counted(m.applications.length, 'application')} of ${node.env.name}\n\n- status: ${line}\n- matched by: ${m.matchedBy.join(', ')}\n`);
         for (const n of m.notes) md.appendMarkdown(`- ${n}\n`);
         md.appendMarkdown('\nA direct sync from the editor would be reverted by it: ask it to sync instead.');
         item.tooltip = md;
@@ -307,7 +315,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       case 'notInGit': {
         const item = new vscode.TreeItem('Not in Git', vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `nig:${this.repo.keyOf(node.env)}`;
-        item.description = `${node.items.length} live object${node.items.length === 1 ? '' : 's'}`;
+        item.description = counted(node.items.length, 'live object');
         item.iconPath = new vscode.ThemeIcon('diff-removed', new vscode.ThemeColor('problemsWarningIcon.foreground'));
         item.tooltip = `Live objects in ${node.env.context ?? 'the cluster'} that carry ${node.env.name}'s ownership marks but are defined nowhere in Git.`;
         item.contextValue = 'notInGit';
@@ -391,4 +399,13 @@ function driftIcon(r: DriftResult): vscode.ThemeIcon {
     default:
       return new vscode.ThemeIcon('circle-slash');
   }
+}
+
+/** A screen reader's label: plain words, no symbols or icons (`⚠`, `✓`, `·`), the environment named. */
+export function plainLabel(head: string, parts: Array<string | undefined | false | null>): string {
+  const words = [head, ...parts.filter((p): p is string => !!p)]
+    .flatMap((p) => p.split('·'))
+    .map((p) => p.replace(/[⚠✓✗＋+−?→↔]/gu, ' ').replace(/\s+/g, ' ').trim())
+    .filter(Boolean);
+  return words.join(', ');
 }

@@ -2,6 +2,7 @@
 // Resource History (the commits of the resource's lines, each opening the diff it made), Revert Commit…
 // (a new commit; never a rewrite; dirty trees refused with stashing offered; conflicts left for the merge
 // editor with Continue/Abort) and Discard Local Changes. All git work is in src/core/git.
+import { counted } from '../core/util/plural';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -197,7 +198,7 @@ async function scopeOf(deps: HistoryDeps, target: EnvironmentsNode | vscode.Uri 
   await deps.repo.models();
   const multiRoot = deps.repo.current.length > 1;
   const pick = await deps.prompts.pick(
-    deps.repo.environments().map((e) => ({ label: multiRoot ? `${e.env.name} — ${e.folder.folder.name}` : e.env.name, description: `${e.env.applications.length} application(s)`, key: e.key })),
+    deps.repo.environments().map((e) => ({ label: multiRoot ? `${e.env.name} — ${e.folder.folder.name}` : e.env.name, description: counted(e.env.applications.length, 'application'), key: e.key })),
     { placeHolder: 'Revert a commit that changed which environment?' },
   );
   const env = pick ? deps.repo.environment(pick.key) : undefined;
@@ -272,7 +273,7 @@ export function registerHistoryCommands(deps: HistoryDeps): vscode.Disposable[] 
             history.commits.map((c) => ({
               label: c.subject,
               description: `${c.shortHash} · ${c.author.name} · ${c.date.slice(0, 10)}`,
-              detail: c.files.length > c.matched.length ? `also changes ${c.files.length - c.matched.length} file(s) outside ${scope.name}: the revert undoes them too` : `${c.matched.length} file(s)`,
+              detail: c.files.length > c.matched.length ? `also changes ${counted(c.files.length - c.matched.length, 'file')} outside ${scope.name}: the revert undoes them too` : `${c.matched.length} file(s)`,
               hash: c.hash,
             })),
             { placeHolder: `Revert which commit of ${scope.name}? A new commit undoes it; history is not rewritten.${history.horizon ? ` ${history.horizon.message}` : ''}`, matchOnDescription: true },
@@ -295,7 +296,7 @@ export function registerHistoryCommands(deps: HistoryDeps): vscode.Disposable[] 
           const choice = await prompts.message('warning', `Reconcile: ${e.message}`, { modal: true, detail: 'Stash them first? They are kept in `git stash` and can be restored with `git stash pop`.' }, 'Stash and Revert');
           if (choice !== 'Stash and Revert') return undefined;
           const s = await stash(repo, `reconcile: before reverting ${hash.slice(0, 8)}`);
-          log.info(`Stashed ${s.files.length} file(s) as ${s.ref}`);
+          log.info(`Stashed ${counted(s.files.length, 'file')} as ${s.ref}`);
           result = await revertCommit(repo, hash);
         }
         return await afterRevert(repo, result, scope.environment);

@@ -2,6 +2,7 @@
 // environment: `reconcile-rendered:/<env>/<app>.yaml?app=<app key>` and `reconcile-rendered:/<env>.yaml?env=<env key>`
 // (keys name the workspace folder too: two folders may both have a prod).
 // The .yaml path gives them YAML highlighting; they refresh when their inputs change.
+import { counted } from '../core/util/plural';
 import * as vscode from 'vscode';
 import type { Application, Environment } from '../core/repo';
 import type { WorkspaceRepo } from './workspaceRepo';
@@ -43,7 +44,7 @@ export class RenderedDocuments implements vscode.TextDocumentContentProvider, vs
     const env = envName ? this.repo.environment(envName) : undefined;
     if (!env) return `# Reconcile: environment ${envName ?? '?'} is not in the workspace.\n`;
     const parts = await Promise.all(env.applications.map((a) => this.renderOne(a, token)));
-    return `# Environment ${env.name}: ${env.applications.length} application(s), context ${env.context ?? '(none)'}\n${parts.join('---\n')}`;
+    return `# Environment ${env.name}: ${counted(env.applications.length, 'application')}, context ${env.context ?? '(none)'}\n${parts.join('---\n')}`;
   }
 
   private async renderOne(app: Application, token: vscode.CancellationToken): Promise<string> {

@@ -2,6 +2,7 @@
 // and on file changes (debounced), renders on demand (per application, when its tree node is
 // expanded or its rendered document is opened), render errors as diagnostics. All domain logic
 // lives in src/core; this class only schedules it and adapts it to VS Code.
+import { counted } from '../core/util/plural';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { discover, type Application, type Environment, type RepoError, type RepoModel } from '../core/repo';
@@ -228,7 +229,7 @@ export class WorkspaceRepo implements vscode.Disposable {
     this.folders = folders;
     const envs = folders.flatMap((f) => f.model.environments);
     this.log.info(
-      `Discovered ${envs.length} environment(s), ${envs.reduce((n, e) => n + e.applications.length, 0)} application(s) in ${(performance.now() - t0).toFixed(0)} ms`,
+      `Discovered ${counted(envs.length, 'environment')}, ${counted(envs.reduce((n, e) => n + e.applications.length, 0), 'application')} in ${(performance.now() - t0).toFixed(0)} ms`,
     );
     // Forget results of applications that no longer exist; re-render the wanted ones that do
     // (the render cache answers unchanged ones without running a tool).
@@ -408,7 +409,7 @@ export class WorkspaceRepo implements vscode.Disposable {
       const files = [...this.pending];
       this.pending.clear();
       const affected = this.applications().filter((a) => files.some((f) => a.sourcePaths.includes(f)));
-      this.log.info(`${files.length} file(s) changed; affected application(s): ${affected.map((a) => `${a.environment}/${a.name}`).join(', ') || 'none'}`);
+      this.log.info(`${counted(files.length, 'file')} changed; affected applications: ${affected.map((a) => `${a.environment}/${a.name}`).join(', ') || 'none'}`);
       void this.reload();
     }, DEBOUNCE_MS);
   }

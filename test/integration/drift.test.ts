@@ -96,8 +96,11 @@ describe('Drift', function () {
     await waitFor(() => /⚠ 1 drifted/.test(String(api.environments.getTreeItem(dev).description)), 'dev shows 1 drifted').catch((e: Error) => {
       throw new Error(`${e.message}: ${api.environments.getTreeItem(dev).description}`);
     });
+    assert.match(String(api.environments.getTreeItem(dev).description), /^⚠ 1 drifted · .*reconcile-local/, 'the state leads the description');
+    assert.match(String(api.environments.getTreeItem(dev).accessibilityInformation?.label), /^environment dev, 1 drifted, \d+ in sync, context reconcile-local/);
     const web = (await api.environments.getChildren(dev)).find((n) => n.type === 'application' && n.app.name === 'shop-web')!;
     assert.match(String(api.environments.getTreeItem(web).description), /⚠ 1 drifted/);
+    assert.match(String(api.environments.getTreeItem(web).accessibilityInformation?.label), /^application shop-web of dev, 1 drifted/);
     assert.ok(api.tree.badge && api.tree.badge.value >= 1, 'the view has a badge');
     await vscode.commands.executeCommand('reconcile.filterDrifted');
     try {
@@ -110,6 +113,7 @@ describe('Drift', function () {
       );
       const item = api.environments.getTreeItem(resources[0]);
       assert.match(String(item.description), /⚠ drifted: spec\.replicas/);
+      assert.match(String(item.accessibilityInformation?.label), /^Deployment web in dev, namespace shop-dev, drifted: spec\.replicas/);
       assert.match(String(item.contextValue), /drift-drifted/);
     } finally {
       await vscode.commands.executeCommand('reconcile.clearDriftFilter');

@@ -42,7 +42,12 @@ describe('Environments', () => {
     const dev = roots[0];
     const item = api.environments.getTreeItem(dev);
     // Drift counts follow once the cluster has been read (see drift.test.ts).
-    assert.match(String(item.description), /^reconcile-local · shop-dev( · |$)/);
+    // The state leads (once drift is known), so a narrow sidebar truncates the context, not the state.
+    assert.match(String(item.description), /^(.+ · )?reconcile-local · shop-dev$/);
+    // Screen readers get plain words that name the environment (no ⚠/✓/· symbols).
+    assert.match(String(item.accessibilityInformation?.label), /^environment dev, .*context reconcile-local, namespaces shop-dev/);
+    assert.doesNotMatch(String(item.accessibilityInformation?.label), /[⚠✓·＋−]/);
+    assert.equal(api.contextStatus.ariaLabel, 'Kubernetes context reconcile-local, used by environment dev. Click to switch context.');
     const prodItem = api.environments.getTreeItem(roots[2]);
     assert.match(String(prodItem.contextValue), /protected/);
 
