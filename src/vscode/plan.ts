@@ -6,6 +6,7 @@
 //   are forced only when confirmed; a protected environment asks for its name; prune is opt-in with
 //   the exact list; progress with Cancel; every result in the Output channel and the Plan view; an
 //   audit record in the extension's global storage (never in the repository). No sync when untrusted.
+import { counted } from '../core/util/plural';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -302,7 +303,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
       if (!plan) return undefined;
       await showPlan(plan, env);
       await vscode.commands.executeCommand('reconcile.plan.focus');
-      if (plan.counts.failed) void prompts.message('error', `Reconcile: ${plan.counts.failed} resource(s) of ${env.name} failed the dry-run; see the Plan view.`);
+      if (plan.counts.failed) void prompts.message('error', `Reconcile: ${counted(plan.counts.failed, 'resource')} of ${env.name} failed the dry-run; see the Plan view.`);
       return plan;
     } finally {
       client.dispose();
@@ -354,7 +355,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
         const failed = plan.items.filter((i) => i.action === 'failed');
         const choice = await prompts.message(
           'error',
-          `${c.failed} resource(s) of ${env.name} failed the dry-run. Nothing has been applied.`,
+          `${counted(c.failed, 'resource')} of ${env.name} failed the dry-run. Nothing has been applied.`,
           { modal: true, detail: failed.slice(0, 8).map((i) => `${i.id.kind}/${i.id.name}: ${i.failure?.serverMessage ?? i.failure?.message}`).join('\n') },
           'Apply the Others',
         );
@@ -380,7 +381,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
       if (conflicted.length) {
         const choice = await prompts.message(
           'warning',
-          `${conflicted.length} resource(s) have fields that other field managers own.`,
+          `${counted(conflicted.length, 'resource')} ${conflicted.length === 1 ? 'has' : 'have'} fields that other field managers own.`,
           { modal: true, detail: `${conflicted.map((i) => `${i.id.kind}/${i.id.name}: ${conflictText(i.conflicts!)}`).join('\n')}\n\nForce takes these fields over (server-side apply with force). Without it, these resources fail with the conflict and the others are applied.` },
           'Force (Take Over Fields)',
           'Apply Without Forcing',
@@ -388,7 +389,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
         if (!choice) return { plan, stopped: 'cancelled' };
         if (choice.startsWith('Force')) force = conflicted.map((i) => i.key);
       }
-      const summary = `${purpose} ${label} (${env.context}): ${c.create} to create, ${c.update} to update${pruneItems.length ? `, ${pruneItems.length} prune candidate(s)` : ''}.`;
+      const summary = `${purpose} ${label} (${env.context}): ${c.create} to create, ${c.update} to update${pruneItems.length ? `, ${counted(pruneItems.length, 'prune candidate')}` : ''}.`;
       if (env.protected) {
         const typed = await prompts.input({
           title: `Reconcile: ${label} is a protected environment`,
@@ -405,9 +406,9 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
       if (pruneItems.length) {
         const choice = await prompts.message(
           'warning',
-          `Delete ${pruneItems.length} object(s) of ${label} that are not in Git?`,
+          `Delete ${counted(pruneItems.length, 'object')} of ${label} that ${pruneItems.length === 1 ? 'is' : 'are'} not in Git?`,
           { modal: true, detail: pruneItems.map((i) => `${i.id.kind} ${i.id.namespace ? `${i.id.namespace}/` : ''}${i.id.name} — ${i.ownership ?? 'owned by the environment'}`).join('\n') },
-          `Delete ${pruneItems.length} Object(s)`,
+          `Delete ${counted(pruneItems.length, 'Object')}`,
           'Keep Them',
         );
         if (!choice) return { plan, stopped: 'cancelled' };
@@ -487,6 +488,11 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
         keys = [resourceKey(node.entry.id)];
       } else {
         env = envRef(repo, arg);
+        // From the command palette (no argument): ask which environment, as Sync does.
+        if (!env) {
+          const picked = await pickEnvironment(undefined, 'Restore');
+          env = picked ? repo.keyOf(picked) : undefined;
+        }
         if (!env) return { stopped: 'no environment' };
         await drift.ensure(env);
         keys = drift.resultsOf(env).filter((r) => r.status === 'drifted' || r.status === 'missing').map((r) => r.key);
