@@ -4,6 +4,7 @@ import type { RenderError, RenderedDocument } from '../render/types';
 import type { ReconcileRenderer } from '../render/renderer';
 import type { Application, Environment } from '../repo/model';
 import { desiredFromDocuments, type DesiredSet } from './environment';
+import { deployerOf, type Deployer } from '../phase';
 
 export interface RenderFailure {
   application: Application;
@@ -33,6 +34,8 @@ export async function renderEnvironment(env: Environment, renderer: Pick<Reconci
     if (result.ok) applications.push({ application, documents: result.documents });
     else failures.push({ application, error: result.error });
   }
-  const set = desiredFromDocuments(applications.flatMap((a) => a.documents));
+  const deployers = new Map<object, Deployer>();
+  for (const a of applications) for (const d of a.documents) deployers.set(d.object, deployerOf(a.application));
+  const set = desiredFromDocuments(applications.flatMap((a) => a.documents), (o) => deployers.get(o));
   return { environment: env, set, applications, failures };
 }

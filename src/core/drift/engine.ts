@@ -11,6 +11,7 @@ import { compareObjects, DEFAULT_SYSTEM_MANAGERS, type CompareOptions } from './
 import { applyIgnore, type CompiledIgnore, type ResourceIgnore } from './ignore';
 import { normalizeObject, toApplyPayload } from './normalize';
 import type { DriftField, DriftResult, DriftStrategy } from './types';
+import { classify, describe, type Deployer } from '../phase';
 
 export const DEFAULT_FIELD_MANAGER = 'reconcile';
 
@@ -22,6 +23,8 @@ export interface DesiredObject {
   object: RawObject;
   id: ResourceId;
   source?: SourceLocation;
+  /** Who applies it (its application's engine), for its hooks and phase (phase/classify). Default: Reconcile's sync. */
+  deployer?: Deployer;
 }
 
 export interface DriftOptions {
@@ -141,6 +144,19 @@ export function noNameReason(o: RawObject): string {
     : 'the object has no metadata.name: it cannot be compared';
 }
 
+/**
+ * Why a hook is not compared, or undefined for an ordinary resource. A hook is created by a sync in its
+ * phase and deleted by its delete policy: it is never "missing", whether or not it is in the cluster.
+ */
+export function hookSkipReason(desired: Pick<DesiredObject, 'object' | 'deployer'>, inCluster: boolean | undefined): string | undefined {
+  const c = classify(desired.object, desired.deployer);
+  if (!c.hook && c.phase !== 'Skip') return undefined;
+  const where = inCluster === undefined ? '' : inCluster ? '; it is in the cluster' : '; it is not in the cluster now';
+  if (c.phase === 'Test') return `${describe(c)}: tests, not run by sync; not compared${where}`;
+  if (!c.hook) return `${c.note ?? describe(c)}; not compared`;
+  return `${describe(c)}: a hook is created by a sync in its phase and deleted by its delete policy, not kept in the cluster; not compared${where}`;
+}
+
 /** The result when there is nothing to compare (missing, unknown, skipped), or undefined when there is. */
 function preflight(desired: DesiredObject, lookup: LiveLookup, opts: DriftOptions, strategy: DriftStrategy): DriftResult | undefined {
   const b = base(desired, lookup, opts, strategy);
@@ -148,6 +164,8 @@ function preflight(desired: DesiredObject, lookup: LiveLookup, opts: DriftOption
   if (!desired.id.name) return { ...b, status: 'unknown', reason: { kind: 'invalid', message: noNameReason(desired.object) } };
   const live = lookup.state === 'found' ? lookup.object : undefined;
   if (fluxReconcileDisabled(desired.object, live)) return { ...b, status: 'skipped', reason: `Flux reconciliation is disabled (${FLUX_RECONCILE}: disabled)` };
+  const hook = hookSkipReason(desired, lookup.state === 'found' ? true : lookup.state === 'absent' || lookup.state === 'not-served' ? false : undefined);
+  if (hook) return { ...b, status: 'skipped', reason: hook };
   switch (lookup.state) {
     case 'found':
       return undefined;

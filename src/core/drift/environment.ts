@@ -17,6 +17,7 @@ import { argoIgnoreExtraneous, compareLocal, compareServerSide, effectiveId, typ
 import { compileIgnoreRules } from './ignore';
 import { REPOSITORY_ANNOTATION } from './normalize';
 import { gitRemoteUrls, normalizeRepoURL } from '../delegate/sources';
+import { isHook, type Deployer } from '../phase';
 import type { DriftCounts, DriftResult, DriftStrategy, EnvironmentDriftReport, EnvironmentOwnership, NotInGit } from './types';
 
 export const ENVIRONMENT_LABEL = 'reconcile.dev/environment';
@@ -43,8 +44,11 @@ function stable(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The environment's desired objects from rendered documents, one per identity (the first wins). */
-export function desiredFromDocuments(documents: Iterable<Pick<RenderedDocument, 'object' | 'id' | 'source'>>): DesiredSet {
+/**
+ * The environment's desired objects from rendered documents, one per identity (the first wins).
+ * `deployerOf` says who applies a document (its application's engine: phase/deployerOf), for its hooks.
+ */
+export function desiredFromDocuments(documents: Iterable<Pick<RenderedDocument, 'object' | 'id' | 'source'>>, deployerOf?: (object: RawObject) => Deployer | undefined): DesiredSet {
   const byKey = new Map<string, { d: DesiredObject; text: string }>();
   const warnings: string[] = [];
   for (const doc of documents) {
@@ -59,7 +63,8 @@ export function desiredFromDocuments(documents: Iterable<Pick<RenderedDocument, 
       }
       continue;
     }
-    byKey.set(key, { d: { object: doc.object, id: doc.id, ...(doc.source ? { source: doc.source } : {}) }, text });
+    const deployer = deployerOf?.(doc.object);
+    byKey.set(key, { d: { object: doc.object, id: doc.id, ...(doc.source ? { source: doc.source } : {}), ...(deployer ? { deployer } : {}) }, text });
   }
   return { objects: [...byKey.values()].map((x) => x.d), warnings };
 }
@@ -145,6 +150,11 @@ export function ownershipMark(o: RawObject, own: EnvironmentOwnership): string |
     if (labels[FLUX_HELM_LABELS.name] === h.name && labels[FLUX_HELM_LABELS.namespace] === h.namespace) return `Flux HelmRelease ${h.namespace}/${h.name}`;
   }
   return undefined;
+}
+
+/** Who applied a live object, as far as its ownership mark tells: Flux's kustomize-controller runs no hooks. */
+export function liveDeployer(mark: string): Deployer | undefined {
+  return mark.startsWith('Flux Kustomization') ? 'flux-kustomize' : mark.startsWith('Flux HelmRelease') ? 'flux-helm' : undefined;
 }
 
 function ownedByAnother(o: RawObject): boolean {
@@ -362,6 +372,8 @@ export class EnvironmentDrift implements Disposable {
     const classify = (o: RawObject, key: string, id: ResourceId): void => {
       if (desiredKeys.has(key) || ownedByAnother(o)) return;
       const mark = ownershipMark(o, own);
+      // A hook (a Job a PreSync ran, a Helm test pod) belongs to a sync, not to Git's state: never "not in Git".
+      if (mark && isHook(o, liveDeployer(mark))) return;
       if (mark) (argoIgnoreExtraneous(o) ? this.ignoredExtraneousMap : this.notInGitMap).set(key, { id, key, reason: mark });
     };
     const known = () => new Set([...this.notInGitMap.keys(), ...this.ignoredExtraneousMap.keys()]);

@@ -2,7 +2,7 @@
 // dry-run apply) → per-resource results with field-manager attribution; environment-level tracking,
 // "not in Git", summaries, diff documents and CLI reports.
 export type { DriftCounts, DriftField, DriftResult, DriftStatus, DriftStrategy, EnvironmentDriftReport, EnvironmentOwnership, NotInGit, UnknownReason } from './types';
-export { compareLocal, compareServerSide, effectiveId, fluxReconcileDisabled, argoIgnoreExtraneous, DEFAULT_FIELD_MANAGER, FLUX_RECONCILE, ARGO_COMPARE_OPTIONS, type DesiredObject, type DriftOptions } from './engine';
+export { compareLocal, compareServerSide, effectiveId, hookSkipReason, fluxReconcileDisabled, argoIgnoreExtraneous, DEFAULT_FIELD_MANAGER, FLUX_RECONCILE, ARGO_COMPARE_OPTIONS, type DesiredObject, type DriftOptions } from './engine';
 export { compareObjects, pickOwner, sameScalar, DEFAULT_SYSTEM_MANAGERS, type CompareOptions } from './compare';
 export { normalizeObject, toApplyPayload, cloneJson, LAST_APPLIED, type NormalizeOptions } from './normalize';
 export { canonicalQuantity, parseQuantity, sameQuantity, type ExactQuantity } from './quantity';
