@@ -30,6 +30,20 @@ import { CLUSTER_SCOPED_KINDS, isPartialObject, isRecord, type Obj } from './wor
 
 type ObjectRule = (o: ObjectRef, ctx: RuleContext) => void;
 
+/** Kinds whose values are encrypted: not scanned for high-entropy values. */
+const ENCRYPTED_KINDS = new Set(['SealedSecret']);
+
+/**
+ * A Helm template (not YAML until rendered): `{{` with Helm's objects or actions, or any `{{` in a
+ * chart's templates/ folder. Templates of other tools in YAML strings (an ExternalSecret's
+ * `password: "{{ .password }}"`) leave a file YAML.
+ */
+function isHelmTemplate(file: string, text: string): boolean {
+  if (!text.includes('{{')) return false;
+  if (/[\\/]templates[\\/]/.test(file)) return true;
+  return /\{\{-?\s*(?:\.Values|\.Release|\.Chart|\.Capabilities|\.Files|\.Template|\$|include\b|template\b|define\b|if\b|else\b|end\b|range\b|with\b|toYaml\b|tpl\b|required\b|default\b)/.test(text);
+}
+
 /** Every per-object rule, in the order findings are reported. */
 const OBJECT_RULES: ObjectRule[] = [
   checkPlaintextSecret, checkPss, checkImageTags, checkResources, checkProbes, checkSingleReplica, checkPdb,
@@ -276,7 +290,7 @@ function policiesFor(file: string, text: string, options: PolicyOptions): Policy
 
 function checkOneFile(file: string, text: string, options: PolicyOptions, preferQuick: boolean, parsed?: ParsedText, cache?: PolicyFileCache): Finding[] {
   const out: Finding[] = [];
-  const templated = text.includes('{{');
+  const templated = isHelmTemplate(file, text);
   const policies = templated ? options.policies : policiesFor(file, text, options);
   const skip: Array<[number, number]> = [];
   const entropySkip: Array<[number, number]> = [];
@@ -326,7 +340,7 @@ function checkOneFile(file: string, text: string, options: PolicyOptions, prefer
     const plaintext = new Set(raw.filter((r) => r.v.code === 'secret/plaintext' && r.obj?.id.kind === 'Secret').map((r) => r.obj!));
     const skipDocs = fd.docs.filter((d) => isSopsEncrypted(d.value) || [...plaintext].some((o) => docByObject.get(o) === d.index));
     for (const d of skipDocs) skip.push(fd.offsets(d.index));
-    for (const d of fd.docs) if (isRecord(d.value) && d.value.kind === 'SealedSecret') entropySkip.push(fd.offsets(d.index));
+    for (const d of fd.docs) if (isRecord(d.value) && typeof d.value.kind === 'string' && ENCRYPTED_KINDS.has(d.value.kind)) entropySkip.push(fd.offsets(d.index));
     cache?.end();
   }
   const secrets = scanText(text, { skip, entropySkip });
@@ -393,6 +407,9 @@ export function environmentObjects(apps: ReadonlyArray<{ application: Applicatio
     };
     const ns = a.namespace ?? (a.renderer.kind === 'helm' ? a.renderer.namespace : undefined);
     if (ns) info.namespace = ns;
+    if (info.deployer === 'direct') info.layout = a.sourceKind;
+    const cluster = clusterOf(a.destination);
+    if (cluster) info.cluster = cluster;
     for (const d of documents) {
       const o: EnvironmentObject = { object: d.object, application: info };
       if (d.source) o.source = d.source;
@@ -402,6 +419,14 @@ export function environmentObjects(apps: ReadonlyArray<{ application: Applicatio
     }
   }
   return out;
+}
+
+/** An Argo CD destination's cluster: the in-cluster server and the name `in-cluster` are one cluster. */
+function clusterOf(d: Application['destination']): string | undefined {
+  if (!d) return undefined;
+  const server = d.server?.replace(/\/+$/, '');
+  if (server === 'https://kubernetes.default.svc' || (!server && d.name === 'in-cluster')) return 'in-cluster';
+  return server ? `server:${server}` : d.name ? `name:${d.name}` : undefined;
 }
 
 /**

@@ -63,7 +63,7 @@ export const BUILTIN_RULES: readonly RuleMeta[] = Object.freeze([
   r('secret/plaintext', 'secret', 'error', 'A Secret with data or stringData is committed in plaintext', 'file'),
   r('secret/private-key', 'secret', 'error', 'A private key is committed', 'file'),
   r('secret/cloud-credential', 'secret', 'error', 'A cloud or SaaS credential (AWS, GCP, Azure, GitHub, GitLab, Slack) is committed', 'file'),
-  r('secret/high-entropy', 'secret', 'error', 'A high-entropy value under a password/token/secret key is committed', 'file'),
+  r('secret/high-entropy', 'secret', 'warning', 'A high-entropy value under a password/token/secret key is committed (heuristic)', 'file'),
   // The repository's own policies
   r('vap/invalid', 'vap', 'error', 'A ValidatingAdmissionPolicy or binding cannot be evaluated (invalid CEL, missing params, unknown policy)', 'file'),
   r('vap/budget', 'vap', 'error', 'A CEL expression exceeded its evaluation budget and was stopped', 'file'),

@@ -13,10 +13,43 @@ export function isSopsEncrypted(value: unknown): boolean {
   return isRecord(value) && isRecord(value.sops);
 }
 
-function nonEmptyKeys(v: unknown): string[] {
+function nonEmptyKeys(v: unknown, base64 = false): string[] {
   if (!isRecord(v)) return [];
-  return Object.entries(v).filter(([, x]) => x !== null && x !== undefined && String(x) !== '').map(([k]) => k);
+  return Object.entries(v)
+    .filter(([, x]) => x !== null && x !== undefined && String(x) !== '' && !isSecretReference(String(x), base64))
+    .map(([k]) => k);
 }
+
+/**
+ * Values that name where a secret is, not the secret: 1Password (`op://vault/item/field`), Vault
+ * through bank-vaults (`vault:secret/data/app#password`) or vals (`ref+vault://…`, `ref+awssecrets://…`),
+ * argocd-vault-plugin placeholders (`<path:kv/data/app#password>`, `<password>`), Flux
+ * substitutions and shell-style placeholders (`${DB_PASSWORD}`, `$(TOKEN)`), SOPS-encrypted values
+ * (`ENC[AES256_GCM,…]`) and templates (`{{ .password }}`, as in ExternalSecret templates). With
+ * `base64`, a value of a Secret's `data` is also recognised when its decoded text is one.
+ */
+export function isSecretReference(value: string, base64 = false): boolean {
+  const v = value.trim();
+  if (REFERENCE.test(v)) return true;
+  if (!base64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(v) || v.length % 4 !== 0) return false;
+  const decoded = Buffer.from(v, 'base64').toString('utf8').trim();
+  return REFERENCE.test(decoded);
+}
+
+const REFERENCE = new RegExp(
+  [
+    '^op://\\S+$', // 1Password
+    '^vault:\\S+$', // bank-vaults
+    '^ref\\+[a-z0-9]+://\\S+$', // vals
+    '^<path:[^>]+>$', // argocd-vault-plugin, inline path
+    '^<[A-Za-z0-9_.\\-/|# ]+>$', // argocd-vault-plugin, placeholder resolved through the avp.kubernetes.io/path annotation
+    '\\$\\{[^}]+\\}', // Flux post-build substitution, envsubst
+    '^\\$\\([A-Za-z_][A-Za-z0-9_]*\\)$', // Kubernetes dependent environment variable
+    '^ENC\\[[A-Z0-9_]+,.*\\]$', // SOPS
+    '\\{\\{.*\\}\\}', // templates
+  ].join('|'),
+  's',
+);
 
 /** The YAML text of an ExternalSecret with the same name, namespace, labels, type and keys, and no values. */
 export function externalSecretFor(secret: Obj): string {
@@ -55,7 +88,7 @@ export function checkPlaintextSecret(o: ObjectRef, ctx: RuleContext): void {
   const v = o.value;
   if (o.id.kind === 'Secret' && o.id.group === '') {
     if (isSopsEncrypted(v)) return;
-    const data = nonEmptyKeys(v.data);
+    const data = nonEmptyKeys(v.data, true);
     const stringData = nonEmptyKeys(v.stringData);
     const field = stringData.length ? 'stringData' : data.length ? 'data' : undefined;
     if (!field) return;
@@ -204,10 +237,21 @@ function shannon(s: string): number {
 
 const PLACEHOLDER = /^(?:changeme|change-me|changeit|example|placeholder|password|secret|token|redacted|todo|tbd|none|null|true|false|xxx+|\*+|<[^>]*>|\[[^\]]*\]|\$\{[^}]*\}|\$\([^)]*\)|ENC\[.*)$/i;
 
+/**
+ * A Kubernetes object name with a generated suffix (`keycloak-admin-credentials-h7g8d9f0`, as under
+ * `existingSecret:` or `tokenSecret:`): lowercase DNS-1123 words joined by `-` or `.`, at least one
+ * of them a word (not hex), unlike a UUID or a hex token.
+ */
+function looksLikeObjectName(value: string): boolean {
+  if (value.length > 253 || !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(value) || !/[.-]/.test(value)) return false;
+  return value.split(/[.-]/).some((w) => /^[a-z]{3,}$/.test(w) && !/^[a-f]+$/.test(w));
+}
+
 /** True for strings that look random enough to be a credential. */
 export function looksRandom(value: string): boolean {
   if (value.length < 16 || value.length > 512) return false;
   if (/\s/.test(value) || PLACEHOLDER.test(value) || value.includes('{{') || value.includes('${') || /^(?:\.{0,2}\/|[a-z]+:\/\/)/i.test(value)) return false;
+  if (isSecretReference(value, true)) return false;
   const h = shannon(value);
   if (/^[0-9a-f]+$/i.test(value)) return value.length >= 24 && h >= 3.0;
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(value)).length;
@@ -282,6 +326,8 @@ export function scanText(text: string, opts: { skip?: Array<[number, number]>; e
     const rawStart = line.length - m[4].length;
     const { value, offset } = unquote(m[4]);
     if (!looksRandom(value)) return;
+    // `existingSecret: keycloak-admin-credentials-h7g8d9f0` names a Secret object; it is not one
+    if (/secret$|^existing/i.test(keyLabel) && looksLikeObjectName(value)) return;
     const start = lineStart + rawStart + offset;
     if (out.some((x) => start < x.end && start + value.length > x.start)) return;
     out.push({ code: 'secret/high-entropy', start, end: start + value.length, message: `high-entropy value under '${keyLabel}' looks like a committed secret` });

@@ -72,6 +72,14 @@ export interface ApplicationInfo {
   deployer?: string;
   /** The namespace the tool puts objects without one into. */
   namespace?: string;
+  /**
+   * How it is laid out when no GitOps tool applies it (`deployer: 'direct'`): `kustomize`, `helm` or
+   * `plain`. Direct applications of different layouts are alternative layouts of one repository
+   * (manifests, a kustomization and a chart side by side), never applied together.
+   */
+  layout?: string;
+  /** The cluster a GitOps tool applies it to (Argo CD destination server or name); absent: the environment's. */
+  cluster?: string;
 }
 
 export interface PolicyOptions {

@@ -50,7 +50,8 @@ for (const f of files.filter((x) => !x.endsWith('.json'))) {
     assertNoValues(result, output);
     for (const x of result) {
       assert.equal(x.source, 'secret');
-      assert.equal(x.severity, 'error');
+      // certain findings are errors; the entropy heuristic is a warning
+      assert.equal(x.severity, x.code === 'secret/high-entropy' ? 'warning' : 'error');
     }
   });
 }

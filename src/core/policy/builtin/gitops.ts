@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resourceKey } from '../../manifest/identity';
 import { normalizeRepoUrl } from '../../repo/context';
-import type { ObjectRef, RuleContext } from '../types';
+import type { ApplicationInfo, ObjectRef, RuleContext } from '../types';
 import { setFields } from '../yaml-edit';
 import { CLUSTER_SCOPED_KINDS, get, groupOf, isRecord, isToolConfig, str, type Path } from '../workload';
 
@@ -46,7 +46,33 @@ function canonical(v: unknown): string {
   return typeof v === 'bigint' ? v.toString() : JSON.stringify(v) ?? 'null';
 }
 
-/** Runs once per set: reports every object after the first that conflicts with an earlier one. */
+/**
+ * How two applications of one environment relate for duplicate identities:
+ * - `same`: one application (its render emits the object twice);
+ * - `together`: one engine applies both to one cluster and namespace (two kustomize overlays, two
+ *   Helm charts, two plain folders, two Argo CD Applications with the same destination, two Flux
+ *   Kustomizations with the same target namespace) — a different object under the same identity
+ *   is a duplicate;
+ * - `alternative`: direct applications of different layouts (plain manifests, a kustomization and
+ *   a Helm chart side by side), alternatives that are never deployed together;
+ * - `apart`: different engines (Flux vs Argo CD) or different destinations (cluster or namespace).
+ */
+function relation(a: ApplicationInfo | undefined, b: ApplicationInfo | undefined): 'same' | 'together' | 'alternative' | 'apart' {
+  if ((a?.id ?? '') === (b?.id ?? '')) return 'same';
+  if ((a?.deployer ?? '') !== (b?.deployer ?? '')) return 'apart';
+  if ((a?.deployer ?? 'direct') === 'direct') return (a?.layout ?? '') === (b?.layout ?? '') ? 'together' : 'alternative';
+  if ((a?.cluster ?? '') !== (b?.cluster ?? '') || (a?.namespace ?? '') !== (b?.namespace ?? '')) return 'apart';
+  return 'together';
+}
+
+const LAYOUT_NAMES: Record<string, string> = { plain: 'plain manifests', kustomize: 'a kustomization', helm: 'a Helm chart' };
+
+/**
+ * Runs once per set: reports every object after the first that conflicts with an earlier one of
+ * the same application, or of an application that the same engine applies to the same cluster and
+ * namespace (see relation()). Objects that only alternative layouts share get one note per pair of
+ * applications, so that "not flagged" is said, not silent.
+ */
 export function checkDuplicates(ctx: RuleContext): void {
   const groups = new Map<string, ObjectRef[]>();
   for (const o of ctx.set.objects) {
@@ -56,17 +82,26 @@ export function checkDuplicates(ctx: RuleContext): void {
     if (l) l.push(o);
     else groups.set(key, [o]);
   }
+  const alternatives = new Map<string, { o: ObjectRef; other: ApplicationInfo | undefined; n: number }>();
   for (const list of groups.values()) {
     if (list.length < 2) continue;
     const seen: Array<{ o: ObjectRef; c: string }> = [];
     for (const o of list) {
       const c = canonical(o.value);
-      const clash = seen.find((s) => {
-        const sameApp = (s.o.application?.id ?? '') === (o.application?.id ?? '');
-        if (sameApp) return true;
-        if ((s.o.application?.deployer ?? '') !== (o.application?.deployer ?? '')) return false;
-        return s.c !== c;
-      });
+      let clash: { o: ObjectRef; c: string } | undefined;
+      for (const s of seen) {
+        const r = relation(s.o.application, o.application);
+        if (r === 'same' || (r === 'together' && s.c !== c)) {
+          clash = s;
+          break;
+        }
+        if (r === 'alternative') {
+          const pair = [s.o.application?.id ?? '', o.application?.id ?? ''].sort().join('\u0000');
+          const a = alternatives.get(pair);
+          if (a) a.n++;
+          else alternatives.set(pair, { o, other: s.o.application, n: 1 });
+        }
+      }
       seen.push({ o, c });
       if (!clash) continue;
       const other = clash.o.application?.id ? ` (also from ${clash.o.application.id})` : '';
@@ -77,6 +112,15 @@ export function checkDuplicates(ctx: RuleContext): void {
         message: `${o.id.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.id.name} is defined more than once${same ? '' : ' with different content'}${other}`,
       });
     }
+  }
+  for (const { o, other, n } of alternatives.values()) {
+    const layouts = [other?.layout, o.application?.layout].map((l) => LAYOUT_NAMES[l ?? ''] ?? l ?? '?').join(' and ');
+    ctx.report(o, {
+      code: 'gitops/duplicate-id',
+      path: ['metadata', 'name'],
+      severity: 'info',
+      message: `${o.application?.id ?? 'this application'} and ${other?.id ?? 'another application'} define ${n === 1 ? `${o.id.kind} ${o.id.name}` : `${n} of the same objects (${o.id.kind} ${o.id.name}…)`}: alternative layouts (${layouts}), never applied together, so not compared as duplicates`,
+    });
   }
 }
 
