@@ -23,6 +23,9 @@ import { mapHelmSources, mapKustomizeSources } from './source-map';
 import { ToolLocator, SETTING_OF, type ToolPaths } from './tools';
 import { checkSpec, helmTemplateArgs, kustomizeArgs, RefusedArgument, refusalError, runTool, toolEnv } from './invocation';
 import { asKubectlReads } from '../policy/kubectl-reads';
+import { ChartCache, defaultRemoteCacheDir, RemoteCharts } from '../remote';
+import { localHelmSpec } from '../remote/render';
+import { FluxBuildError, fluxPostBuild, mapFromCopy, prepareFluxBuild, SubstitutionError, type PreparedBuild } from './flux';
 import type { RenderError, RenderOptions, RenderResult, RenderSpec, RenderedDocument, Renderer, ToolInfo, ToolName } from './types';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -47,6 +50,8 @@ export interface RendererOptions {
   mapSources?: boolean;
   /** When a failed render is tried again with the same inputs (default: 30 s, doubling, capped at 5 minutes). */
   retry?: BackoffOptions;
+  /** Where remote charts are cached (the extension's storage). Default: defaultRemoteCacheDir() (~/.cache/reconcile/remote). */
+  remoteCacheDir?: string;
 }
 
 export interface ReconcileRenderer extends Renderer {
@@ -78,6 +83,7 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
   // file's content, the tool's path and version, the spec): the same inputs are tried again only when
   // the backoff is over, so however often a caller asks, a failing render runs at most once per step.
   const failures = new RetrySchedule<Extract<RenderResult, { ok: false }>>(options.retry);
+  const remoteCharts = new RemoteCharts({ cache: new ChartCache(options.remoteCacheDir ?? defaultRemoteCacheDir(env)), runner, env });
 
   async function resolveTool(spec: RenderSpec): Promise<{ tool?: ToolInfo; error?: RenderError }> {
     if (spec.kind !== 'kustomize' && spec.kind !== 'helm') return {};
@@ -102,6 +108,14 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
   /** Never rejects: a cancellation is `aborted`, anything unexpected (checking tools, reading inputs) an `exception` that says what it was. */
   async function render(spec: RenderSpec, opts: RenderOptions = {}): Promise<RenderResult> {
     try {
+      if (spec.kind === 'helm' && spec.remoteChart) {
+        // A chart from a repository or registry: pulled (or found in the cache) first, then rendered as a local one.
+        const found = options.trusted ? locator.find('helm') : undefined;
+        const local = await localHelmSpec(spec, { trusted: options.trusted, charts: remoteCharts, helm: found?.tool?.path, signal: opts.signal });
+        if (!local.ok) return { ok: false, error: local.error };
+        const r = await renderOrThrow(local.spec, { ...opts, inputs: [...(opts.inputs ?? []), ...local.inputs] });
+        return r.ok ? { ...r, notes: [...(r.notes ?? []), local.note] } : r;
+      }
       return await renderOrThrow(spec, opts);
     } catch (e) {
       return opts.signal?.aborted ? aborted(spec) : renderException(spec, e);
@@ -206,22 +220,37 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
       case 'plain':
         return renderPlain(spec.files, maxOutputBytes);
       case 'kustomize': {
-        const args = kustomizeArgs(tool!.name === 'kubectl' ? 'kubectl' : 'kustomize', spec);
-        const run = await runTool(runner, tool!, args, { cwd: spec.dir, env: toolEnv(env), signal: opts.signal, timeoutMs, maxOutputBytes });
-        const failed = runFailure(run, tool!, args, timeoutMs, maxOutputBytes);
-        if (failed) {
-          failed.error.file = kustomizeErrorFile(spec.dir, run.stderr);
-          if (failed.error.file) failed.error.location = locateKustomizeError(spec.dir, failed.error.file, run.stderr);
-          return failed;
+        // A Flux Kustomization is built from a private copy with Flux's fields applied (render/flux).
+        let prepared: PreparedBuild | undefined;
+        try {
+          if (spec.flux) prepared = await prepareFluxBuild(spec.dir, spec.flux);
+          const built: typeof spec = prepared ? { kind: 'kustomize', dir: prepared.dir, origins: { root: prepared.root } } : spec;
+          const args = kustomizeArgs(tool!.name === 'kubectl' ? 'kubectl' : 'kustomize', built);
+          const ran = await runTool(runner, tool!, args, { cwd: built.dir, env: toolEnv(env), signal: opts.signal, timeoutMs, maxOutputBytes });
+          const run = prepared ? { ...ran, stderr: prepared.toRepository(ran.stderr) } : ran;
+          const failed = runFailure(run, tool!, args, timeoutMs, maxOutputBytes);
+          if (failed) {
+            failed.error.file = kustomizeErrorFile(spec.dir, run.stderr);
+            if (failed.error.file) failed.error.location = locateKustomizeError(spec.dir, failed.error.file, run.stderr);
+            return failed;
+          }
+          const post = spec.flux ? fluxPostBuild(run.stdout, spec.flux) : undefined;
+          const r = parseOutput(post ? post.yaml : run.stdout, tool!);
+          if (r.ok) {
+            const warnings = [...stderrWarnings(run.stderr), ...(post?.warnings ?? [])];
+            if (warnings.length) r.warnings = warnings;
+            if (mapSources) safely(() => mapKustomizeSources(spec.dir, r.documents, commonFolder([spec.dir, ...(opts.inputs ?? [])])));
+            const copy = prepared;
+            if (mapSources && copy) safely(() => mapFromCopy(copy, spec.flux!.root, r.documents));
+            return expandOutputLists(r, tool!);
+          }
+          return r;
+        } catch (e) {
+          if (e instanceof SubstitutionError || e instanceof FluxBuildError) return { ok: false, error: { code: 'tool-failed', tool: tool!.name, message: `${spec.flux?.label ?? 'Flux Kustomization'}: ${e.message}` } };
+          throw e;
+        } finally {
+          await prepared?.cleanup();
         }
-        const r = parseOutput(run.stdout, tool!);
-        if (r.ok) {
-          const warnings = stderrWarnings(run.stderr);
-          if (warnings.length) r.warnings = warnings;
-          if (mapSources) safely(() => mapKustomizeSources(spec.dir, r.documents, commonFolder([spec.dir, ...(opts.inputs ?? [])])));
-          return expandOutputLists(r, tool!);
-        }
-        return r;
       }
       case 'helm': {
         let tmp: string | undefined;

@@ -56,6 +56,11 @@ export interface AppDraft {
   childDefinitionsFrom?: { files: Set<string> };
   /** Filled when the draft becomes an application. */
   parentDraft?: AppDraft;
+  /** Real folders of kustomizations this draft's render includes that are no base of its own (the
+   *  sub-folders of a path Flux generates a kustomization for). */
+  subClaims?: string[];
+  /** Flux `spec.dependsOn` (`namespace/name`). */
+  dependsOn?: string[];
   id?: string;
 }
 

@@ -16,7 +16,7 @@ import { CONFIG_FILE, parseRepoConfig } from './config';
 import { DiscoveryContext, type AppDraft, type Definition } from './context';
 import { environmentFromPath, isProductionName, matchContext } from './environment-name';
 import { FileTree, isYamlName, yieldToEventLoop } from './file-tree';
-import { fluxDrafts, isFluxHelmRelease, isFluxObject } from './flux';
+import { fluxDrafts, isFluxHelmRelease, isFluxKustomization, isFluxObject } from './flux';
 import { chartInputFiles, environmentValueFiles, valuesFileErrors } from './helm';
 import { KUSTOMIZATION_FILES, dedupeErrors } from './kustomize';
 import { YamlFile } from './yaml-file';
@@ -130,7 +130,10 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
     }
   }
   // ConfigMaps elsewhere are only needed for HelmRelease valuesFrom: parse them only then.
-  if (ctx.definitions.some((d) => isFluxHelmRelease(d) && Array.isArray((d.value.spec as Record<string, unknown> | undefined)?.valuesFrom))) {
+  // (and for Flux Kustomizations' postBuild substituteFrom)
+  const specOf = (d: Definition) => d.value.spec as Record<string, unknown> | undefined;
+  const postBuildFrom = (d: Definition) => Array.isArray((specOf(d)?.postBuild as Record<string, unknown> | undefined)?.substituteFrom);
+  if (ctx.definitions.some((d) => (isFluxHelmRelease(d) && Array.isArray(specOf(d)?.valuesFrom)) || (isFluxKustomization(d) && postBuildFrom(d)))) {
     for (const file of configMapFiles) {
       const r = tree.read(file);
       if (r.error) continue;
@@ -202,7 +205,7 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
   // Plain folders: Kubernetes YAML that no kustomization, chart or definition accounts for.
   const kustomizeFiles = new Set<string>();
   for (const node of ctx.kustomize.nodes.values()) for (const f of node.files) kustomizeFiles.add(f);
-  const definerPlainFiles = new Set(definers.flatMap((d) => (d.renderer.kind === 'plain' ? d.renderer.files : [])));
+  const definerPlainFiles = new Set(definers.flatMap((d) => (d.renderer.kind === 'plain' ? d.renderer.files : d.renderer.kind === 'kustomize' && d.renderer.flux ? d.renderer.flux.files : [])));
   const policyPaths = config?.policy.policyPaths ?? [];
   for (const [dir, files] of [...plainCandidates].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (ctx.hasKustomization(dir)) continue;
@@ -274,6 +277,7 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
   const definerSet = new Set(definers);
   const isDefiner = (d: AppDraft) => definerSet.has(original(d));
   const claimedAnywhere = new Set(definers.filter((d) => d.claims).map((d) => d.claims!));
+  for (const d of definers) for (const c of d.subClaims ?? []) claimedAnywhere.add(c);
   const claimedIn = new Set(placed.filter((p) => isDefiner(p.d) && p.d.claims).map((p) => `${p.env}|${p.d.claims}`));
   // A definer that renders a chart with values-<env>.yaml accounts for that environment's values.
   const usedValueFiles = new Set(definers.flatMap((d) => (d.renderer.kind === 'helm' ? d.renderer.valueFiles : [])));
@@ -326,6 +330,7 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
     const app: Application = { id, name, environment: env, sourceKind: d.sourceKind, root: d.root, sourcePaths: [], renderer: d.renderer, errors };
     if (d.definedBy) app.definedBy = d.definedBy;
     if (d.namespace) app.namespace = d.namespace;
+    if (d.dependsOn?.length) app.dependsOn = d.dependsOn;
     if (d.destination && (d.destination.server || d.destination.name || d.destination.namespace)) app.destination = d.destination;
     for (const o of also ?? []) {
       for (const f of o.sourcePaths) sourcePaths.add(f);

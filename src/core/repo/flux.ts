@@ -8,7 +8,7 @@ import { deepMerge } from './argocd';
 import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definition, type DiscoveryContext } from './context';
 import { fluxClusterFromPath } from './environment-name';
 import { renderFolder } from './sources';
-import type { RepoError, ValueOrigin } from './model';
+import type { FluxBuild, FluxImage, FluxPatch, RepoError, ValueOrigin } from './model';
 
 export const FLUX_KUSTOMIZE_GROUP = 'kustomize.toolkit.fluxcd.io';
 export const FLUX_HELM_GROUP = 'helm.toolkit.fluxcd.io';
@@ -102,14 +102,62 @@ function kustomizationDraft(ctx: DiscoveryContext, defs: Definition[], d: Defini
   const label = definitionLabel(d);
   const ref = isRecord(spec.sourceRef) ? spec.sourceRef : {};
   draft.namespace = str(spec.targetNamespace);
+  draft.dependsOn = dependsOnOf(d, spec);
   if (!sourceIsLocal(ctx, defs, d, ref, draft, () => locOf(d, ['spec', 'sourceRef']))) return draft;
   const dir = path.resolve(ctx.tree.root, str(spec.path) ?? '.');
+  const dirOrigin = str(spec.path) !== undefined ? originIn(d, ['spec', 'path'], str(spec.path)) : undefined;
+  const fields = fluxFields(ctx, d, spec, label, draft.errors);
+  const hasKustomization = ctx.tree.isDir(dir) && ctx.hasKustomization(dir);
+  const generated = ctx.tree.isDir(dir) && !hasKustomization ? generatedResources(ctx, dir) : undefined;
+  // Flux builds every path with kustomize (generating a kustomization when there is none); a folder of
+  // plain manifests with no Flux field to apply renders the same without it.
+  const useFlux = ctx.tree.isDir(dir) && !ctx.hasChart(dir) && (fields.any || (generated !== undefined && generated.dirs.length > 0));
+  if (useFlux) {
+    const files = new Set<string>();
+    const errors: RepoError[] = [];
+    const remote: string[] = [];
+    const addClosure = (k: string, component = false) => {
+      const c = ctx.closure(k);
+      if (!c) return;
+      c.files.forEach((f) => files.add(f));
+      // a component is included here, not built on its own
+      errors.push(...(component ? c.errors.filter((e) => !(e.code === 'invalid-kustomization' && e.location?.file === c.root.file)) : c.errors));
+      remote.push(...c.remote);
+    };
+    if (hasKustomization) addClosure(dir);
+    for (const f of generated?.files ?? []) files.add(f);
+    for (const sub of generated?.dirs ?? []) addClosure(sub);
+    (fields.build.components ?? []).forEach((c, i) => {
+      const cdir = path.resolve(dir, c);
+      if (ctx.tree.isDir(cdir) && ctx.hasKustomization(cdir)) addClosure(cdir, true);
+      else if (!fields.ignoreMissingComponents) errors.push({ code: 'missing-path', message: `${label}: component '${c}' is not a kustomization folder in this repository`, location: locOf(d, ['spec', 'components', i]) });
+    });
+    const build: FluxBuild = {
+      root: ctx.tree.root,
+      files: [...files].sort(),
+      ...fields.build,
+      label,
+    };
+    if (generated) build.generate = sortLikeFlux(dir, generated);
+    draft.renderer = { kind: 'kustomize', dir, origins: { root: ctx.tree.root, ...(dirOrigin ? { dir: dirOrigin } : {}) }, flux: build };
+    draft.root = dir;
+    draft.sourcePaths = [...new Set([d.file, ...files, ...fields.inputs])].sort();
+    draft.errors.push(...errors);
+    draft.remote.push(...remote);
+    draft.claims = hasKustomization ? ctx.tree.realpath(dir) : undefined;
+    if (generated?.dirs.length) draft.subClaims = generated.dirs.map((x) => ctx.tree.realpath(x));
+    draft.conventionDir = dir;
+    draft.envPaths = [d.file, dir];
+    if (!draft.namespace && hasKustomization) draft.namespace = ctx.closure(dir)?.nodes.find((n) => n.namespace)?.namespace;
+    draft.childDefinitionsFrom = { files: new Set(files) };
+    return draft;
+  }
   const r = renderFolder(ctx, dir, {
     helm: () => ({ releaseName: d.id.name, valueFiles: [] }),
     recurse: true,
     location: () => locOf(d, ['spec', 'path']),
     what: label,
-    ...(str(spec.path) !== undefined ? { dirOrigin: originIn(d, ['spec', 'path'], str(spec.path)) } : {}),
+    ...(dirOrigin ? { dirOrigin } : {}),
   });
   draft.renderer = r.kind === 'helm' ? { kind: 'unsupported', reason: `${label}: path is a Helm chart; a Flux Kustomization does not render charts` } : r.renderer;
   draft.root = r.kind === 'missing' ? path.dirname(d.file) : dir;
@@ -121,14 +169,161 @@ function kustomizationDraft(ctx: DiscoveryContext, defs: Definition[], d: Defini
   draft.envPaths = [d.file, dir];
   if (r.kind === 'kustomize' && !draft.namespace) draft.namespace = ctx.closure(dir)?.nodes.find((n) => n.namespace)?.namespace;
   draft.childDefinitionsFrom = { files: new Set(r.sourcePaths) };
-  const post = isRecord(spec.postBuild) ? spec.postBuild : undefined;
-  if (post && (post.substitute !== undefined || post.substituteFrom !== undefined)) {
-    draft.errors.push({ code: 'unsupported', severity: 'warning', message: `${label}: postBuild variable substitution (\${var}) is not applied by the local render`, location: locOf(d, ['spec', 'postBuild']) });
-  }
-  if (spec.components !== undefined) {
-    draft.errors.push({ code: 'unsupported', severity: 'warning', message: `${label}: spec.components are not applied by the local render`, location: locOf(d, ['spec', 'components']) });
-  }
   return draft;
+}
+
+/** `spec.dependsOn` as `namespace/name` (the object's own namespace when none is written). */
+function dependsOnOf(d: Definition, spec: Record<string, unknown>): string[] | undefined {
+  if (!Array.isArray(spec.dependsOn)) return undefined;
+  const out = spec.dependsOn.filter(isRecord).map((x) => `${str(x.namespace) ?? d.id.namespace ?? 'default'}/${str(x.name) ?? ''}`).filter((x) => !x.endsWith('/'));
+  return out.length ? out : undefined;
+}
+
+/**
+ * The resources of the kustomization Flux generates for a path that has none: every `.yaml`/`.yml`
+ * file below it, and each sub-folder that has a kustomization (not descended into).
+ */
+function generatedResources(ctx: DiscoveryContext, dir: string): { files: string[]; dirs: string[] } {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  const visit = (x: string) => {
+    const entry = ctx.tree.dirs.get(x);
+    if (!entry) return;
+    for (const f of entry.files) if (/\.ya?ml$/.test(f) && !IGNORED_BY_SOURCE.has(f)) files.push(path.join(x, f));
+    for (const s of entry.dirs) {
+      const sub = path.join(x, s);
+      if (ctx.hasKustomization(sub)) dirs.push(sub);
+      else visit(sub);
+    }
+  };
+  visit(dir);
+  return { files, dirs };
+}
+
+/** Files source-controller leaves out of an artifact by default (its .sourceignore defaults). */
+const IGNORED_BY_SOURCE = new Set(['.sops.yaml', '.flux.yaml', '.goreleaser.yml', '.gitlab-ci.yml', '.travis.yml', 'appveyor.yml', '.drone.yml', 'cloudbuild.yaml', 'codeship-services.yml', 'codeship-steps.yml']);
+
+/** Flux lists generated resources in the order of a lexical walk (Go's filepath.Walk). */
+function sortLikeFlux(dir: string, g: { files: string[]; dirs: string[] }): string[] {
+  return [...g.files, ...g.dirs]
+    .map((f) => path.relative(dir, f).split(path.sep).join('/'))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((f) => './' + f);
+}
+
+interface FluxFields {
+  build: Omit<FluxBuild, 'root' | 'files' | 'generate' | 'label'>;
+  /** Repository files the fields read (substituteFrom ConfigMaps). */
+  inputs: string[];
+  ignoreMissingComponents: boolean;
+  /** Whether anything must be applied beyond a plain kustomize build. */
+  any: boolean;
+}
+
+function stringMap(v: unknown): Record<string, string> | undefined {
+  if (!isRecord(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = String(x);
+  return Object.keys(out).length ? out : undefined;
+}
+
+function patchOf(v: unknown): FluxPatch | undefined {
+  if (!isRecord(v) || typeof v.patch !== 'string') return undefined;
+  const t = isRecord(v.target) ? v.target : undefined;
+  const target: NonNullable<FluxPatch['target']> = {};
+  if (t) for (const k of ['group', 'version', 'kind', 'name', 'namespace', 'labelSelector', 'annotationSelector'] as const) if (str(t[k])) target[k] = t[k] as string;
+  return t ? { patch: v.patch, target } : { patch: v.patch };
+}
+
+export function imagesOf(v: unknown): FluxImage[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out: FluxImage[] = [];
+  for (const i of v) {
+    if (!isRecord(i) || !str(i.name)) continue;
+    const img: FluxImage = { name: i.name as string };
+    if (str(i.newName)) img.newName = i.newName as string;
+    if (str(i.newTag)) img.newTag = i.newTag as string;
+    if (str(i.digest)) img.digest = i.digest as string;
+    out.push(img);
+  }
+  return out.length ? out : undefined;
+}
+
+export function patchesOf(v: unknown): FluxPatch[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out = v.map(patchOf).filter((p): p is FluxPatch => !!p);
+  return out.length ? out : undefined;
+}
+
+/** The Flux Kustomization fields kustomize-controller applies to the build, and postBuild's variables. */
+function fluxFields(ctx: DiscoveryContext, d: Definition, spec: Record<string, unknown>, label: string, errors: RepoError[]): FluxFields {
+  const build: FluxFields['build'] = {};
+  const inputs: string[] = [];
+  if (typeof spec.targetNamespace === 'string') build.targetNamespace = spec.targetNamespace;
+  if (typeof spec.namePrefix === 'string') build.namePrefix = spec.namePrefix;
+  if (typeof spec.nameSuffix === 'string') build.nameSuffix = spec.nameSuffix;
+  const patches = patchesOf(spec.patches);
+  if (patches) build.patches = patches;
+  if (Array.isArray(spec.patchesStrategicMerge) && spec.patchesStrategicMerge.length) build.patchesStrategicMerge = spec.patchesStrategicMerge;
+  if (Array.isArray(spec.patchesJson6902)) {
+    const j = spec.patchesJson6902.filter(isRecord).filter((p) => Array.isArray(p.patch)).map((p) => ({ target: patchOf({ patch: '', target: p.target })?.target, patch: p.patch as unknown[] }));
+    if (j.length) build.patchesJson6902 = j;
+  }
+  const images = imagesOf(spec.images);
+  if (images) build.images = images;
+  if (Array.isArray(spec.components)) {
+    const comps: string[] = [];
+    spec.components.forEach((c, i) => {
+      if (typeof c !== 'string') return;
+      if (path.isAbsolute(c) || /^[a-z][a-z0-9+.-]*:\/\//i.test(c)) {
+        errors.push({ code: 'invalid', message: `${label}: component path '${c}' must be local and relative`, location: locOf(d, ['spec', 'components', i]) });
+        return;
+      }
+      comps.push(c);
+    });
+    if (comps.length) build.components = comps;
+  }
+  const cm = isRecord(spec.commonMetadata) ? spec.commonMetadata : undefined;
+  if (cm) {
+    const labels = stringMap(cm.labels);
+    const annotations = stringMap(cm.annotations);
+    if (labels || annotations) build.commonMetadata = { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
+  }
+  const post = isRecord(spec.postBuild) ? spec.postBuild : undefined;
+  if (post) {
+    const vars: Record<string, string> = {};
+    const unknown: string[] = [];
+    (Array.isArray(post.substituteFrom) ? post.substituteFrom : []).forEach((ref, i) => {
+      if (!isRecord(ref)) return;
+      const kind = str(ref.kind) ?? '';
+      const name = str(ref.name) ?? '';
+      const optional = ref.optional === true;
+      const loc = () => locOf(d, ['spec', 'postBuild', 'substituteFrom', i]);
+      if (kind === 'Secret') {
+        unknown.push(`Secret '${name}'`);
+        errors.push({ code: 'unsupported', severity: 'info', message: `${label}: variables from Secret '${name}' are never read; their placeholders stay as written (unknown)`, location: loc() });
+        return;
+      }
+      if (kind !== 'ConfigMap') return;
+      const ns = d.id.namespace;
+      const found = ctx.configMaps.filter((c) => c.id.name === name && (c.id.namespace === undefined || ns === undefined || c.id.namespace === ns));
+      const pick = found.find((c) => path.dirname(c.file) === path.dirname(d.file)) ?? (found.length === 1 ? found[0] : found[0]);
+      if (!pick) {
+        if (!optional) {
+          unknown.push(`ConfigMap '${name}' (not in this repository)`);
+          errors.push({ code: 'missing-path', severity: 'warning', message: `${label}: substituteFrom ConfigMap '${name}' is not in this repository (it may exist only in the cluster); its variables are unknown`, location: loc() });
+        }
+        return;
+      }
+      inputs.push(pick.file);
+      const data = isRecord(pick.value.data) ? pick.value.data : {};
+      for (const [k, v] of Object.entries(data)) if (typeof v === 'string') vars[k] = v.split('\n').join('');
+    });
+    for (const [k, v] of Object.entries(stringMap(post.substitute) ?? {})) vars[k] = v.split('\n').join('');
+    build.postBuild = { vars, unknown };
+  }
+  const any = Object.keys(build).length > 0;
+  return { build, inputs, ignoreMissingComponents: spec.ignoreMissingComponents === true, any };
 }
 
 function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definition): AppDraft {
@@ -139,6 +334,7 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
   const targetNamespace = str(spec.targetNamespace);
   const namespace = targetNamespace ?? d.id.namespace;
   draft.namespace = namespace;
+  draft.dependsOn = dependsOnOf(d, spec);
   const releaseName = str(spec.releaseName) ?? (targetNamespace ? `${targetNamespace}-${d.id.name}` : d.id.name);
   if (spec.chartRef !== undefined) {
     const ref = isRecord(spec.chartRef) ? spec.chartRef : {};

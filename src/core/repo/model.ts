@@ -47,6 +47,8 @@ export interface Application {
   alsoDefinedBy?: SourceLocation[];
   /** The id of the application (app of apps, Flux Kustomization) whose source holds this one's definition. */
   parent?: string;
+  /** Flux `spec.dependsOn`, as `namespace/name` of the Kustomizations or HelmReleases this one waits for. */
+  dependsOn?: string[];
 }
 
 export type RepoErrorCode =
@@ -87,7 +89,13 @@ export interface Resource {
 }
 
 export type RenderSpec =
-  | { kind: 'kustomize'; dir: string; origins?: ArgumentOrigins }
+  | {
+      kind: 'kustomize';
+      dir: string;
+      origins?: ArgumentOrigins;
+      /** A Flux Kustomization's own fields, applied as kustomize-controller does (src/core/render/flux). */
+      flux?: FluxBuild;
+    }
   | {
       kind: 'helm';
       chartDir: string;
@@ -101,9 +109,89 @@ export type RenderSpec =
       /** `--api-versions` (Argo CD `helm.apiVersions`). */
       apiVersions?: string[];
       origins?: ArgumentOrigins;
+      /** Print the chart's `crds/` too (`--include-crds`): Flux installs them unless `install.crds: Skip`. */
+      includeCrds?: boolean;
+      /** Flux HelmRelease `postRenderers` (kustomize patches and images), applied to helm's output. */
+      postRenderers?: FluxPostRenderer[];      /**
+       * A chart from a Helm repository or an OCI registry (Argo CD `repoURL` + `chart`, Flux
+       * HelmRepository/OCIRepository/chartRef): pulled at render time into the cache (src/core/remote),
+       * in trusted workspaces only. `chartDir` is then empty until the chart is pulled.
+       */
+      remoteChart?: RemoteChartSpec;
+      /** `--skip-tests` (Argo CD `helm.skipTests`): test hooks are not printed. */
+      skipTests?: boolean;
     }
   | { kind: 'plain'; files: string[] }
   | { kind: 'unsupported'; reason: string };
+
+/** A chart in a remote repository, as the repository names it (src/core/remote resolves it). */
+export interface RemoteChartSpec {
+  /** `https://…` (a chart repository) or `oci://host/path` (the chart's name is appended). May hold credentials: never shown. */
+  repoURL: string;
+  chart: string;
+  /** Exact, a range (`>=1.0.0 <2`, `~1.2`, `^1`, `*`) or absent (the latest release). */
+  version?: string;
+  /** Plain HTTP to the OCI registry (Flux `insecure: true`). */
+  insecure?: boolean;
+  /** Values files inside the pulled chart (Argo CD `valueFiles` of a chart source), relative to it. */
+  chartValueFiles?: string[];
+  /** Skip those of them the chart does not have (Argo CD `ignoreMissingValueFiles`). */
+  ignoreMissingValueFiles?: boolean;
+}
+
+/** A kustomize patch as Flux writes it (`spec.patches`, postRenderers' `kustomize.patches`). */
+export interface FluxPatch {
+  patch: string;
+  target?: { group?: string; version?: string; kind?: string; name?: string; namespace?: string; labelSelector?: string; annotationSelector?: string };
+}
+
+/** A kustomize image override as Flux writes it. */
+export interface FluxImage {
+  name: string;
+  newName?: string;
+  newTag?: string;
+  digest?: string;
+}
+
+export interface FluxPostRenderer {
+  patches?: FluxPatch[];
+  images?: FluxImage[];
+}
+
+/**
+ * A Flux Kustomization's fields, for a build like kustomize-controller's: the kustomization of `dir` (or
+ * one generated from its YAML files, as Flux does when there is none) gets `targetNamespace`,
+ * `namePrefix`/`nameSuffix`, `patches`, `images` and `components`, and is built from a private copy of
+ * the repository files it reads (`files`); then `postBuild` substitution and `commonMetadata` apply.
+ */
+export interface FluxBuild {
+  /** The repository root: `files` are copied below a temporary folder at the same relative paths. */
+  root: string;
+  /** Every repository file the build reads (absolute, inside `root`). */
+  files: string[];
+  /** No kustomization file in `dir`: the resources Flux would list (paths relative to `dir`). */
+  generate?: string[];
+  targetNamespace?: string;
+  namePrefix?: string;
+  nameSuffix?: string;
+  patches?: FluxPatch[];
+  /** Deprecated v1beta2 fields, still honoured by Flux. */
+  patchesStrategicMerge?: unknown[];
+  patchesJson6902?: Array<{ target: FluxPatch['target']; patch: unknown[] }>;
+  images?: FluxImage[];
+  /** Relative to `dir`, as written. */
+  components?: string[];
+  commonMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  postBuild?: {
+    /** Known variables: substituteFrom ConfigMaps in order, then `substitute` (which wins). */
+    vars: Record<string, string>;
+    /** Sources whose variables are unknown (substituteFrom Secrets, never read; ConfigMaps not in the
+     *  repository), e.g. `Secret 'db'`: any variable not in `vars` is left as written. */
+    unknown: string[];
+  };
+  /** For messages: `Kustomization flux-system/apps`. */
+  label?: string;
+}
 
 /**
  * Where a value that a tool gets as an argument was written in the repository: the node at `path` in
@@ -133,6 +221,8 @@ export interface ArgumentOrigins {
   valueFiles?: Array<ValueOrigin | null>;
   kubeVersion?: ValueOrigin;
   apiVersions?: Array<ValueOrigin | null>;
+  /** The folder a pulled chart must stay inside (the remote cache's entry), instead of `root`. */
+  chartRoot?: string;
 }
 
 /** `.reconcile.yaml`, validated. See reconcile-config.schema.json for the file's shape. */

@@ -24,15 +24,29 @@ test('flux + kustomize in one repo: clusters/<name> names the environment; Flux 
   assert.equal(app(m, 'staging', 'monitoring-config').parent, fs.id);
 });
 
-test('flux: Kustomization path with a kustomization renders it; without one, the folder as plain manifests', async () => {
+test('flux: Kustomization path with a kustomization renders it with the Flux fields; without one, a kustomization is generated as Flux does', async () => {
   const m = await discover(root);
   const apps = app(m, 'staging', 'apps');
-  assert.deepEqual(renderer(m, apps), { kind: 'kustomize', dir: 'apps/staging' });
+  const spec = renderer(m, apps) as { kind: string; dir: string; flux: { files: string[]; postBuild: unknown; root?: string } };
+  assert.equal(spec.kind, 'kustomize');
+  assert.equal(spec.dir, 'apps/staging');
+  // postBuild substitution is applied by the render now (no "not applied" warning any more)
+  assert.deepEqual(spec.flux.postBuild, { vars: { cluster_name: 'staging' }, unknown: [] });
+  assert.ok(spec.flux.files.includes('apps/base/podinfo/podinfo-values.yaml'));
   assert.ok(files(m, apps).includes('apps/base/podinfo/podinfo-values.yaml'));
-  assert.deepEqual(apps.errors.map((e) => [e.code, e.severity]), [['unsupported', 'warning']]);
-  assert.match(apps.errors[0].message, /postBuild variable substitution/);
+  assert.deepEqual(apps.errors, []);
   const mon = app(m, 'staging', 'monitoring-config');
-  assert.deepEqual(renderer(m, mon), { kind: 'plain', files: ['infrastructure/monitoring/alerts.yaml', 'infrastructure/monitoring/dashboards.yaml'] });
+  assert.deepEqual(renderer(m, mon), {
+    kind: 'kustomize',
+    dir: 'infrastructure/monitoring',
+    flux: {
+      root,
+      files: ['infrastructure/monitoring/alerts.yaml', 'infrastructure/monitoring/dashboards.yaml'],
+      generate: ['./alerts.yaml', './dashboards.yaml'],
+      targetNamespace: 'monitoring',
+      label: 'Kustomization flux-system/monitoring-config',
+    },
+  });
   assert.equal(mon.namespace, 'monitoring');
 });
 
