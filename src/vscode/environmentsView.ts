@@ -233,7 +233,9 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const restricted = r && !r.ok && r.error.code === 'untrusted';
         const status = !r ? undefined : r.ok ? `${resourcesOf(r).length} resources` : restricted ? 'not rendered (restricted mode)' : 'render failed';
         const appCounts = this.drift?.counts(this.repo.environmentKeyOf(app), app.id);
-        item.description = [countsText(appCounts) || status, rel].filter(Boolean).join(' · ');
+        // Flux dependsOn: what this application waits for, by name (namespace in the tooltip).
+        const after = app.dependsOn?.length ? `after ${app.dependsOn.map((d) => d.slice(d.indexOf('/') + 1)).join(', ')}` : undefined;
+        item.description = [countsText(appCounts) || status, rel, after].filter(Boolean).join(' · ');
         item.accessibilityInformation = { label: plainLabel(`application ${app.name} of ${app.environment}`, [countsText(appCounts, true) || status, `folder ${rel}`]) };
         const hasErrors = app.errors.some((e) => e.severity !== 'info') || (r && !r.ok && !restricted);
         item.iconPath = new vscode.ThemeIcon(
@@ -244,6 +246,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         md.appendMarkdown(`**${app.name}** · ${app.sourceKind} → rendered with ${app.renderer.kind}\n\n`);
         md.appendMarkdown(`- folder: \`${rel}\`\n- inputs: ${counted(app.sourcePaths.length, 'file')}\n`);
         if (app.namespace) md.appendMarkdown(`- namespace: \`${app.namespace}\`\n`);
+        if (app.dependsOn?.length) md.appendMarkdown(`- depends on: ${app.dependsOn.map((d) => `\`${d}\``).join(', ')}\n`);
         if (app.definedBy) md.appendMarkdown(`- defined by: \`${path.relative(node.folder.uri.fsPath, app.definedBy.file)}\`:${app.definedBy.range.start.line + 1}\n`);
         if (r && !r.ok) md.appendMarkdown(`\n**Render failed:** ${r.error.message}\n`);
         item.tooltip = md;
