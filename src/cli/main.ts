@@ -190,6 +190,9 @@ async function renderCommand(argv: string[], io: Io): Promise<number> {
   for (const [app, r] of results) {
     if (r.ok) {
       chunks.push(`# ${env.name}/${app.name} (${app.renderer.kind})\n${r.yaml.trimEnd()}\n`);
+      for (const n of r.notes ?? []) io.err.write(`reconcile: ${env.name}/${app.name}: note: ${n}\n`);
+    } else if (r.error.code === 'remote-unavailable') {
+      io.err.write(`reconcile: ${env.name}/${app.name}: note: ${r.error.message}\n`); // not the repository's fault: no failure
     } else {
       failed++;
       if (r.error.code === 'tool-not-found') toolMissing = true;
@@ -262,7 +265,8 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
       add(r.findings);
       const info = { name: env.name, protected: env.protected, namespaces: env.namespaces };
       const objects = environmentObjects(r.rendered.map((x) => ({ application: x.app, documents: x.result.documents })));
-      add(mergeFindings([], checkEnvironmentPolicies(info, objects, { ...policy.options, environment: info })));
+      const schemaOf = (g: string, v: string, k: string) => checks.registry.jsonSchemaFor(g, v, k);
+      add(mergeFindings([], checkEnvironmentPolicies(info, objects, { ...policy.options, environment: info, schemaOf })));
       checked += r.rendered.length;
     }
   }

@@ -106,6 +106,11 @@ export interface PolicyOptions {
   namespaceLabels?: (namespace: string) => Record<string, string> | undefined;
   /** Namespace assumed for namespaced objects without one (file checks of an environment's files). */
   defaultNamespace?: string;
+  /**
+   * The OpenAPI schema of a kind when the caller knows it (the bundled and the repository's CRD
+   * schemas): tells the reference rules which custom kinds have a pod template.
+   */
+  schemaOf?: (group: string, version: string, kind: string) => unknown;
 }
 
 export interface RepoAccess {

@@ -7,9 +7,10 @@ import { join, relative } from 'node:path';
 import type { Finding } from '../../../src/core/findings';
 import { parseManifests } from '../../../src/core/manifest';
 import { checkEnvironment, checkFile, environmentObjects } from '../../../src/core/policy';
+import { podTemplatePaths } from '../../../src/core/policy/builtin/pod-creators';
 import type { RenderedDocument } from '../../../src/core/render';
 import { discover, type Application } from '../../../src/core/repo';
-import { markers, positions, read } from './helpers';
+import { envObjects, markers, positions, read } from './helpers';
 
 const dir = join(__dirname, '..', '..', 'fixtures', 'checks-precision');
 
@@ -92,4 +93,17 @@ test('secrets: certain findings are errors, the entropy heuristic a warning; a S
   assert.deepEqual(positions(findings), markers(text), findings.map((f) => `${f.range.start.line + 1} ${f.code}`).join('\n'));
   assert.deepEqual(findings.map((f) => `${f.code} ${f.severity}`), ['secret/plaintext error', 'secret/high-entropy warning', 'secret/high-entropy warning']);
   assert.match(findings[0].message, /with 1 plaintext value \(apiKey\)/);
+});
+
+test('ref/service-selector: pods of Argo Rollouts, the Prometheus operator and CRDs with a pod template are known; an unknown operator silences it', () => {
+  const file = join(dir, 'pod-creators', 'environment.yaml');
+  const text = read(file);
+  const findings = checkEnvironment({ name: 'dev' }, envObjects(file, text), { readFile: (f) => (f === file ? text : undefined) }).filter((f) => f.code.startsWith('ref/'));
+  assert.deepEqual(positions(findings), markers(text), findings.map((f) => `${f.range.start.line + 1} ${f.code} ${f.message}`).join('\n'));
+  // the pod template of a CRD's schema (as the bundle or the repository's CRDs give it)
+  const crd = parseManifests(text).documents.find((d) => d.id?.kind === 'CustomResourceDefinition')!.value as any;
+  assert.deepEqual(podTemplatePaths(crd.spec.versions[0].schema.openAPIV3Schema), [['spec', 'podTemplate']]);
+  const refs = { properties: { spec: { properties: { template: { $ref: '#/definitions/PodTemplateSpec' } } } }, definitions: { PodTemplateSpec: { properties: { spec: { $ref: '#/definitions/PodSpec' } } }, PodSpec: { properties: { containers: { type: 'array' } } } } };
+  assert.deepEqual(podTemplatePaths(refs), [['spec', 'template']]);
+  assert.deepEqual(podTemplatePaths({ type: 'object', properties: { spec: { properties: { nodeSets: { type: 'array', items: { properties: { podTemplate: { properties: { spec: { properties: { containers: {} } } } } } } } } } } }), [['spec', 'nodeSets', '*', 'podTemplate']]);
 });

@@ -1,7 +1,8 @@
 // Reference integrity within one rendered environment: what a Service, an Ingress, an HPA or a
 // pod points at must exist in the same set (or be declared as provided from outside).
 import type { ObjectRef, RuleContext } from '../types';
-import { get, isRecord, labelsOf, mapSelectorMatches, podSpecOf, str, type Obj, type Path } from '../workload';
+import { get, isRecord, mapSelectorMatches, podSpecOf, str, type Obj, type Path } from '../workload';
+import { podCreators } from './pod-creators';
 
 /** `Kind/name` or `Kind/namespace/name`, `*` as a whole segment. */
 export function isExternal(patterns: readonly string[] | undefined, kind: string, namespace: string | undefined, name: string): boolean {
@@ -139,20 +140,12 @@ export function checkServiceSelector(o: ObjectRef, ctx: RuleContext): void {
   if (!ctx.set.complete || o.id.kind !== 'Service' || o.id.group !== '') return;
   const sel = get(o.value, ['spec', 'selector']);
   if (!isRecord(sel) || Object.keys(sel).length === 0 || get(o.value, ['spec', 'type']) === 'ExternalName') return;
-  const pods = ctx.set.memo('podLabelsByNamespace', () => {
-    const m = new Map<string, Array<Record<string, string>>>();
-    for (const w of ctx.set.objects) {
-      const ps = podSpecOf(w.value);
-      if (!ps) continue;
-      const k = w.namespace ?? '';
-      const l = m.get(k);
-      if (l) l.push(labelsOf(ps.metadata));
-      else m.set(k, [labelsOf(ps.metadata)]);
-    }
-    return m;
-  });
-  const matched = (pods.get(o.namespace ?? '') ?? []).some((labels) => mapSelectorMatches(sel, labels));
+  const ns = o.namespace ?? '';
+  const creators = podCreators(ctx);
+  const matched = [...(creators.labels.get(ns) ?? []), ...(ns ? (creators.labels.get('') ?? []) : [])].some((labels) => mapSelectorMatches(sel, labels));
   if (matched || isExternal(ctx.options.externalNames, 'Service', o.namespace, o.id.name)) return;
+  // pods of a kind whose pods the rules cannot see (an operator's custom resource): say nothing
+  if (creators.unknown.has(ns) || creators.unknown.has('')) return;
   const text = Object.entries(sel).map(([k, v]) => `${k}=${String(v)}`).join(',');
   ctx.report(o, { code: 'ref/service-selector', path: ['spec', 'selector'], key: true, message: `Service ${o.id.name} selects ${text}, which matches no pod template in ${o.namespace ? `namespace ${o.namespace}` : 'this environment'}` });
 }
