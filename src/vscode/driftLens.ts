@@ -4,7 +4,7 @@
 // resolved lazily from the current results; they refresh when the drift changes and, for the
 // "checked 12s ago" text, every 15 s while visible.
 import * as vscode from 'vscode';
-import { lensProblem, lensTitle, type LensAnchor } from '../core/drift';
+import { aggregateLensTitle, lensProblem, lensTitle, type LensAnchor } from '../core/drift';
 import { quickParse, type QuickDocument } from '../core/manifest';
 import type { DriftService, AnchoredResult } from './driftService';
 import { applicationFile } from '../core/check/environment-checks';
@@ -12,15 +12,24 @@ import { applicationFile } from '../core/check/environment-checks';
 export const DRIFT_SCHEME = 'reconcile-drift';
 const REFRESH_MS = 15_000;
 
+/**
+ * One lens: one resource of one environment (`entries` has one item), or one environment's several
+ * resources on a line that sets values of them all (a kustomization's `namespace:`, an `images:` entry,
+ * a patch with a label selector). `shared`: the file feeds several environments, so the title is
+ * compact and led by the environment's name (`dev ⚠ spec.replicas 1→5 | staging ✓ | prod ✓`).
+ */
 class DriftLens extends vscode.CodeLens {
   constructor(
     range: vscode.Range,
-    readonly entry: AnchoredResult,
-    readonly prefixEnvironment: boolean,
+    readonly entries: AnchoredResult[],
+    readonly shared: boolean,
   ) {
     super(range);
   }
 }
+
+/** An environment that uses the file but has nothing to show on it (no context, not rendered): named anyway. */
+class AbsentLens extends vscode.CodeLens {}
 
 export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -56,29 +65,69 @@ export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vs
     }
     const entries = this.drift.resultsForFile(file);
     if (entries.length === 0) return preview as DriftLens[];
+    const users = this.drift.environmentsOfFile(file);
+    const shared = users.length > 1;
     // An edited (dirty) file is parsed once here, and lenses follow the text while typing.
     const docs = document.isDirty ? quickParse(document.getText()) : undefined;
-    const located = entries.map((e) => ({ e, line: lineOf(document, docs, e.anchor) }));
-    const envsPerLine = new Map<number, Set<string>>();
-    for (const { e, line } of located) envsPerLine.set(line, (envsPerLine.get(line) ?? new Set()).add(e.key));
-    return [...(preview as DriftLens[]), ...located.map(({ e, line }) => new DriftLens(new vscode.Range(line, 0, line, 0), e, (envsPerLine.get(line)?.size ?? 0) > 1))];
+    // Per line, per environment: its entries (one per resource the line defines or changes).
+    const byLine = new Map<number, Map<string, AnchoredResult[]>>();
+    for (const e of entries) {
+      const line = lineOf(document, docs, e.anchor);
+      const envs = byLine.get(line) ?? new Map<string, AnchoredResult[]>();
+      const list = envs.get(e.key) ?? [];
+      if (!list.some((x) => x.anchor.key === e.anchor.key)) list.push(e);
+      envs.set(e.key, list);
+      byLine.set(line, envs);
+    }
+    const lenses: vscode.CodeLens[] = [...preview];
+    const order = new Map(users.map((u, i) => [u.key, i]));
+    for (const [line, envs] of [...byLine].sort(([a], [b]) => a - b)) {
+      const range = new vscode.Range(line, 0, line, 0);
+      const keys = [...envs.keys()].sort((a, b) => (order.get(a) ?? 99) - (order.get(b) ?? 99));
+      for (const key of keys) lenses.push(new DriftLens(range, envs.get(key)!, shared || keys.length > 1));
+      // The other environments this file feeds are named too, with why they show nothing here.
+      if (shared) {
+        for (const u of users) {
+          if (envs.has(u.key)) continue;
+          const phase = this.drift.phase(u.key);
+          const why = phase && 'message' in phase && phase.message ? phase.message : 'not compared yet';
+          const lens = new AbsentLens(range, { title: `${u.env.name} ? ${shortProblem(why)}`, command: '', tooltip: `${u.env.name}: ${why}` });
+          lenses.push(lens);
+        }
+      }
+    }
+    return lenses as DriftLens[];
   }
 
   resolveCodeLens(lens: DriftLens): DriftLens {
-    if (!(lens instanceof DriftLens)) return lens; // the Preview lens is complete already
-    const { entry } = lens;
-    const env = lens.prefixEnvironment ? entry.environment : undefined;
-    // The newest result, not the one from when the lens was provided.
-    const result = this.drift.result(entry.key, entry.anchor.key) ?? entry.result;
+    if (!(lens instanceof DriftLens)) return lens; // the Preview lens and absent environments are complete already
+    const entry = lens.entries[0];
+    // The newest results, not the ones from when the lens was provided.
+    const results = lens.entries.map((e) => this.drift.result(e.key, e.anchor.key) ?? e.result);
+    const live = this.drift.phase(entry.key)?.phase === 'live';
+    if (lens.entries.length > 1) {
+      // A line that changes several resources: counts, and the diff of the first that drifted.
+      const worst = lens.entries.find((_e, i) => results[i]?.status === 'drifted' || results[i]?.status === 'missing') ?? entry;
+      const title = entry.problem ? lensProblem(entry.problem, entry.environment) : aggregateLensTitle(results, lens.shared ? entry.environment : undefined);
+      lens.command = {
+        title,
+        command: 'reconcile.showDrift',
+        arguments: [worst.key, worst.anchor.key],
+        tooltip: `${entry.environment}: this line sets values of ${lens.entries.length} resources (${lens.entries.slice(0, 6).map((e) => `${e.anchor.id.kind}/${e.anchor.id.name}`).join(', ')}${lens.entries.length > 6 ? ', …' : ''}); click for the diff of ${worst.anchor.id.kind}/${worst.anchor.id.name}`,
+      };
+      return lens;
+    }
+    const result = results[0];
+    const env = lens.shared ? entry.environment : undefined;
     let title: string;
     if (entry.problem) title = lensProblem(entry.problem, env);
-    else if (!result) title = `${env ? `${env}: ` : ''}… reading the cluster`;
-    else title = lensTitle(result, { now: Date.now(), fault: entry.fault, environment: env });
+    else if (!result) title = `${env ? `${env} ` : ''}… reading the cluster`;
+    else title = lensTitle(result, { now: Date.now(), fault: entry.fault, live: live && !entry.fault, environment: env });
     lens.command = {
       title,
       command: 'reconcile.showDrift',
       arguments: [entry.key, entry.anchor.key],
-      tooltip: `Drift of ${entry.anchor.id.kind}/${entry.anchor.id.name} in ${entry.environment}: click for the diff (live ↔ Git)`,
+      tooltip: `Drift of ${entry.anchor.id.kind}/${entry.anchor.id.name} in ${entry.environment}${result && live && !entry.fault ? ' (live: the cluster is watched)' : ''}: click for the diff (live ↔ Git)${entry.problem ? `\n${entry.problem}` : ''}`,
     };
     return lens;
   }
@@ -88,6 +137,14 @@ export class DriftLensProvider implements vscode.CodeLensProvider<DriftLens>, vs
     clearTimeout(this.pending);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** A problem in a few words for a compact lens (the tooltip has it whole). */
+function shortProblem(message: string): string {
+  if (/not in the kubeconfig|no cluster context/.test(message)) return 'no cluster context';
+  if (/unreachable|ECONNREFUSED|connect/i.test(message)) return 'cluster unreachable';
+  if (/render/i.test(message)) return 'did not render';
+  return message.length > 40 ? `${message.slice(0, 39)}…` : message;
 }
 
 /**

@@ -46,7 +46,10 @@ describe('Drift', function () {
   it('shows "in sync" on the resource in its source file, through the CodeLens provider', async () => {
     const doc = await vscode.workspace.openTextDocument(deployment());
     await vscode.window.showTextDocument(doc);
-    const lens = await lensOf(deployment(), /^✓ in sync · checked \d+s ago$/, 'an in-sync lens on apps/web/base/deployment.yaml');
+    // The base feeds dev, staging and prod: each lens is led by its environment; a live watch says `live`.
+    const lens = await lensOf(deployment(), /^dev ✓ in sync · live$/, 'an in-sync lens for dev on apps/web/base/deployment.yaml');
+    // Environments that show nothing here are named too, with why (the harness's kubeconfig has no staging or prod).
+    for (const env of ['staging', 'prod']) await lensOf(deployment(), new RegExp(`^${env} \\? no cluster context$`), `a lens naming ${env}`);
     assert.equal(lens.range.start.line, 0, 'the lens sits on the Deployment document');
     assert.equal(lens.command?.command, 'reconcile.showDrift');
     // An overlay patch carries the lens of the object it changed: worker's dev JSON6902 patch of its Deployment.
@@ -54,7 +57,9 @@ describe('Drift', function () {
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(patch), { preview: false });
     const onPatch = await waitFor(async () => {
       const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', vscode.Uri.file(patch), 100)) ?? [];
-      return lenses.find((l) => /Deployment\/shop-dev\/worker/.test(JSON.stringify(l.command?.arguments)) && /^✓ in sync/.test(l.command?.title ?? ''));
+      const text = fs.readFileSync(patch, 'utf8').split('\n');
+      // The patch entry (the `images:` and `replicas:` entries for worker carry its lens too).
+      return lenses.find((l) => /Deployment\/shop-dev\/worker/.test(JSON.stringify(l.command?.arguments)) && /^✓ in sync/.test(l.command?.title ?? '') && /target|patch|path/.test(text[l.range.start.line]));
     }, 'an in-sync lens for the worker Deployment on its dev patch');
     assert.match(fs.readFileSync(patch, 'utf8').split('\n')[onPatch.range.start.line], /target|patch|path/, 'on the patch entry');
     assert.match(JSON.stringify(onPatch.command?.arguments), /Deployment\/shop-dev\/worker/);
@@ -70,7 +75,17 @@ describe('Drift', function () {
 
   it('turns into "drifted" with the field and its field manager after kubectl changes the live object, and opens the diff', async () => {
     await kubectl('-n', 'shop-dev', 'patch', 'deployment/web', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"spec":{"replicas":5}}');
-    const lens = await lensOf(deployment(), /^⚠ drifted: spec\.replicas \d+→5 \(kubectl-edit\)/, 'a drifted lens naming spec.replicas and kubectl-edit');
+    const lens = await lensOf(deployment(), /^dev ⚠ drifted: spec\.replicas \d+→5 \(kubectl-edit\)/, 'a drifted lens naming dev, spec.replicas and kubectl-edit');
+    // The overlay's `replicas:` entry, which sets the value that drifted, carries the lens too (only dev uses it: no prefix).
+    const overlay = path.join(ws(), 'apps', 'web', 'overlays', 'dev', 'kustomization.yaml');
+    await vscode.workspace.openTextDocument(overlay);
+    const overlayLines = fs.readFileSync(overlay, 'utf8').split('\n');
+    await waitFor(async () => {
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', vscode.Uri.file(overlay), 100)) ?? [];
+      return lenses.find((l) => /^\s*- name: web\s*$/.test(overlayLines[l.range.start.line]) && /^⚠ drifted: spec\.replicas \d+→5 \(kubectl-edit\)/.test(l.command?.title ?? ''));
+    }, 'a drifted lens on the `replicas:` entry of the dev overlay');
+    // Its `namespace:` line sets every object of the overlay: one lens with counts.
+    await lensOf(overlay, /^⚠ 1 drifted · ✓ \d+ in sync$/, 'a count lens on the overlay line that changes every object');
     await vscode.window.showTextDocument(vscode.Uri.file(deployment()), { preview: false });
     await sleep(1500); // the editor repaints lenses after a short debounce
     await screenshot('drift-lens');
@@ -120,7 +135,7 @@ describe('Drift', function () {
     }
     // Back in sync after Git's state is applied again.
     await kubectl('-n', 'shop-dev', 'patch', 'deployment/web', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"spec":{"replicas":1}}');
-    await lensOf(deployment(), /^✓ in sync/, 'in sync again');
+    await lensOf(deployment(), /^dev ✓ in sync/, 'in sync again');
   });
 
   it('masks Secret values in the diff', async () => {
@@ -169,13 +184,13 @@ describe('Drift', function () {
     const config = vscode.workspace.getConfiguration('reconcile');
     await config.update('kubeconfig', dead, vscode.ConfigurationTarget.Workspace);
     try {
-      await lensOf(deployment(), /^\? cluster unreachable: .*(refused|127\.0\.0\.1:1)/, 'an unreachable lens');
+      await lensOf(deployment(), /^dev \? cluster unreachable: .*(refused|127\.0\.0\.1:1)/, 'an unreachable lens');
       const dev = (await api.environments.getChildren()).find((n) => n.type === 'environment' && n.env.name === 'dev')!;
       await waitFor(() => /\? cluster unreachable/.test(String(api.environments.getTreeItem(dev).description)), 'the tree says unreachable');
     } finally {
       await config.update('kubeconfig', undefined, vscode.ConfigurationTarget.Workspace);
     }
-    await lensOf(deployment(), /^✓ in sync/, 'in sync again after the cluster came back');
+    await lensOf(deployment(), /^dev ✓ in sync/, 'in sync again after the cluster came back');
     await sleep(100);
   });
 });

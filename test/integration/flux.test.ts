@@ -86,10 +86,10 @@ describe('Real Flux', function () {
     const api0 = await activateExtension();
     await api0.repo.models();
     await api0.drift.ensure('dev');
-    await lens(/^✓ in sync/, 'an in-sync lens on the web Deployment that Flux applied');
+    await lens(/^dev ✓ in sync/, 'an in-sync lens on the web Deployment that Flux applied');
 
     await kubectl('-n', 'shop-dev', 'patch', 'deployment/web', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"spec":{"replicas":5}}');
-    await lens(/^⚠ drifted: spec\.replicas 1→5 \(kubectl-edit\)/, 'a drifted lens naming spec.replicas and kubectl-edit');
+    await lens(/^dev ⚠ drifted: spec\.replicas 1→5 \(kubectl-edit\)/, 'a drifted lens naming spec.replicas and kubectl-edit');
 
     // The tree's "Managed by Flux" shows the real controller's status; its Kustomization is asked to reconcile.
     const api = await activateExtension();
@@ -104,7 +104,7 @@ describe('Real Flux', function () {
     const what = await vscode.commands.executeCommand<string>('reconcile.askEngineToSync', node);
     assert.equal(what, 'asked Flux Kustomization flux-system/shop-web to reconcile');
 
-    await lens(/^✓ in sync/, 'the lens back to in sync after kustomize-controller re-applied the Deployment');
+    await lens(/^dev ✓ in sync/, 'the lens back to in sync after kustomize-controller re-applied the Deployment');
     // The editor asks for lenses again a moment after onDidChangeCodeLenses; let it, so the picture shows what the user sees.
     await new Promise((r) => setTimeout(r, 2000));
     await screenshot('flux-reconciled').catch(() => undefined);

@@ -34,4 +34,4 @@ export {
 } from './environment';
 export { renderEnvironment, type RenderedEnvironment, type RenderFailure } from './desired';
 export { EnvironmentLifecycle, type LifecycleDeps, type LifecyclePhase, type LifecycleSession, type RenderOutcome } from './lifecycle';
-export { lensAnchors, lensTitle, lensProblem, staleFault, type LensAnchor, type LensTitleOptions } from './lens';
+export { lensAnchors, lensTitle, lensProblem, staleFault, aggregateLensTitle, type LensAnchor, type LensTitleOptions } from './lens';

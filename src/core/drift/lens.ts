@@ -58,7 +58,9 @@ export interface LensTitleOptions {
   now: number;
   /** From staleFault(): the data is not current. */
   fault?: string;
-  /** Prefix with the environment (when one line carries the lenses of several environments). */
+  /** The environment's watch is live and current: say `live`, not `checked 5m ago` (which reads as stale). */
+  live?: boolean;
+  /** Led by the environment's name (a file that several environments share): `dev ⚠ drifted: …`. */
   environment?: string;
 }
 
@@ -68,12 +70,32 @@ export interface LensTitleOptions {
  * `? watch broken, reconnecting: … · last seen ✓ in sync`.
  */
 export function lensTitle(result: DriftResult, opts: LensTitleOptions): string {
-  const prefix = opts.environment ? `${opts.environment}: ` : '';
+  const prefix = opts.environment ? `${opts.environment} ` : '';
   if (opts.fault && result.status !== 'unknown') return `${prefix}${opts.fault} · last seen ${summaryLine(result)}`;
+  if (opts.live && (result.status === 'in-sync' || result.status === 'drifted')) return `${prefix}${summaryLine(result)} · live`;
   return `${prefix}${summaryLine(result, { now: opts.now })}`;
+}
+
+/**
+ * A line that sets values of several objects of one environment (a kustomization's `namespace:`,
+ * `commonLabels:`, `images:` entry…): counts, worst first. `dev ⚠ 1 drifted · ✓ 3 in sync`,
+ * `✓ 4 in sync`, `dev … reading the cluster`.
+ */
+export function aggregateLensTitle(results: ReadonlyArray<DriftResult | undefined>, environment?: string): string {
+  const prefix = environment ? `${environment} ` : '';
+  const known = results.filter((r): r is DriftResult => !!r);
+  if (known.length === 0) return `${prefix}… reading the cluster`;
+  const n = (s: DriftResult['status']) => known.filter((r) => r.status === s).length;
+  const parts: string[] = [];
+  if (n('drifted')) parts.push(`⚠ ${n('drifted')} drifted`);
+  if (n('missing')) parts.push(`＋${n('missing')} not in cluster`);
+  if (n('unknown')) parts.push(`? ${n('unknown')} unknown`);
+  if (n('in-sync')) parts.push(`✓ ${n('in-sync')} in sync`);
+  if (known.length < results.length) parts.push(`… ${results.length - known.length} reading`);
+  return `${prefix}${parts.join(' · ')}`;
 }
 
 /** The lens of a resource whose environment cannot be compared at all (no context, render failed…). */
 export function lensProblem(message: string, environment?: string): string {
-  return `${environment ? `${environment}: ` : ''}? ${message}`;
+  return `${environment ? `${environment} ` : ''}? ${message}`;
 }

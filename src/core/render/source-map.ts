@@ -33,6 +33,8 @@ interface Origin {
   source: SourceLocation;
   patchedBy: SourceLocation[];
   generated?: boolean;
+  /** Container images as written (for the `images:` transformer). */
+  images: string[];
 }
 
 const HASH_SUFFIX = /-[a-z0-9]{10}$/;
@@ -95,7 +97,7 @@ function collect(tree: FileTree, graph: KustomizeGraph, node: KustomizationNode,
       if (!id) return;
       const meta = isRecord(value.metadata) ? value.metadata : {};
       const labels = isRecord(meta.labels) ? (Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [k, String(v)])) as Record<string, string>) : {};
-      out.push({ group: id.group, kind: id.kind, names: [id.name], namespace: id.namespace, labels, source: { file, range }, patchedBy: [] });
+      out.push({ group: id.group, kind: id.kind, names: [id.name], namespace: id.namespace, labels, source: { file, range }, patchedBy: [], images: imagesOf(value) });
     };
     for (const d of mf.documents) {
       if (!d.id) continue;
@@ -132,6 +134,7 @@ function collect(tree: FileTree, graph: KustomizeGraph, node: KustomizationNode,
   }
   generate(node, out);
   applyPatches(resolvePatches(tree, node), out);
+  applyTransformers(node, out);
   for (const o of out) {
     const current = o.names[o.names.length - 1];
     const next = `${node.namePrefix ?? ''}${current}${node.nameSuffix ?? ''}`;
@@ -149,8 +152,68 @@ function generate(node: KustomizationNode, out: Origin[]): void {
       existing.patchedBy.push(g.location);
       continue;
     }
-    out.push({ group: '', kind: g.kind, names: [g.name], namespace: g.namespace, labels: {}, source: g.location, patchedBy: [], generated: true });
+    out.push({ group: '', kind: g.kind, names: [g.name], namespace: g.namespace, labels: {}, source: g.location, patchedBy: [], generated: true, images: [] });
   }
+}
+
+/** Kinds whose `spec.replicas` the `replicas:` transformer sets. */
+const SCALABLE = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController']);
+
+/**
+ * The kustomization's own fields that set values on what it builds: each object they change gets the
+ * field's line among its `patchedBy`, so the drift lens and findings show there too. `replicas:` and
+ * `images:` entries point at the objects they name (by name; by image name); `namespace`,
+ * `namePrefix`/`nameSuffix`, `commonLabels`/`labels` and `commonAnnotations` at everything built here.
+ */
+function applyTransformers(node: KustomizationNode, out: Origin[]): void {
+  const k = node.value;
+  if (!k || !node.yaml || out.length === 0) return;
+  const yf = node.yaml;
+  const docIndex = yf.documents.find((d) => d.shape !== 'empty')?.index ?? 0;
+  const at = (p: Array<string | number>): SourceLocation => yf.locate(docIndex, p, { key: true });
+  const replicas = Array.isArray(k.replicas) ? k.replicas : [];
+  replicas.forEach((r, i) => {
+    if (!isRecord(r) || typeof r.name !== 'string') return;
+    for (const o of out) if (SCALABLE.has(o.kind) && o.names.includes(r.name as string)) o.patchedBy.push(at(['replicas', i]));
+  });
+  const images = Array.isArray(k.images) ? k.images : [];
+  images.forEach((im, i) => {
+    if (!isRecord(im) || typeof im.name !== 'string') return;
+    for (const o of out) if (o.images.some((ref) => imageName(ref) === im.name)) o.patchedBy.push(at(['images', i]));
+  });
+  const everything = (field: string) => {
+    if (k[field] === undefined || k[field] === null) return;
+    const where = at([field]);
+    for (const o of out) if (field !== 'namespace' || !CLUSTER_SCOPED.has(o.kind)) o.patchedBy.push(where);
+  };
+  for (const field of ['namespace', 'namePrefix', 'nameSuffix', 'commonLabels', 'commonAnnotations']) everything(field);
+  const labels = Array.isArray(k.labels) ? k.labels : [];
+  labels.forEach((_l, i) => {
+    const where = at(['labels', i]);
+    for (const o of out) o.patchedBy.push(where);
+  });
+}
+
+/** `registry:5000/org/app:1.2@sha256:…` → `registry:5000/org/app` (what an `images:` entry's `name` matches). */
+function imageName(ref: string): string {
+  const noDigest = ref.split('@')[0];
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+/** The images of an object's containers, wherever its pod template is (workloads, CronJobs, Pods). */
+function imagesOf(value: unknown, depth = 0): string[] {
+  if (depth > 12 || !isRecord(value)) return [];
+  const found: string[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    if ((key === 'containers' || key === 'initContainers' || key === 'ephemeralContainers') && Array.isArray(v)) {
+      for (const c of v) if (isRecord(c) && typeof c.image === 'string') found.push(c.image);
+    } else if (isRecord(v)) {
+      found.push(...imagesOf(v, depth + 1));
+    }
+  }
+  return found;
 }
 
 function applyPatches(patches: KustomizePatch[], out: Origin[]): void {
