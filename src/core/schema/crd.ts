@@ -91,7 +91,8 @@ export function toJsonSchema(s: Record<string, unknown>, path: string[], celRule
             if (typeof r.reason === 'string') rule.reason = r.reason;
             return rule;
           });
-          if (rules.length) celRules.push({ path, rules, schema: s });
+          // the converted schema (filled below): the CRD's own value is not kept alive by its rules
+          if (rules.length) celRules.push({ path, rules, schema: out });
         }
         break;
       case 'description':

@@ -4,9 +4,11 @@
 import type Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { parseManifests } from '../manifest/parse';
+import { quickParse } from '../manifest/quick';
 import { loadBundledSchemas, bundledDescription, type BundledSchemas } from './bundle';
-import { addDefinitions, compileSchema, createAjv } from './compile';
+import { addDefinitions, compileSchema, createAjv, sharedSubschemaCount } from './compile';
 import { closeSchema, isCrd, schemasFromCrd } from './crd';
+import { hashText } from './split';
 import { gvkKey, type CelRuleSet, type GroupVersionKind, type JsonSchema, type SchemaSource } from './types';
 
 export interface RegisteredSchema extends GroupVersionKind {
@@ -53,6 +55,8 @@ export class SchemaRegistry {
   private readonly registered = new Map<string, RegisteredSchema[]>(); // gvk → by origin
   private readonly compiled = new Map<string, ResolvedSchema>();
   private readonly builtinGroups = new Set<string>();
+  /** What registerCrdsFromText registered per origin, and the hash of the text it came from. */
+  private readonly crdTexts = new Map<string, { hash: string; kinds: GroupVersionKind[] }>();
 
   constructor(opts: SchemaRegistryOptions = {}) {
     if (opts.bundled !== false) {
@@ -100,6 +104,7 @@ export class SchemaRegistry {
       celRules: opts.celRules ?? [],
     };
     const key = gvkKey(entry);
+    this.crdTexts.delete(entry.origin);
     const list = (this.registered.get(key) ?? []).filter((e) => e.origin !== entry.origin);
     list.push(entry);
     list.sort((a, b) => SOURCE_RANK[a.source] - SOURCE_RANK[b.source]);
@@ -118,17 +123,28 @@ export class SchemaRegistry {
     return out;
   }
 
-  /** Registers the CRDs found in a YAML text (replacing what the same origin registered before). */
+  /**
+   * Registers the CRDs found in a YAML text (replacing what the same origin registered before). The
+   * same text from the same origin again changes nothing (the CLI learns every CRD before it
+   * validates, and validating the file would register it a second time): compiled validators stay.
+   */
   registerCrdsFromText(text: string, origin: string): GroupVersionKind[] {
+    const hash = hashText(text);
+    const known = this.crdTexts.get(origin);
+    if (known?.hash === hash) return [...known.kinds];
     this.removeOrigin(origin);
     if (!text.includes('CustomResourceDefinition')) return [];
     const out: GroupVersionKind[] = [];
-    for (const d of parseManifests(text).documents) if (isCrd(d.value)) out.push(...this.registerCrd(d.value, origin));
-    return out;
+    // Values only: the fast loader (CRD files are big), the full parser when it declines (anchors…).
+    const values = quickParse(text, { kubectl: true })?.map((d) => d.value) ?? parseManifests(text).documents.map((d) => d.value);
+    for (const v of values) if (isCrd(v)) out.push(...this.registerCrd(v, origin));
+    this.crdTexts.set(origin, { hash, kinds: out });
+    return [...out];
   }
 
   /** Forgets everything registered by `origin` (a deleted CRD file, a disconnected cluster). */
   removeOrigin(origin: string): void {
+    this.crdTexts.delete(origin);
     let changed = false;
     for (const [key, list] of this.registered) {
       const kept = list.filter((e) => e.origin !== origin);
@@ -168,6 +184,11 @@ export class SchemaRegistry {
       const [group, version, kind] = key.split('/');
       this.resolve(group, version, kind);
     }
+  }
+
+  /** Kinds compiled so far, and the large subschemas they share (each compiled once; see compile.ts). */
+  compileStats(): { kinds: number; sharedSubschemas: number } {
+    return { kinds: this.compiled.size, sharedSubschemas: this.ajv ? sharedSubschemaCount(this.ajv) : 0 };
   }
 
   /** Like resolve, without compiling. */

@@ -73,6 +73,8 @@ interface Ctx {
   maxAliasCount: number;
   maxDepth: number;
   celBudgetMs: number;
+  /** The whole text passed screenText with maxDepth: its documents need no depth check of their own. */
+  screened?: boolean;
 }
 
 const ANCHOR_OR_ALIAS = /(?:^|[\s[{,])[&*][^\s,\]}]/;
@@ -241,7 +243,7 @@ function validateOne(src: DocSource, ctx: Ctx, filePath: string | undefined): Do
 function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined): DocResult {
   const res: DocResult = { findings: [], isResource: false };
   const text = src.text;
-  const deep = text !== undefined ? nestingLimitAt(text, ctx.maxDepth) : -1;
+  const deep = text !== undefined && !ctx.screened ? nestingLimitAt(text, ctx.maxDepth) : -1;
   if (deep >= 0) {
     const line = countLines(text!, deep);
     const character = deep - (text!.lastIndexOf('\n', deep - 1) + 1);
@@ -597,7 +599,7 @@ export class SchemaValidator {
       fc = { generation: this.registry.generation, partial, byText: new Map(), crdHash: fc?.crdHash };
       this.cache.set(uri, fc);
     }
-    const ctx: Ctx = partial ? { ...this.ctx, partial } : this.ctx;
+    const ctx: Ctx = { ...this.ctx, partial, screened: true };
     const chunks = splitDocuments(text);
     const results: { startLine: number; r: DocResult }[] = [];
     if (!chunks) {
