@@ -42,7 +42,7 @@ let running: { stop(): Promise<void> } | undefined;
 export function activate(context: vscode.ExtensionContext): ReconcileApi {
   const t0 = performance.now();
   const log = new OutputLog();
-  const repo = new WorkspaceRepo(log, context.extensionUri);
+  const repo = new WorkspaceRepo(log, context.extensionUri, vscode.Uri.joinPath(context.globalStorageUri, 'remote').fsPath);
   const environments = new EnvironmentsView(log, repo);
   const rendered = new RenderedDocuments(repo);
   const contextStatus = new ContextStatus();
@@ -126,7 +126,7 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     tree.onDidExpandElement((e) => e.element.type === 'environment' && (collapsed.delete(repo.keyOf(e.element.env)), treeInterest())),
     repo.onDidChange(treeInterest),
     drift.onDidChange(updateBadge),
-    ...registerDriftCommands({ drift, documents: driftDocuments, environments, contextStatus, log, onContextSwitched: () => void languageClient.clusterChanged() }),
+    ...registerDriftCommands({ drift, repo, documents: driftDocuments, environments, contextStatus, log, onContextSwitched: () => void languageClient.clusterChanged() }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (['reconcile.kubernetesVersion', 'reconcile.schema', 'yaml.schemas'].some((k) => e.affectsConfiguration(k))) void languageClient.settingsChanged();
     }),

@@ -173,21 +173,33 @@ export function firstContentLine(document: vscode.TextDocument, range: { start: 
 /** Read-only documents for the two sides of a drift diff. */
 export class DriftDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly texts = new Map<string, string>();
+  /** Which environment (key) and resource (key) each diff side shows: the diff's title-bar actions read it. */
+  private readonly subjects = new Map<string, { env: string; key: string }>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private serial = 0;
 
   /** Stores the two sides and returns their URIs. */
-  put(env: string, kind: string, name: string, live: string, desired: string, sides: [string, string] = ['live', 'git']): { left: vscode.Uri; right: vscode.Uri } {
+  put(env: string, kind: string, name: string, live: string, desired: string, sides: [string, string] = ['live', 'git'], subject?: { env: string; key: string }): { left: vscode.Uri; right: vscode.Uri } {
     const n = ++this.serial;
     const base = `/${encodeURIComponent(env)}/${encodeURIComponent(kind)}/${encodeURIComponent(name)}`;
     const left = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `${base}.${sides[0]}.yaml`, query: `n=${n}` });
     const right = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `${base}.${sides[1]}.yaml`, query: `n=${n}` });
     this.texts.set(left.toString(), live);
     this.texts.set(right.toString(), desired);
+    if (subject) for (const u of [left, right]) this.subjects.set(u.toString(), subject);
     // Keep the last 50 diffs.
-    while (this.texts.size > 100) this.texts.delete(this.texts.keys().next().value as string);
+    while (this.texts.size > 100) {
+      const oldest = this.texts.keys().next().value as string;
+      this.texts.delete(oldest);
+      this.subjects.delete(oldest);
+    }
     return { left, right };
+  }
+
+  /** The environment and resource a diff side shows (drift diffs only). */
+  subjectOf(uri: vscode.Uri): { env: string; key: string } | undefined {
+    return this.subjects.get(uri.toString());
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { parseAllDocuments } from 'yaml';
 import { connectToContext, type ClusterClient } from '../../src/core/cluster';
 import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
-import type { ShownDiff } from '../../src/vscode/driftCommands';
+import type { AcceptOutcome, ShownDiff } from '../../src/vscode/driftCommands';
 import { activateExtension, applyDevEnvironment, kubectl, requireEnv, screenshot, sleep, waitFor } from './util';
 
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -101,7 +101,22 @@ describe('Drift', function () {
     assert.match(left, /replicas: 5/);
     assert.doesNotMatch(right, /replicas: 5/);
     await screenshot('drift-diff');
+    // The diff's title bar: Accept Live into Git writes 5 where Git sets the 1 (the dev overlay's
+    // `replicas:` entry), as an unsaved edit the user reviews; nothing is saved.
+    const accepted = await vscode.commands.executeCommand<AcceptOutcome>('reconcile.acceptLiveIntoGit', shown.right);
+    const overlay = path.join(ws(), 'apps', 'web', 'overlays', 'dev', 'kustomization.yaml');
+    assert.deepEqual(accepted.edited.map((e) => [path.relative(ws(), e.file), e.field, e.to]), [['apps/web/overlays/dev/kustomization.yaml', 'spec.replicas', '5']]);
+    const edited = await vscode.workspace.openTextDocument(overlay);
+    assert.ok(edited.isDirty, 'the edit is unsaved');
+    assert.match(edited.lineAt(accepted.edited[0].line).text, /count: 5\b/);
+    assert.doesNotMatch(fs.readFileSync(overlay, 'utf8'), /count: 5\b/, 'nothing written to disk');
+    await screenshot('drift-accept-live');
+    await vscode.window.showTextDocument(edited);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    assert.ok(!edited.isDirty);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    const diffTab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.label === 'Deployment/web — live ↔ Git (dev)');
+    if (diffTab) await vscode.window.tabGroups.close(diffTab);
   });
 
   it('counts drift in the tree, per environment and application, and filters to drifted resources', async () => {
