@@ -104,7 +104,6 @@ describe('Drift', function () {
     // The diff's title bar: Accept Live into Git writes 5 where Git sets the 1 (the dev overlay's
     // `replicas:` entry), as an unsaved edit the user reviews; nothing is saved.
     const accepted = await vscode.commands.executeCommand<AcceptOutcome>('reconcile.acceptLiveIntoGit', shown.right);
-    const overlay = path.join(ws(), 'apps', 'web', 'overlays', 'dev', 'kustomization.yaml');
     assert.deepEqual(accepted.edited.map((e) => [path.relative(ws(), e.file), e.field, e.to]), [['apps/web/overlays/dev/kustomization.yaml', 'spec.replicas', '5']]);
     const edited = await vscode.workspace.openTextDocument(overlay);
     assert.ok(edited.isDirty, 'the edit is unsaved');
