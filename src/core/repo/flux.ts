@@ -8,7 +8,7 @@ import { deepMerge } from './argocd';
 import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definition, type DiscoveryContext } from './context';
 import { fluxClusterFromPath } from './environment-name';
 import { renderFolder } from './sources';
-import type { FluxBuild, FluxImage, FluxPatch, RepoError, ValueOrigin } from './model';
+import type { FluxBuild, FluxImage, FluxPatch, FluxPostRenderer, RepoError, ValueOrigin } from './model';
 
 export const FLUX_KUSTOMIZE_GROUP = 'kustomize.toolkit.fluxcd.io';
 export const FLUX_HELM_GROUP = 'helm.toolkit.fluxcd.io';
@@ -46,11 +46,55 @@ function findSource(defs: Definition[], kind: string, name: string, namespace: s
 
 export function fluxDrafts(ctx: DiscoveryContext, defs: Definition[]): AppDraft[] {
   const drafts: AppDraft[] = [];
-  for (const d of defs) {
-    if (isFluxKustomization(d)) drafts.push(kustomizationDraft(ctx, defs, d));
-    else if (isFluxHelmRelease(d)) drafts.push(helmReleaseDraft(ctx, defs, d));
+  const { placed, by } = inTargetNamespaces(ctx, defs);
+  for (const d of placed) {
+    if (isFluxKustomization(d)) drafts.push(kustomizationDraft(ctx, placed, d));
+    else if (isFluxHelmRelease(d)) drafts.push(helmReleaseDraft(ctx, placed, d, by.get(d)));
   }
   return drafts;
+}
+
+/**
+ * Flux objects as the cluster has them: a Kustomization's `targetNamespace` is the namespace of every
+ * object it applies (kustomize's namespace transformer), so a HelmRelease, Kustomization or source in
+ * its files is in that namespace whatever its own metadata says. Objects that several Kustomizations
+ * with different target namespaces apply keep their own. `by`: the Kustomization that placed each.
+ */
+function inTargetNamespaces(ctx: DiscoveryContext, defs: Definition[]): { placed: Definition[]; by: Map<Definition, Definition> } {
+  const targets = new Map<string, Array<{ ns: string; by: Definition }>>();
+  for (const d of defs) {
+    if (!isFluxKustomization(d)) continue;
+    const spec = isRecord(d.value.spec) ? d.value.spec : {};
+    const ns = str(spec.targetNamespace);
+    const ref = isRecord(spec.sourceRef) ? spec.sourceRef : {};
+    if (!ns || (str(ref.kind) ?? 'GitRepository') !== 'GitRepository') continue;
+    const src = findSource(defs, 'GitRepository', str(ref.name) ?? '', str(ref.namespace) ?? d.id.namespace);
+    const url = src && isRecord(src.value.spec) ? str(src.value.spec.url) : undefined;
+    if (url && ctx.isThisRepo(url) === false) continue;
+    const dir = path.resolve(ctx.tree.root, str(spec.path) ?? '.');
+    if (!ctx.tree.isDir(dir)) continue;
+    let files: string[] = [];
+    if (ctx.hasKustomization(dir)) files = ctx.closure(dir)?.files ?? [];
+    else {
+      const g = generatedResources(ctx, dir);
+      files = [...g.files, ...g.dirs.flatMap((x) => ctx.closure(x)?.files ?? [])];
+    }
+    for (const f of files) {
+      const l = targets.get(f);
+      if (l) l.push({ ns, by: d });
+      else targets.set(f, [{ ns, by: d }]);
+    }
+  }
+  const by = new Map<Definition, Definition>();
+  if (!targets.size) return { placed: defs, by };
+  const placed = defs.map((d) => {
+    const t = targets.get(d.file);
+    if (!t || new Set(t.map((x) => x.ns)).size !== 1 || t[0].ns === d.id.namespace) return d;
+    const moved: Definition = { ...d, id: { ...d.id, namespace: t[0].ns } };
+    by.set(moved, t[0].by);
+    return moved;
+  });
+  return { placed, by };
 }
 
 function baseDraft(ctx: DiscoveryContext, d: Definition): AppDraft {
@@ -326,7 +370,7 @@ function fluxFields(ctx: DiscoveryContext, d: Definition, spec: Record<string, u
   return { build, inputs, ignoreMissingComponents: spec.ignoreMissingComponents === true, any };
 }
 
-function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definition): AppDraft {
+function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definition, placedBy?: Definition): AppDraft {
   const { tree } = ctx;
   const draft = baseDraft(ctx, d);
   const spec = isRecord(d.value.spec) ? d.value.spec : {};
@@ -403,7 +447,9 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
       values,
       origins: {
         releaseName: releaseOrigin,
-        ...(namespace !== undefined ? { namespace: originIn(d, targetNamespace !== undefined ? ['spec', 'targetNamespace'] : ['metadata', 'namespace']) } : {}),
+        ...(namespace !== undefined
+          ? { namespace: targetNamespace !== undefined ? originIn(d, ['spec', 'targetNamespace']) : placedBy ? originIn(placedBy, ['spec', 'targetNamespace']) : originIn(d, ['metadata', 'namespace']) }
+          : {}),
         valueFiles: valueOrigins,
       },
     }),
@@ -411,6 +457,13 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
     what: label,
     dirOrigin: originIn(d, ['spec', 'chart', 'spec', 'chart'], chart),
   });
+  if (r.renderer.kind === 'helm') {
+    // helm-controller installs the chart's crds/ (install.crds: Create by default) unless told to skip
+    // them on install and on upgrade; `helm template` prints them only when asked.
+    if (crdPolicy(spec, 'install') !== 'Skip' || crdPolicy(spec, 'upgrade') !== 'Skip') r.renderer.includeCrds = true;
+    const post = postRenderersOf(spec, label, draft.errors, () => locOf(d, ['spec', 'postRenderers']));
+    if (post) r.renderer.postRenderers = post;
+  }
   draft.renderer = r.renderer;
   draft.root = chartDir;
   draft.sourcePaths = [...new Set([d.file, ...r.sourcePaths, ...extraFiles])].sort();
@@ -421,6 +474,32 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
   draft.envPaths = [d.file, chartDir, ...valueFiles];
   draft.conventionDir = path.dirname(d.file);
   return draft;
+}
+
+/** `spec.install.crds` / `spec.upgrade.crds` (Flux defaults: Create on install, Skip on upgrade). */
+function crdPolicy(spec: Record<string, unknown>, step: 'install' | 'upgrade'): string {
+  const v = isRecord(spec[step]) ? str((spec[step] as Record<string, unknown>).crds) : undefined;
+  return v ?? (step === 'install' ? 'Create' : 'Skip');
+}
+
+/** `spec.postRenderers[].kustomize` patches and images, in order (helm-controller runs them after helm). */
+function postRenderersOf(spec: Record<string, unknown>, label: string, errors: RepoError[], loc: () => SourceLocation): FluxPostRenderer[] | undefined {
+  if (!Array.isArray(spec.postRenderers)) return undefined;
+  const out: FluxPostRenderer[] = [];
+  for (const pr of spec.postRenderers) {
+    const k = isRecord(pr) && isRecord(pr.kustomize) ? pr.kustomize : undefined;
+    if (!k) continue;
+    const one: FluxPostRenderer = {};
+    const patches = patchesOf(k.patches);
+    const images = imagesOf(k.images);
+    if (patches) one.patches = patches;
+    if (images) one.images = images;
+    if (k.patchesStrategicMerge !== undefined || k.patchesJson6902 !== undefined) {
+      errors.push({ code: 'unsupported', severity: 'warning', message: `${label}: postRenderers' deprecated patchesStrategicMerge/patchesJson6902 are not applied by the local render; write them as patches`, location: loc() });
+    }
+    if (one.patches || one.images) out.push(one);
+  }
+  return out.length ? out : undefined;
 }
 
 function originIn(d: Definition, p: Array<string | number>, written?: string): ValueOrigin {
@@ -446,7 +525,7 @@ function valuesFromSource(
     errors.push({
       code: 'unsupported',
       severity: optional ? 'info' : 'warning',
-      message: `${label}: values from ${kind} '${name}' are not read by discovery (secrets stay out of renders)`,
+      message: `${label}: values from ${kind} '${name}' are never read (Secret values stay out of renders): they are unknown, and the render uses the other values`,
       location: loc(),
     });
     return undefined;

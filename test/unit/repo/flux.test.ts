@@ -63,6 +63,7 @@ test('flux: HelmRelease with a local chart and valuesFrom ConfigMaps (generator 
       releaseName: 'podinfo',
       valueFiles: [],
       namespace: 'podinfo',
+      includeCrds: true, // helm-controller installs crds/ by default
       values: {
         replicaCount: 2, // podinfo-values (configMapGenerator → podinfo-values.yaml)
         ui: {
