@@ -60,6 +60,7 @@ const GROUPS: Array<{ action: PlanAction; label: string; icon: string; color?: s
   { action: 'update', label: 'Update', icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground', expanded: true },
   { action: 'prune', label: 'Prune candidates (not in Git)', icon: 'diff-removed', color: 'gitDecoration.deletedResourceForeground', expanded: true },
   { action: 'unchanged', label: 'Unchanged', icon: 'pass', expanded: false },
+  { action: 'skip', label: 'Not run by sync (tests, delete and rollback hooks)', icon: 'debug-step-over', expanded: false },
 ];
 
 /** The Plan view: the last plan made (and what its sync did). */
@@ -137,7 +138,8 @@ export class PlanView implements vscode.TreeDataProvider<PlanNode>, vscode.Dispo
           : i.kept?.length ? `cannot be restored by apply: ${i.kept.map((k) => k.path).join(', ')}`
           : (i.note ?? '');
         const done = result ? `${result.status}${result.message ? ` (${result.message})` : ''}` : '';
-        t.description = [i.id.namespace, done || what, i.conflicts?.length ? `conflict: ${conflictText(i.conflicts)}` : ''].filter(Boolean).join(' · ');
+        const phase = i.hook?.hook || i.phase !== 'Sync' ? `${i.phase} hook` : i.wave ? `wave ${i.wave}` : '';
+        t.description = [i.id.namespace, phase, done || what, i.conflicts?.length ? `conflict: ${conflictText(i.conflicts)}` : ''].filter(Boolean).join(' · ');
         const g = GROUPS.find((x) => x.action === i.action)!;
         t.iconPath = result ? resultIcon(result) : new vscode.ThemeIcon(g.icon, g.color ? new vscode.ThemeColor(g.color) : undefined);
         const md = new vscode.MarkdownString();
@@ -431,6 +433,7 @@ export function registerPlanCommands(deps: PlanDeps): vscode.Disposable[] {
                 (r.status === 'failed' ? log.error.bind(log) : log.info.bind(log))(`[${env.name}] ${syncResultLine(r)}`);
                 view.result(r);
               },
+              onNote: (n) => log.info(`[${env.name}] note: ${n}`),
             });
           } finally {
             sub.dispose();

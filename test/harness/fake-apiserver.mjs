@@ -29,7 +29,7 @@
 //
 // Besides reads it answers server-side apply (PATCH application/apply-patch+yaml; with dryRun=All
 // nothing is stored) and serves a small /openapi/v2 document (no /openapi/v3, as a cluster < 1.24).
-//   fake.put(obj) / fake.remove(kind, ns, name)        change objects (watchers get events)
+//   fake.put(obj) / fake.remove(kind, ns, name)        change objects (watchers get events); DELETE by name too
 //   fake.writeKubeconfig({ server, proxyUrl, tlsServerName })  a kubeconfig for another address (e.g. a .invalid host)
 //   await fake.stop()
 //
@@ -269,7 +269,12 @@ export async function startFakeApiserver({ objects = [], log = () => {} } = {}) 
       }
       return send(old ? 200 : 201, put(merged));
     }
-    if (req.method !== 'GET') return send(405, status(405, 'MethodNotAllowed', 'the fake apiserver only reads and applies'));
+    if (req.method === 'DELETE' && name) {
+      if (!store.has(keyOf(gv, info.name, info.namespaced ? ns : undefined, name))) return send(404, status(404, 'NotFound', `${info.name} "${name}" not found`, { name, kind: info.name }));
+      remove(gv, info.kind, ns, name);
+      return send(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: info.name } });
+    }
+    if (req.method !== 'GET') return send(405, status(405, 'MethodNotAllowed', 'the fake apiserver only reads, applies and deletes'));
     if (name) {
       const o = store.get(keyOf(gv, info.name, info.namespaced ? ns : undefined, name));
       return o ? send(200, o) : send(404, status(404, 'NotFound', `${info.name} "${name}" not found`, { name, kind: info.name }));

@@ -8,6 +8,7 @@ import type { ResourceId } from '../manifest/identity';
 import { conflictText } from './failures';
 import type { KeptField } from './removals';
 import type { Plan, PlanItem, SyncOutcome, SyncResult } from './types';
+import { describe } from '../phase';
 
 export interface PlanFormatOptions {
   /** Source files are shown relative to this folder. */
@@ -35,6 +36,7 @@ export function planSummary(plan: Pick<Plan, 'counts'>): string {
   const c = plan.counts;
   const parts = [`${c.create} to create`, `${c.update} to update`, `${c.unchanged} unchanged`];
   if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.skip) parts.push(`${c.skip} not run by sync`);
   parts.push(plural(c.prune, 'prune candidate'));
   return parts.join(', ');
 }
@@ -75,8 +77,58 @@ function headline(plan: Plan): string {
   return `Plan for ${plan.environment} (${ctx}): ${planSummary(plan)}`;
 }
 
+/** Whether the plan has anything to say about phases: hooks, waves other than 0, objects a sync skips. */
+function hasPhases(plan: Plan): boolean {
+  return plan.items.some((i) => i.action !== 'prune' && (i.phase !== 'Sync' || i.hook || i.wave !== 0));
+}
+
+const SIGN: Record<PlanItem['action'], string> = { create: '+', update: '~', unchanged: '=', failed: '✗', prune: '-', skip: '⊘' };
+
+/**
+ * The items in the order a sync runs them, under their phase: PreSync, Sync wave by wave, PostSync,
+ * SyncFail (only when the sync fails), then what a sync does not run (tests, delete and rollback hooks).
+ */
+export function phaseGroups(plan: Plan): Array<{ title: string; items: PlanItem[] }> {
+  const groups: Array<{ title: string; items: PlanItem[] }> = [];
+  const add = (title: string, item: PlanItem) => {
+    const g = groups.find((x) => x.title === title);
+    if (g) g.items.push(item);
+    else groups.push({ title, items: [item] });
+  };
+  const desired = plan.items.filter((i) => i.action !== 'prune');
+  for (const i of desired) {
+    if (i.action === 'skip') continue;
+    const wave = (t: string) => (i.wave !== 0 || desired.some((x) => x.phase === i.phase && x.wave !== 0) ? `${t}, wave ${i.wave}` : t);
+    if (i.phase === 'PreSync') add(wave('PreSync'), i);
+    else if (i.phase === 'Sync') add(wave('Sync'), i);
+    else if (i.phase === 'PostSync') add(wave('PostSync'), i);
+    else if (i.phase === 'SyncFail') add(wave('SyncFail (only when the sync fails)'), i);
+  }
+  for (const i of desired) if (i.action === 'skip' && i.phase === 'Test') add('Tests, not run by sync', i);
+  for (const i of desired) if (i.action === 'skip' && i.phase !== 'Test') add('Not run by sync', i);
+  return groups;
+}
+
+function phaseLine(i: PlanItem): string {
+  const what = i.hook?.hook || i.phase !== 'Sync' ? ` — ${i.hook ? describe(i.hook) : i.phase}` : '';
+  return `${SIGN[i.action]} ${label(i.id)}${what}`;
+}
+
 export function planText(plan: Plan, opts: PlanFormatOptions = {}): string {
   const lines: string[] = [headline(plan)];
+  if (hasPhases(plan)) {
+    lines.push('', 'Phases, in the order a sync runs them (health is not checked yet: each wave starts when the apply of the previous one returns):');
+    for (const g of phaseGroups(plan)) {
+      const changes = g.items.filter((i) => i.action !== 'unchanged' || i.hook?.hook);
+      lines.push(`  ${g.title}`);
+      for (const i of changes) {
+        lines.push(`    ${phaseLine(i)}`);
+        if (i.action === 'skip' && i.note) lines.push(`        ${i.note}`);
+      }
+      const same = g.items.length - changes.length;
+      if (same) lines.push(`    = ${plural(same, 'resource')} unchanged`);
+    }
+  }
   const failed = plan.items.filter((i) => i.action === 'failed');
   if (failed.length) {
     lines.push('', `DRY-RUN FAILED for ${plural(failed.length, 'resource')}: a sync applies nothing until ${failed.length === 1 ? 'it is' : 'they are'} fixed (or the others are applied on purpose).`);
@@ -158,6 +210,14 @@ export function planMarkdown(plan: Plan, opts: PlanFormatOptions = {}): string {
     ...(i.kept ?? []).map((k) => `  - ⚠ ${code(keptFieldLine(k))}`),
     ...(i.conflicts?.length ? [`  - ⚠ conflict: ${mdText(conflictText(i.conflicts))} (taken over only with force)`] : []),
   ]);
+  if (hasPhases(plan)) {
+    lines.push('### Phases', '', 'In the order a sync runs them. Health is not checked yet: each wave starts when the apply of the previous one returns.', '');
+    for (const g of phaseGroups(plan)) {
+      lines.push(`- **${mdText(g.title)}**`);
+      for (const i of g.items) lines.push(`  - ${mdText(phaseLine(i))}${i.action === 'skip' && i.note ? ` — ${mdText(i.note)}` : ''}`);
+    }
+    lines.push('');
+  }
   section(`Prune candidates (${c.prune}): deleted only when confirmed`, plan.items.filter((i) => i.action === 'prune'), (i) => [`- ${mdText(label(i.id))} — ${mdText(i.ownership ?? '')}`]);
   const unchanged = plan.items.filter((i) => i.action === 'unchanged');
   if (unchanged.length) {
@@ -187,6 +247,8 @@ export function planJson(plan: Plan, opts: PlanFormatOptions = {}): string {
         ...(i.application ? { application: i.application } : {}),
         ...(i.source ? { source: where(i, opts.root) } : {}),
         wave: i.wave,
+        phase: i.phase,
+        ...(i.hook ? { hook: { phases: i.hook.phases, hook: i.hook.hook, weight: i.hook.weight, deletePolicy: i.hook.deletePolicy, engine: i.hook.engine, ...(i.hook.helmEvents ? { helmEvents: i.hook.helmEvents } : {}) } } : {}),
         ...(i.fields ? { fields: i.fields.map(({ segments: _s, ...f }) => f) } : {}),
         ...(i.kept ? { kept: i.kept } : {}),
         ...(i.conflicts ? { conflicts: i.conflicts } : {}),
@@ -208,6 +270,11 @@ export function syncResultLine(r: SyncResult): string {
   const extra = r.conflicts?.length ? ` — conflict: ${conflictText(r.conflicts)}` : '';
   const msg = r.failure ? `: ${(r.failure.serverMessage ?? r.failure.message).replace(/\s*\n\s*/g, ' ')}` : r.message ? ` (${r.message})` : '';
   return `${STATUS_ICON[r.status]} ${r.status.padEnd(9)} ${label(r.id)}${msg}${extra}${r.uncertain ? ' — may or may not have reached the cluster' : ''}`;
+}
+
+/** The notes of a sync (between phases and waves), one per line: `note: wave 1 applied; …`. */
+export function syncNotes(o: Pick<SyncOutcome, 'notes'>): string[] {
+  return (o.notes ?? []).map((n) => `note: ${n}`);
 }
 
 /** `sync of dev: 3 applied, 18 unchanged, 1 failed … in 1.2 s (25 requests)` */

@@ -5,7 +5,7 @@ export type { FieldConflict, Plan, PlanAction, PlanCounts, PlanItem, ServerFailu
 export { planEnvironment, countItems, PlanRenderError, DEFAULT_PRUNE_KINDS, type PlanInput, type PlanOptions } from './plan';
 export { syncPlan, type SyncOptions } from './sync';
 export { syncOrder, compareSyncOrder, phaseOf, stepOf, waveOf, KIND_ORDER, LAST_KINDS, SYNC_WAVE_ANNOTATION, type Orderable, type SyncPhase } from './order';
-export { planText, planMarkdown, planJson, planExitCode, planSummary, planFieldLine, keptFieldLine, syncResultLine, syncSummary, type PlanFormatOptions } from './format';
+export { planText, planMarkdown, planJson, planExitCode, planSummary, planFieldLine, keptFieldLine, syncResultLine, syncSummary, syncNotes, phaseGroups, type PlanFormatOptions } from './format';
 export { locate, removalPatch, removalForSync, withoutFields, planRemovals, type JsonPatchOp, type KeptField, type RemovalPatch, type RemovalPlan } from './removals';
 export { planDiff, type PlanDiff } from './diff';
 export { conflictsOf, conflictText, failureOf } from './failures';

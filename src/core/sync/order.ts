@@ -8,8 +8,11 @@
 // Services, workloads, then Ingresses), custom resources after the built-in kinds, then by namespace
 // and name. Webhook configurations and APIServices come last of all: applied earlier they would send
 // every later request to a backend the sync has not created yet.
+// Before all of that comes the hook phase (phase/classify): PreSync hooks, then Sync (ordinary
+// resources and Sync hooks), then PostSync, then SyncFail; the order above holds within each phase.
 import type { RawObject } from '../cluster/types';
 import type { ResourceId } from '../manifest/identity';
+import { comparePhase, type Phase } from '../phase';
 
 export const SYNC_WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
 
@@ -60,6 +63,8 @@ export interface Orderable {
   id: ResourceId;
   object?: RawObject;
   wave?: number;
+  /** Its hook phase (default Sync). */
+  phase?: Phase;
 }
 
 /** The sync wave of an object: its `argocd.argoproj.io/sync-wave` annotation as an integer, else 0. */
@@ -87,6 +92,8 @@ function waveOfItem(x: Orderable): number {
 
 /** Negative when `a` is applied before `b`. */
 export function compareSyncOrder(a: Orderable, b: Orderable): number {
+  const hp = comparePhase(a.phase ?? 'Sync', b.phase ?? 'Sync');
+  if (hp !== 0) return hp;
   const pa = PHASES.indexOf(phaseOf(a.id));
   const pb = PHASES.indexOf(phaseOf(b.id));
   if (pa !== pb) return pa - pb;
@@ -119,5 +126,6 @@ export function syncOrder<T extends Orderable>(items: readonly T[]): T[] {
  */
 export function stepOf(x: Orderable): string {
   const phase = phaseOf(x.id);
-  return phase === 'namespaces' || phase === 'crds' ? phase : `${phase}:${waveOfItem(x)}`;
+  const step = phase === 'namespaces' || phase === 'crds' ? phase : `${phase}:${waveOfItem(x)}`;
+  return x.phase && x.phase !== 'Sync' ? `${x.phase}:${step}` : step;
 }

@@ -16,7 +16,7 @@ import type { ApiResourceInfo, ClusterClient, RawObject } from '../cluster/types
 import { compareObjects, DEFAULT_SYSTEM_MANAGERS } from '../drift/compare';
 import type { RenderedEnvironment } from '../drift/desired';
 import { DEFAULT_FIELD_MANAGER, addedTheApplyKeeps, argoIgnoreExtraneous, localFields, type DesiredObject } from '../drift/engine';
-import { markRepository, ownershipMark } from '../drift/environment';
+import { liveDeployer, markRepository, ownershipMark } from '../drift/environment';
 import { applyIgnore, compileIgnoreRules, type ResourceIgnore } from '../drift/ignore';
 import { normalizeObject, toApplyPayload } from '../drift/normalize';
 import type { DriftField, EnvironmentOwnership } from '../drift/types';
@@ -29,6 +29,7 @@ import { compareSyncOrder, waveOf } from './order';
 import { planRemovals, withoutFields, type RemovalPlan } from './removals';
 import type { Plan, PlanCounts, PlanItem } from './types';
 import { isRecord } from '../util/record';
+import { classify, describe, isHook, runBySync, SYNC_PHASES, type Classification, type Phase } from '../phase';
 
 export interface PlanOptions {
   /** The environment's name (ignore rules may be per environment; the default ownership mark). */
@@ -94,6 +95,8 @@ export interface PlanInternals {
   views: Map<string, PlanViews>;
   /** key → fields other managers set and Git lacks, removed after the apply (see removals.ts). */
   removals: Map<string, { type: ApiResourceInfo; fields: DriftField[] }>;
+  /** key of a hook → whether the plan saw it in the cluster (BeforeHookCreation deletes it first), and its type when known. */
+  hooks: Map<string, { live: boolean; type?: ApiResourceInfo }>;
 }
 
 export interface PlanViews {
@@ -208,7 +211,7 @@ export async function planEnvironment(cluster: ClusterClient, rendered: PlanInpu
   const extra = (opts.pruneKinds ?? DEFAULT_PRUNE_KINDS).filter((k) => !gitKinds.has(`${k.group}/${k.kind}`));
   const cache = new LiveCache(client, { watch: false, defaultNamespace, namespaces: [...readNamespaces], timeoutMs: opts.timeoutMs });
   const plan: Plan = { environment: opts.environment, ...(opts.context ? { context: opts.context } : {}), server: cluster.server, createdAt: now(), durationMs: 0, items: [], counts: countItems([]), warnings, requests: 0 };
-  const inner: PlanInternals = { client: cluster, fieldManager, ownership, payloads: new Map(), crdFor: new Map(), prune: new Map(), views: new Map(), removals: new Map() };
+  const inner: PlanInternals = { client: cluster, fieldManager, ownership, payloads: new Map(), crdFor: new Map(), prune: new Map(), views: new Map(), removals: new Map(), hooks: new Map() };
   try {
     await cache.track([...desired.map((d) => d.id), ...extra.flatMap((k) => [...scanNamespaces].map((namespace) => ({ ...k, namespace })))]);
     if (opts.signal?.aborted) throw new ClusterError('aborted', 'cancelled');
@@ -277,7 +280,9 @@ export async function planEnvironment(cluster: ClusterClient, rendered: PlanInpu
       throw lostWith ?? e;
     });
 
-    const items = pending.map((p) => p.item).sort(compareSyncOrder);
+    helmOperation(pending, inner);
+    // In sync order; what a sync does not run (tests, delete hooks…) after everything it runs.
+    const items = pending.map((p) => p.item).sort((a, b) => Number(a.action === 'skip') - Number(b.action === 'skip') || compareSyncOrder(a, b));
     const desiredKeys = new Set(items.map((i) => i.key));
     const prune: PlanItem[] = [];
     for (const lo of cache.objects()) {
@@ -286,6 +291,8 @@ export async function planEnvironment(cluster: ClusterClient, rendered: PlanInpu
       if (desiredKeys.has(lo.key) || ownedByController(lo.object) || metaOf(lo.object).deletionTimestamp) continue;
       const mark = ownershipMark(lo.object, ownership);
       if (!mark) continue;
+      // A hook object (a Job a PreSync ran, a Helm test pod) belongs to a sync, not to Git's state.
+      if (isHook(lo.object, liveDeployer(mark))) continue;
       const id: ResourceId = { group: lo.type.group, version: lo.type.version, kind: lo.type.kind, name: String(metaOf(lo.object).name ?? '') };
       if (lo.type.namespaced && typeof metaOf(lo.object).namespace === 'string') id.namespace = metaOf(lo.object).namespace as string;
       const off = pruneDisabled(lo.object);
@@ -293,7 +300,7 @@ export async function planEnvironment(cluster: ClusterClient, rendered: PlanInpu
         warnings.push(`${label(id)} carries the environment's mark (${mark}) and is not in Git, but is never pruned (${off})`);
         continue;
       }
-      prune.push({ key: lo.key, id, action: 'prune', ownership: mark, note: `not in Git; owned by the environment (${mark})`, wave: waveOf(lo.object) });
+      prune.push({ key: lo.key, id, action: 'prune', ownership: mark, note: `not in Git; owned by the environment (${mark})`, wave: waveOf(lo.object), phase: 'Sync' });
       const uid = metaOf(lo.object).uid;
       inner.prune.set(lo.key, { type: lo.type, ...(typeof uid === 'string' ? { uid } : {}) });
       inner.views.set(lo.key, { group: lo.type.group, kind: lo.type.kind, namespace: id.namespace, live: lo.object, ignore: NO_IGNORE });
@@ -320,7 +327,7 @@ export async function planEnvironment(cluster: ClusterClient, rendered: PlanInpu
 }
 
 export function countItems(items: readonly PlanItem[]): PlanCounts {
-  const c: PlanCounts = { total: 0, create: 0, update: 0, unchanged: 0, failed: 0, prune: 0, conflicts: 0 };
+  const c: PlanCounts = { total: 0, create: 0, update: 0, unchanged: 0, failed: 0, prune: 0, skip: 0, conflicts: 0 };
   for (const i of items) {
     c[i.action]++;
     if (i.action !== 'prune') c.total++;
@@ -347,7 +354,9 @@ async function planOne(client: ClusterClient, d: DesiredObject, lookup: LiveLook
   else delete id.namespace;
   const key = resourceKey(id);
   const app = ctx.appOf.get(d.object);
-  const item: PlanItem = { key, id, action: 'failed', ...(d.source ? { source: d.source } : {}), ...(app ? { application: app } : {}), wave: waveOf(d.object) };
+  const c = classify(d.object, d.deployer);
+  const shown = c.hook || c.phase !== 'Sync';
+  const item: PlanItem = { key, id, action: 'failed', ...(d.source ? { source: d.source } : {}), ...(app ? { application: app } : {}), wave: c.wave, phase: c.phase, ...(shown ? { hook: c } : {}) };
   const ignore = ctx.compiled.forResource({ group, kind, name: id.name, namespace: id.namespace, environment: ctx.opts.environment });
   const views: PlanViews = { group, kind, namespace: id.namespace, desired: d.object, ignore };
   ctx.inner.views.set(key, views);
@@ -357,6 +366,18 @@ async function planOne(client: ClusterClient, d: DesiredObject, lookup: LiveLook
     if (note) item.note = note;
     return { d, item };
   };
+  if (!runBySync(c)) {
+    item.action = 'skip';
+    item.note = notRunNote(c);
+    return { d, item };
+  }
+  if (c.hook && !id.name) {
+    item.action = 'skip';
+    item.note = `${describe(c)} with only generateName: Reconcile's sync applies by name (server-side apply) and cannot create it; Argo CD would`;
+    return { d, item };
+  }
+  const runs = c.phases.filter((p) => SYNC_PHASES.includes(p));
+  if (runs.length > 1) item.note = `a hook of ${runs.join(' and ')}: Reconcile's sync runs it once, in ${runs[0]}`;
   if (!id.name) return fail(new ClusterError('invalid', 'the object has no name (generateName): server-side apply needs metadata.name'));
   switch (lookup.state) {
     case 'not-served':
@@ -375,6 +396,16 @@ async function planOne(client: ClusterClient, d: DesiredObject, lookup: LiveLook
   else delete meta.namespace;
   payload.metadata = meta;
   ctx.inner.payloads.set(key, payload);
+  if (c.hook) {
+    const type = lookup.state === 'found' || lookup.state === 'absent' ? lookup.type : undefined;
+    ctx.inner.hooks.set(key, { live: Boolean(live), ...(type ? { type } : {}) });
+    if (live && c.deletePolicy.includes('BeforeHookCreation')) {
+      // The sync deletes the hook object and creates it again: a dry-run now would be compared with the object that goes.
+      item.action = 'create';
+      item.note = `the ${id.kind} in the cluster is deleted first (BeforeHookCreation) and created again; not dry-run, because the server would check it against the object that goes`;
+      return { d, item };
+    }
+  }
   if (!live && id.namespace && ctx.newNamespaces.has(id.namespace)) {
     const e = new ClusterError('not-found', `not found: namespace ${id.namespace}`, { status: 404, reason: 'NotFound', serverMessage: `namespaces "${id.namespace}" not found` });
     return { d, item, missingNamespace: id.namespace, error: e };
@@ -464,6 +495,42 @@ async function planOne(client: ClusterClient, d: DesiredObject, lookup: LiveLook
     delete item.conflicts; // equal values conflict with nobody
   }
   return { d, item };
+}
+
+/** Why a sync does not apply an object of this classification. */
+function notRunNote(c: Classification): string {
+  if (c.phase === 'Test') return `${describe(c)}: tests, not run by sync`;
+  if (c.phase === 'Skip') return c.note ?? `${describe(c)}: never applied by a sync`;
+  const when = c.phase === 'PreDelete' || c.phase === 'PostDelete' ? 'when the application is deleted' : 'on a rollback';
+  return `${describe(c)}: runs ${when}, not by sync`;
+}
+
+const HELM_PHASE: Record<string, Phase> = { 'pre-install': 'PreSync', 'pre-upgrade': 'PreSync', 'post-install': 'PostSync', 'post-upgrade': 'PostSync' };
+
+/**
+ * Helm's own hooks (a Flux HelmRelease, a Helm chart) run on the event of the operation: an install when
+ * no ordinary object of the application is in the cluster yet, else an upgrade. A hook of the other
+ * event is not run, and a hook of both keeps the phase of this one.
+ */
+function helmOperation(pending: Pending[], inner: PlanInternals): void {
+  const upgrade = new Set<string>();
+  for (const p of pending) if (!p.item.hook?.hook && (p.item.action === 'update' || p.item.action === 'unchanged')) upgrade.add(p.item.application ?? '');
+  for (const p of pending) {
+    const h = p.item.hook;
+    if (!h || h.engine !== 'helm' || !h.hook || p.item.action === 'skip' || p.item.action === 'failed') continue;
+    const op = upgrade.has(p.item.application ?? '') ? 'upgrade' : 'install';
+    const events = (h.helmEvents ?? []).filter((e) => e === `pre-${op}` || e === `post-${op}`);
+    const why = op === 'upgrade' ? 'objects of the release are in the cluster' : 'no object of the release is in the cluster yet';
+    if (!events.length) {
+      p.item.action = 'skip';
+      p.item.note = `helm.sh/hook: ${(h.helmEvents ?? []).join(',')}: Helm does not run it on an ${op}, and this sync is one (${why})`;
+      inner.payloads.delete(p.item.key);
+      continue;
+    }
+    const phases = [...new Set(events.map((e) => HELM_PHASE[e]))];
+    p.item.phase = phases[0];
+    p.item.hook = { ...h, phase: phases[0], phases };
+  }
 }
 
 /** A kind the cluster does not serve: a create when a CRD of this plan defines it, else a failure. */

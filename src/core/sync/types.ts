@@ -5,9 +5,14 @@ import type { ClusterErrorKind, StatusCause } from '../cluster/errors';
 import type { DriftField } from '../drift/types';
 import type { ResourceId } from '../manifest/identity';
 import type { SourceLocation } from '../manifest/range';
+import type { Classification, Phase } from '../phase';
 import type { KeptField } from './removals';
 
-export type PlanAction = 'create' | 'update' | 'unchanged' | 'failed' | 'prune';
+/**
+ * `skip`: in Git, but not applied by a sync: a hook of a phase a sync does not run (Helm tests,
+ * delete and rollback hooks, Argo CD's Skip), or a Helm install-only hook on an upgrade.
+ */
+export type PlanAction = 'create' | 'update' | 'unchanged' | 'failed' | 'prune' | 'skip';
 
 /** Another field manager that owns a field the apply would change (a 409 from server-side apply). */
 export interface FieldConflict {
@@ -67,18 +72,27 @@ export interface PlanItem {
   note?: string;
   /** `prune`: which ownership mark of the environment the live object carries. */
   ownership?: string;
-  /** The `argocd.argoproj.io/sync-wave` of the desired object (0 when absent or not an integer). */
+  /**
+   * Its order within its phase: the `argocd.argoproj.io/sync-wave` of the desired object (Helm's
+   * hook weight for Helm hooks; 0 when absent or not an integer). See phase/classify.
+   */
   wave: number;
+  /** The phase a sync applies it in (phase/classify); `Sync` for ordinary resources and prune candidates. */
+  phase: Phase;
+  /** Hooks (and objects a sync skips): the whole classification — phases, weight, delete policy, engine. */
+  hook?: Classification;
 }
 
 export interface PlanCounts {
-  /** Desired objects (create + update + unchanged + failed). */
+  /** Desired objects (every action but prune: create + update + unchanged + failed + skip). */
   total: number;
   create: number;
   update: number;
   unchanged: number;
   failed: number;
   prune: number;
+  /** In Git but not run by a sync (tests, delete and rollback hooks, Skip). */
+  skip: number;
   /** Updates that need force (fields owned by other managers). */
   conflicts: number;
 }
@@ -144,4 +158,9 @@ export interface SyncOutcome {
   requests: SyncRequests;
   durationMs: number;
   startedAt: number;
+  /**
+   * What the sync did between phases and waves, in order, e.g. `wave 1 applied; health is not checked
+   * yet, so wave 2 starts when the apply returns`.
+   */
+  notes: string[];
 }

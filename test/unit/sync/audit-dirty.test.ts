@@ -17,7 +17,7 @@ const plan: Plan = {
   createdAt: Date.parse('2024-05-01T10:00:00Z'),
   durationMs: 12,
   items: [],
-  counts: { total: 0, create: 0, update: 0, unchanged: 0, failed: 0, prune: 0, conflicts: 0 },
+  counts: { total: 0, create: 0, update: 0, unchanged: 0, failed: 0, prune: 0, skip: 0, conflicts: 0 },
   warnings: [],
   requests: 1,
 };

@@ -15,7 +15,7 @@ function fakePlan(): Plan {
     createdAt: Date.parse('2024-05-01T10:00:00Z'),
     durationMs: 12,
     items: [],
-    counts: { total: 3, create: 1, update: 1, unchanged: 1, failed: 0, prune: 1, conflicts: 0 },
+    counts: { total: 3, create: 1, update: 1, unchanged: 1, failed: 0, prune: 1, skip: 0, conflicts: 0 },
     warnings: [],
     requests: 9,
   };
@@ -26,6 +26,7 @@ function fakeOutcome(): SyncOutcome {
   return {
     outcome: 'partial',
     reason: 'failed at ConfigMap b',
+    notes: [],
     startedAt: Date.parse('2024-05-01T10:01:00Z'),
     durationMs: 321.7,
     counts: { applied: 1, unchanged: 1, failed: 1, skipped: 1, cancelled: 0, pruned: 0 },
