@@ -6,10 +6,11 @@
 // - Show GitOps Metrics: a webview (strict CSP, no remote assets) over src/core/metrics.
 import { counted } from '../core/util/plural';
 import * as vscode from 'vscode';
-import { compareEnvironments, compareRevisions, GitError, statusLabel, WORKTREE, type EnvironmentComparison, type EnvironmentsComparison, type ResourceChange, type RevisionComparison } from '../core/compare';
+import { compareEnvironments, compareRevisions, GitError, promotionGroups, statusLabel, WORKTREE, type PromotionGroup, type Relevance, type EnvironmentComparison, type EnvironmentsComparison, type ResourceChange, type RevisionComparison } from '../core/compare';
 import { computeMetrics, createNonce, dashboardData, dashboardHtml, DASHBOARD_SCRIPT, DASHBOARD_STYLE, environmentInputs, incidentsOf, readIncidents, type DashboardRequest, type MetricsReport } from '../core/metrics';
 import type { DriftDocuments } from './driftLens';
 import type { EnvironmentsNode } from './environmentsView';
+import type { Environment } from '../core/repo';
 import type { OutputLog } from './log';
 import type { Prompts } from './prompts';
 import { toolPaths } from './settings';
@@ -18,7 +19,8 @@ import type { WorkspaceRepo } from './workspaceRepo';
 type CompareNode =
   | { type: 'header'; label: string; detail: string }
   | { type: 'env'; env: EnvironmentComparison }
-  | { type: 'resource'; change: ResourceChange }
+  | { type: 'app'; group: PromotionGroup }
+  | { type: 'resource'; change: ResourceChange; relevance?: Relevance; summary?: string }
   | { type: 'note'; message: string; severity: 'info' | 'warning' | 'error' };
 
 export class CompareView implements vscode.TreeDataProvider<CompareNode>, vscode.Disposable {
@@ -26,6 +28,8 @@ export class CompareView implements vscode.TreeDataProvider<CompareNode>, vscode
   readonly onDidChangeTreeData = this.changed.event;
   revisions: RevisionComparison | undefined;
   environments: EnvironmentsComparison | undefined;
+  /** The environments comparison grouped by application, promotion-relevant differences first. */
+  groups: PromotionGroup[] = [];
   private readonly byKey = new Map<string, ResourceChange>();
 
   showRevisions(r: RevisionComparison): void {
@@ -34,9 +38,10 @@ export class CompareView implements vscode.TreeDataProvider<CompareNode>, vscode
     this.index(r.environments.flatMap((e) => e.resources));
   }
 
-  showEnvironments(r: EnvironmentsComparison): void {
+  showEnvironments(r: EnvironmentsComparison, left?: Pick<Environment, 'name' | 'namespaces'>, right?: Pick<Environment, 'name' | 'namespaces'>): void {
     this.environments = r;
     this.revisions = undefined;
+    this.groups = promotionGroups(r, left ?? { name: r.left, namespaces: [] }, right ?? { name: r.right, namespaces: [] });
     this.index(r.resources);
   }
 
@@ -67,11 +72,12 @@ export class CompareView implements vscode.TreeDataProvider<CompareNode>, vscode
           { type: 'header', label: `${e.left} ↔ ${e.right}`, detail: `${e.status === 'render-failed' ? 'render failed' : `${e.counts.added} only in ${e.right}, ${e.counts.removed} only in ${e.left}, ${e.counts.changed} differ`}` },
           ...e.errors.map((x): CompareNode => ({ type: 'note', message: `${x.environment}/${x.application}: ${x.message}`, severity: 'error' })),
           ...e.warnings.map((message): CompareNode => ({ type: 'note', message, severity: 'warning' })),
-          ...e.resources.map((change): CompareNode => ({ type: 'resource', change })),
+          ...this.groups.map((group): CompareNode => ({ type: 'app', group })),
         ];
       }
       return [];
     }
+    if (node.type === 'app') return node.group.resources.map((r): CompareNode => ({ type: 'resource', change: r.change, relevance: r.relevance, summary: r.summary }));
     if (node.type === 'env') {
       return [
         ...node.env.errors.map((x): CompareNode => ({ type: 'note', message: `${x.side === 'base' ? 'at the base: ' : 'at the head: '}${x.application ? `${x.application}: ` : ''}${x.message}`, severity: 'error' })),
@@ -110,11 +116,25 @@ export class CompareView implements vscode.TreeDataProvider<CompareNode>, vscode
         item.contextValue = `compareEnv ${e.status}`;
         return item;
       }
+      case 'app': {
+        const g = node.group;
+        const n = (r: Relevance) => g.resources.filter((x) => x.relevance === r).length;
+        const item = new vscode.TreeItem(g.application.replace(/^[a-z]+:/, ''), vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `cmp-app:${g.application}`;
+        item.description = [n('promotion') && `${n('promotion')} to promote`, n('config') && `${n('config')} other`, n('environment') && `${n('environment')} only environment names`].filter(Boolean).join(' · ');
+        item.iconPath = new vscode.ThemeIcon(n('promotion') ? 'rocket' : n('config') ? 'diff-modified' : 'circle-outline');
+        item.tooltip = `Application ${g.application}: ${counted(g.resources.length, 'resource')} differ`;
+        return item;
+      }
       case 'resource': {
         const c = node.change;
         const item = new vscode.TreeItem(`${c.id.kind}/${c.id.name}`, vscode.TreeItemCollapsibleState.None);
-        item.description = [c.id.namespace, c.change === 'changed' ? c.fields.slice(0, 2).map((f) => f.path).join(', ') + (c.fields.length > 2 ? ` +${c.fields.length - 2}` : '') : c.change].filter(Boolean).join(' · ');
-        item.iconPath = new vscode.ThemeIcon(c.change === 'added' ? 'diff-added' : c.change === 'removed' ? 'diff-removed' : 'diff-modified');
+        item.description = node.summary ?? [c.id.namespace, c.change === 'changed' ? c.fields.slice(0, 2).map((f) => f.path).join(', ') + (c.fields.length > 2 ? ` +${c.fields.length - 2}` : '') : c.change].filter(Boolean).join(' · ');
+        item.iconPath =
+          node.relevance === 'environment'
+            ? new vscode.ThemeIcon('circle-outline', new vscode.ThemeColor('disabledForeground'))
+            : new vscode.ThemeIcon(c.change === 'added' ? 'diff-added' : c.change === 'removed' ? 'diff-removed' : node.relevance === 'promotion' ? 'rocket' : 'diff-modified');
+        item.contextValue = `compareResource ${node.relevance ?? c.change}`;
         item.command = { command: 'reconcile.openCompareDiff', title: 'Open Diff', arguments: [c.title] };
         return item;
       }
@@ -270,8 +290,9 @@ export function registerCompareCommands(deps: CompareDeps): vscode.Disposable[] 
       }
       // Source paths relative to each environment's own folder (they may be two workspace folders).
       const roots = [...new Set([a, b].map((e) => repo.folderOf(e)?.model.root ?? root(deps) ?? ''))];
-      const result = compareEnvironments(await repo.renderedEnvironment(a), await repo.renderedEnvironment(b), { roots });
-      view.showEnvironments(result);
+      // Rendered quietly: comparing must not add the two environments' findings to the Problems view.
+      const result = compareEnvironments(await repo.renderedEnvironmentQuietly(a), await repo.renderedEnvironmentQuietly(b), { roots });
+      view.showEnvironments(result, a, b);
       await vscode.commands.executeCommand('reconcile.compare.focus');
       return result;
     }),

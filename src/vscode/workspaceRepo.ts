@@ -5,7 +5,7 @@
 import { counted } from '../core/util/plural';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { discover, type Application, type Environment, type RepoError, type RepoModel } from '../core/repo';
+import { discoverWithChildren, type Application, type Environment, type RepoError, type RepoModel } from '../core/repo';
 import { createRenderer, spawnRunner, type ProcessRunner, type ReconcileRenderer, type RenderResult } from '../core/render';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import type { OutputLog } from './log';
@@ -74,6 +74,8 @@ export class WorkspaceRepo implements vscode.Disposable {
   constructor(
     private readonly log: OutputLog,
     private readonly extensionUri: vscode.Uri,
+    /** Where remote charts are cached (the extension's global storage); the CLI's default when absent. */
+    private readonly remoteCacheDir?: string,
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
     this.disposables.push(
@@ -165,6 +167,11 @@ export class WorkspaceRepo implements vscode.Disposable {
     const folder =
       this.folders.find((f) => f.model.environments.some((e) => e.applications.includes(app)))?.folder ??
       (file ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file)) : undefined);
+    return this.folderRenderer(folder);
+  }
+
+  /** One renderer per workspace folder (its tool settings, its cache). */
+  private folderRenderer(folder: vscode.WorkspaceFolder | undefined): ReconcileRenderer {
     const id = folder?.uri.toString() ?? '';
     let renderer = this.renderers.get(id);
     if (!renderer) {
@@ -174,7 +181,7 @@ export class WorkspaceRepo implements vscode.Disposable {
           return spawnRunner.run(cmd, args, opts);
         },
       };
-      renderer = createRenderer({ tools: toolPaths(folder), trusted: vscode.workspace.isTrusted, runner: counting, semaphore: this.renderSlots });
+      renderer = createRenderer({ tools: toolPaths(folder), trusted: vscode.workspace.isTrusted, runner: counting, semaphore: this.renderSlots, ...(this.remoteCacheDir ? { remoteCacheDir: this.remoteCacheDir } : {}) });
       this.renderers.set(id, renderer);
     }
     return renderer;
@@ -212,7 +219,8 @@ export class WorkspaceRepo implements vscode.Disposable {
         this.log.warn(`Could not read the repository of ${folder.uri.fsPath}: ${(e as Error).message}; its objects are marked ${repository}`);
       }
       try {
-        folders.push({ folder, model: await discover(folder.uri.fsPath, { kubeContexts: contexts }), repository });
+        // Children of app-of-apps charts are known once their parent renders (core/repo/app-of-apps.ts).
+        folders.push({ folder, model: await discoverWithChildren(folder.uri.fsPath, { kubeContexts: contexts, renderer: this.folderRenderer(folder) }), repository });
       } catch (e) {
         const message = `Discovery failed in ${folder.uri.fsPath}: ${(e as Error).message}`;
         this.log.error(message);
@@ -309,6 +317,15 @@ export class WorkspaceRepo implements vscode.Disposable {
   /** Every application of an environment rendered (cached renders answer at once), as one desired set. */
   renderedEnvironment(env: Environment): Promise<RenderedEnvironment> {
     return renderEnvironment(env, { renderApplication: (app) => this.render(app) });
+  }
+
+  /**
+   * The environment rendered for a background job (Compare): from the renderer's cache when it can, but
+   * never stored as the applications' results, so it publishes no diagnostics and fires no change — the
+   * Problems view does not depend on what the user compared.
+   */
+  renderedEnvironmentQuietly(env: Environment): Promise<RenderedEnvironment> {
+    return renderEnvironment(env, { renderApplication: (app) => this.rendererFor(app).renderApplication(app) });
   }
 
   /** The last render of an application, if any. */

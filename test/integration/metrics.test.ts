@@ -71,13 +71,34 @@ describe('Compare and metrics', function () {
     assert.equal(git('status', '--porcelain'), statusBefore, 'the working tree is as it was');
   });
 
-  it('Compare Environments diffs staging against prod', async () => {
+  it('Compare Environments diffs staging against prod, grouped by application, promotion first, without touching Problems', async () => {
+    const problems = () => vscode.languages.getDiagnostics().flatMap(([, ds]) => ds).filter((d) => /^\[(staging|prod)\]/.test(d.message)).map((d) => d.message).sort();
+    const before = problems();
     const r = await vscode.commands.executeCommand<EnvironmentsComparison>('reconcile.compareEnvironments', 'staging', 'prod');
     assert.ok(r);
     assert.notEqual(r.status, 'render-failed', JSON.stringify(r.errors));
     assert.equal(r.left, 'staging');
     assert.equal(r.right, 'prod');
     assert.ok(r.resources.some((c) => c.change === 'changed'), 'prod differs from staging somewhere');
+    // The view: one node per application, each resource led by what a promotion moves.
+    const api = await activateExtension();
+    const roots = api.compare.getChildren();
+    const apps = roots.filter((n) => n.type === 'app');
+    assert.ok(apps.length >= 2, `grouped by application: ${roots.map((n) => n.type).join(', ')}`);
+    const relevance = apps.flatMap((a) => api.compare.getChildren(a)).map((n) => (n.type === 'resource' ? n.relevance : undefined));
+    for (const a of apps) {
+      const ranks = api.compare.getChildren(a).map((n) => (n.type === 'resource' ? ['promotion', 'config', 'environment'].indexOf(n.relevance!) : -1));
+      assert.deepEqual(ranks, [...ranks].sort((x, y) => x - y), 'promotion-relevant first, environment-only last');
+    }
+    assert.ok(relevance.includes('environment'), `some resources differ only by the environment's names: ${relevance.join(', ')}`);
+    const folded = apps.flatMap((a) => api.compare.getChildren(a)).find((n) => n.type === 'resource' && n.relevance === 'environment')!;
+    assert.equal(api.compare.getTreeItem(folded).description, 'only environment names, namespaces and labels differ');
+    await vscode.commands.executeCommand('reconcile.compare.focus');
+    await sleep(1000);
+    await screenshot('compare-environments');
+    // Rendering for Compare published nothing: the Problems view is what it was.
+    await sleep(500);
+    assert.deepEqual(problems(), before);
   });
 
   it('opens the GitOps metrics dashboard, computed from the repository history', async () => {
