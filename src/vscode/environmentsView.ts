@@ -168,6 +168,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       nodes.push(renderErrorNode(result.error));
       return nodes;
     }
+    for (const n of result.notes ?? []) nodes.push({ type: 'error', severity: 'info', message: n });
     let entries = resourcesOf(result);
     if (this.onlyDrifted) entries = entries.filter((e) => isDrift(this.drift?.result(this.repo.environmentKeyOf(app), resourceKey(e.id))));
     else if (entries.length === 0) {
@@ -361,7 +362,7 @@ function renderErrorNode(e: RenderError): EnvironmentsNode {
   const location = e.location ?? (e.file ? { file: e.file, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } } : undefined);
   return {
     type: 'error',
-    severity: e.code === 'untrusted' ? 'warning' : 'error',
+    severity: e.code === 'untrusted' ? 'warning' : e.code === 'remote-unavailable' ? 'info' : 'error',
     message: e.code === 'untrusted' ? `not rendered in restricted mode (${e.tool})` : e.message,
     detail: [e.stderr?.trim(), e.command ? `command: ${e.command.join(' ')}` : undefined].filter(Boolean).join('\n\n') || undefined,
     location,

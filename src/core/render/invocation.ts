@@ -47,7 +47,7 @@ export function isValidApiVersion(v: string): boolean {
 
 /** The flags each invocation may carry (as `--name=value`, or `--` alone). Anything else is refused. */
 export const ALLOWED_FLAGS: Record<'helm template' | 'kustomize build' | 'kubectl kustomize', ReadonlySet<string>> = {
-  'helm template': new Set(['--namespace', '--values', '--set', '--kube-version', '--api-versions']),
+  'helm template': new Set(['--namespace', '--values', '--set', '--kube-version', '--api-versions', '--include-crds', '--skip-tests']),
   'kustomize build': new Set(),
   'kubectl kustomize': new Set(),
 };
@@ -126,8 +126,9 @@ export function checkSpec(spec: HelmSpec | KustomizeSpec): void {
   }
   if (!isValidReleaseName(spec.releaseName)) throw new RefusedArgument(`release name "${spec.releaseName}" is not a valid Helm release name`, o?.releaseName);
   if (spec.namespace !== undefined && !isValidNamespace(spec.namespace)) throw new RefusedArgument(`namespace "${spec.namespace}" is not a valid Kubernetes namespace name`, o?.namespace);
-  checkPath('chart folder', spec.chartDir, o, o?.chartDir);
-  spec.valueFiles.forEach((f, i) => checkPath('values file', f, o, o?.valueFiles?.[i]));
+  // A pulled chart (src/core/remote) stays inside its cache entry; the repository's values inside the repository.
+  checkPath('chart folder', spec.chartDir, o?.chartRoot ? { ...o, root: o.chartRoot } : o, o?.chartRoot ? null : o?.chartDir);
+  spec.valueFiles.forEach((f, i) => checkPath('values file', f, o?.chartRoot && inside(o.chartRoot, f) ? { ...o, root: o.chartRoot } : o, o?.valueFiles?.[i]));
   if (spec.kubeVersion !== undefined && !isValidKubeVersion(spec.kubeVersion)) throw new RefusedArgument(`Kubernetes version "${spec.kubeVersion}" is not a valid version (e.g. 1.30.0)`, o?.kubeVersion);
   (spec.apiVersions ?? []).forEach((v, i) => {
     if (!isValidApiVersion(v)) throw new RefusedArgument(`API version "${v}" is not a valid API version (group/version or group/version/Kind)`, o?.apiVersions?.[i]);
@@ -143,6 +144,8 @@ export function helmTemplateArgs(spec: HelmSpec, inlineValuesFile?: string): str
   if (inlineValuesFile) args.push(`--values=${inlineValuesFile}`);
   for (const [k, v] of Object.entries(spec.set ?? {})) args.push(`--set=${k}=${v.replace(/\\/g, '\\\\').replace(/,/g, '\\,')}`);
   if (spec.kubeVersion) args.push(`--kube-version=${spec.kubeVersion}`);
+  if (spec.includeCrds) args.push('--include-crds=true');
+  if (spec.skipTests) args.push('--skip-tests=true');
   for (const v of spec.apiVersions ?? []) args.push(`--api-versions=${v}`);
   args.push('--', spec.releaseName, spec.chartDir);
   return args;

@@ -53,7 +53,8 @@ export type RenderErrorCode =
   | 'unsupported' // a spec that cannot be rendered locally (remote chart, ApplicationSet…)
   | 'invalid-input' // plain manifests that do not parse
   | 'invalid-argument' // a value from the repository refused as a tool argument (see invocation.ts); nothing ran
-  | 'invalid-output'; // the tool printed something that is not YAML
+  | 'invalid-output' // the tool printed something that is not YAML
+  | 'remote-unavailable'; // a remote source (chart repository, OCI registry) could not be fetched and nothing is cached: a note, not an error
 
 export interface RenderError {
   code: RenderErrorCode;
@@ -71,7 +72,16 @@ export interface RenderError {
 }
 
 export type RenderResult =
-  | { ok: true; documents: RenderedDocument[]; yaml: string; tool?: ToolInfo; warnings?: string[]; cached?: boolean }
+  | {
+      ok: true;
+      documents: RenderedDocument[];
+      yaml: string;
+      tool?: ToolInfo;
+      warnings?: string[];
+      cached?: boolean;
+      /** About remote sources: the chart and version used, or `… cached from <date> (not fetched now: <why>)`. */
+      notes?: string[];
+    }
   | {
       ok: false;
       error: RenderError;

@@ -7,7 +7,7 @@ import type { SourceLocation } from '../manifest/range';
 import { matchesGlob } from '../util/glob';
 import { isYamlName } from './file-tree';
 import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definition, type DiscoveryContext } from './context';
-import { renderFolder, type HelmOptions } from './sources';
+import { insideRepository, renderFolder, type HelmOptions } from './sources';
 import type { RepoError, ValueOrigin } from './model';
 
 export const ARGO_GROUP = 'argoproj.io';
@@ -80,27 +80,12 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
     const d = base();
     if (renderable.length > 1) d.idBase = `${idBase}#${i}`;
     const where = `Application ${name}`;
-    const repoURL = str(s.repoURL);
-    const srcLoc = () => locOf(def, p);
-    if (str(s.chart)) {
-      const chart = `${repoURL ?? '?'} ${s.chart}${str(s.targetRevision) ? `@${s.targetRevision}` : ''}`;
-      d.remote.push(chart);
-      d.renderer = { kind: 'unsupported', reason: `${where} uses chart '${s.chart}' from the Helm repository ${repoURL}; rendering it needs network` };
-      d.errors.push({ code: 'remote', severity: 'info', message: `${where}: chart '${s.chart}' comes from ${repoURL} (not in this repository); not rendered locally`, location: srcLoc() });
-      return d;
-    }
-    const srcPath = str(s.path) ?? '.';
-    const dir = path.resolve(tree.root, srcPath);
-    const thisRepo = ctx.isThisRepo(repoURL);
-    if (thisRepo === false && !tree.isDir(dir)) {
-      d.remote.push(`${repoURL} ${srcPath}`);
-      d.renderer = { kind: 'unsupported', reason: `${where}: source ${repoURL} is another repository` };
-      d.errors.push({ code: 'remote', severity: 'info', message: `${where}: source ${repoURL} (${srcPath}) is not this repository; not rendered locally`, location: srcLoc() });
-      return d;
-    }
     const helm = isRecord(s.helm) ? s.helm : {};
     const at = (q: Array<string | number>, written?: string): ValueOrigin => ({ file: def.file, docIndex: def.docIndex, path: q, ...(written !== undefined ? { written } : {}) });
-    const helmOpts = (): HelmOptions => {
+    // Values files of a chart source name files of the chart (Argo CD's helm.md: "relative to the root
+    // directory of the Helm chart"); `$ref/…` files come from the source with that ref (this repository).
+    const chartValueFiles: string[] = [];
+    const helmOpts = (chartSource = false): HelmOptions => {
       const valueFiles: string[] = [];
       const valueOrigins: ValueOrigin[] = [];
       const ignoreMissing = helm.ignoreMissingValueFiles === true;
@@ -120,14 +105,20 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
             d.remote.push(vf);
             d.errors.push({ code: 'remote', severity: 'warning', message: `${where}: remote values file ${vf} is not fetched`, location: locOf(def, [...p, 'helm', 'valueFiles']) });
             continue;
+          } else if (chartSource) {
+            chartValueFiles.push(vf);
+            continue;
           } else f = path.resolve(dir, vf);
           if (ignoreMissing && !tree.isFile(f)) continue;
           valueFiles.push(f);
           valueOrigins.push(at([...p, 'helm', 'valueFiles', i], m ? m[2] : vf));
         }
       }
+      // Precedence (Argo CD helm.md, "Helm Value Precedence"): parameters > valuesObject > values >
+      // valueFiles; "valuesObject trumps values - therefore values will be ignored".
       let values: Record<string, unknown> | undefined;
-      if (typeof helm.values === 'string') {
+      if (isRecord(helm.valuesObject)) values = helm.valuesObject;
+      else if (typeof helm.values === 'string') {
         try {
           const v = parseYaml(helm.values) as unknown;
           if (isRecord(v)) values = v;
@@ -135,20 +126,38 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
           d.errors.push({ code: 'yaml', message: `${where}: helm.values is not valid YAML: ${(e as Error).message}`, location: locOf(def, [...p, 'helm', 'values']) });
         }
       } else if (isRecord(helm.values)) values = helm.values;
-      if (isRecord(helm.valuesObject)) values = deepMerge(values ?? {}, helm.valuesObject);
       let set: Record<string, string> | undefined;
       if (Array.isArray(helm.parameters)) {
         set = {};
         for (const prm of helm.parameters) if (isRecord(prm) && typeof prm.name === 'string') set[prm.name] = String(prm.value ?? '');
       }
-      if (Array.isArray(helm.fileParameters) && helm.fileParameters.length) {
-        d.errors.push({ code: 'unsupported', severity: 'warning', message: `${where}: helm.fileParameters are not applied by the local render`, location: locOf(def, [...p, 'helm', 'fileParameters']) });
+      // fileParameters (`--set-file name=path`): the file's text becomes the value at `name`.
+      if (Array.isArray(helm.fileParameters)) {
+        helm.fileParameters.forEach((fp, i) => {
+          if (!isRecord(fp) || typeof fp.name !== 'string' || typeof fp.path !== 'string') return;
+          const m = /^\$([^/]+)\/(.*)$/.exec(fp.path);
+          const f = m ? path.resolve(tree.root, m[2]) : path.resolve(chartSource ? tree.root : dir, fp.path);
+          const loc = () => locOf(def, [...p, 'helm', 'fileParameters', i]);
+          if (chartSource && !m) {
+            d.errors.push({ code: 'unsupported', severity: 'warning', message: `${where}: helm.fileParameters '${fp.name}' names a file of the pulled chart; not applied`, location: loc() });
+            return;
+          }
+          const r = tree.read(f);
+          if (r.error || !insideRepository(tree, f)) {
+            d.errors.push({ code: 'missing-path', message: `${where}: helm.fileParameters '${fp.name}': file '${fp.path}' does not exist in this repository`, location: loc() });
+            return;
+          }
+          fileValues.push(f);
+          values = deepMerge(values ?? {}, setPath(fp.name, r.text));
+        });
       }
       const kubeVersion = str(helm.kubeVersion);
       const apiVersions = Array.isArray(helm.apiVersions) ? helm.apiVersions.filter((v): v is string => typeof v === 'string') : [];
+      const helmNamespace = str(helm.namespace);
+      const namespace = helmNamespace ?? destination.namespace;
       return {
         releaseName: str(helm.releaseName) ?? name,
-        namespace: destination.namespace,
+        namespace,
         valueFiles,
         values,
         set,
@@ -156,16 +165,71 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
         ...(apiVersions.length ? { apiVersions } : {}),
         origins: {
           releaseName: str(helm.releaseName) !== undefined ? at([...p, 'helm', 'releaseName']) : at([...specPath.slice(0, -1), 'metadata', 'name']),
-          ...(destination.namespace !== undefined ? { namespace: at([...specPath, 'destination', 'namespace']) } : {}),
+          ...(namespace !== undefined ? { namespace: at(helmNamespace !== undefined ? [...p, 'helm', 'namespace'] : [...specPath, 'destination', 'namespace']) } : {}),
           valueFiles: valueOrigins,
           ...(kubeVersion !== undefined ? { kubeVersion: at([...p, 'helm', 'kubeVersion']) } : {}),
           ...(apiVersions.length ? { apiVersions: (helm.apiVersions as unknown[]).map((v, i) => (typeof v === 'string' ? at([...p, 'helm', 'apiVersions', i]) : null)).filter((x) => x !== null) } : {}),
         },
       };
     };
+    const fileValues: string[] = [];
+    // helm.md "Helm --skip-crds": CRDs of crds/ are installed unless skipCrds; "--skip-tests" on request.
+    const helmFlags = { includeCrds: helm.skipCrds !== true, ...(helm.skipTests === true ? { skipTests: true } : {}) };
+    const repoURL = str(s.repoURL);
+    const srcLoc = () => locOf(def, p);
+    const ociSource = repoURL !== undefined && /^oci:\/\//i.test(repoURL) && !str(s.chart);
+    if (str(s.chart) || ociSource) {
+      // A chart from a Helm repository (`repoURL` + `chart` + `targetRevision`), an OCI registry (a
+      // repoURL without scheme, or `oci://`), or an OCI source `oci://registry/path/chart` (helm.md):
+      // pulled at render time with the user's helm into the cache (src/core/remote).
+      let url = repoURL ?? '';
+      let chart = str(s.chart) ?? '';
+      if (ociSource) {
+        chart = url.replace(/\/+$/, '').split('/').pop() ?? '';
+        url = url.replace(/\/+$/, '').replace(/\/[^/]+$/, '');
+      } else if (url && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = `oci://${url}`;
+      const h = helmOpts(true);
+      const version = str(s.targetRevision);
+      d.renderer = {
+        kind: 'helm',
+        chartDir: '',
+        releaseName: h.releaseName,
+        valueFiles: h.valueFiles,
+        ...(h.namespace ? { namespace: h.namespace } : {}),
+        ...(h.values && Object.keys(h.values).length ? { values: h.values } : {}),
+        ...(h.set && Object.keys(h.set).length ? { set: h.set } : {}),
+        ...(h.kubeVersion !== undefined ? { kubeVersion: h.kubeVersion } : {}),
+        ...(h.apiVersions?.length ? { apiVersions: h.apiVersions } : {}),
+        ...helmFlags,
+        origins: { root: tree.root, ...h.origins },
+        remoteChart: {
+          repoURL: url,
+          chart,
+          ...(version && version !== 'HEAD' ? { version } : {}),
+          ...(chartValueFiles.length ? { chartValueFiles } : {}),
+          ...(helm.ignoreMissingValueFiles === true ? { ignoreMissingValueFiles: true } : {}),
+        },
+      };
+      if (!url || !chart) {
+        d.renderer = { kind: 'unsupported', reason: `${where}: the chart source has no repoURL or chart` };
+        d.errors.push({ code: 'invalid', message: `${where}: the chart source has no repoURL or chart`, location: srcLoc() });
+      }
+      d.sourcePaths = [...new Set([def.file, ...h.valueFiles.filter((f) => tree.isFile(f)), ...fileValues])].sort();
+      d.envPaths = [...h.valueFiles, def.file];
+      return d;
+    }
+    const srcPath = str(s.path) ?? '.';
+    const dir = path.resolve(tree.root, srcPath);
+    const thisRepo = ctx.isThisRepo(repoURL);
+    if (thisRepo === false && !tree.isDir(dir)) {
+      d.remote.push(`${repoURL} ${srcPath}`);
+      d.renderer = { kind: 'unsupported', reason: `${where}: source ${repoURL} is another repository` };
+      d.errors.push({ code: 'remote', severity: 'info', message: `${where}: source ${repoURL} (${srcPath}) is not this repository; not rendered locally`, location: srcLoc() });
+      return d;
+    }
     const directory = isRecord(s.directory) ? s.directory : {};
     const r = renderFolder(ctx, dir, {
-      helm: helmOpts,
+      helm: () => ({ ...helmOpts(), ...helmFlags }),
       recurse: directory.recurse === true,
       include: str(directory.include),
       exclude: str(directory.exclude),
@@ -175,7 +239,7 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
     });
     d.renderer = r.renderer;
     d.root = r.kind === 'missing' ? path.dirname(def.file) : dir;
-    d.sourcePaths = [...new Set([def.file, ...r.sourcePaths])].sort();
+    d.sourcePaths = [...new Set([def.file, ...r.sourcePaths, ...fileValues])].sort();
     d.errors.push(...r.errors);
     d.remote.push(...r.remote);
     d.claims = r.claims;
@@ -194,8 +258,20 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
       }
     }
     if (isRecord(s.plugin)) {
-      d.renderer = { kind: 'unsupported', reason: `${where} uses a config management plugin` };
-      d.errors.push({ code: 'unsupported', message: `${where}: config management plugins are not supported`, location: locOf(def, [...p, 'plugin']) });
+      // A config management plugin runs the plugin's own commands in Argo CD's repo-server (config-management-plugins.md).
+      const plugin = str(s.plugin.name) ?? 'discovered by its discover rules';
+      d.renderer = { kind: 'unsupported', reason: `config management plugin '${plugin}': the plugin runs its own commands in Argo CD's repo-server, which Reconcile cannot run` };
+      d.errors.push({ code: 'unsupported', severity: 'warning', message: `${where}: not supported: config management plugin '${plugin}' (its commands run only in Argo CD's repo-server)`, location: locOf(def, [...p, 'plugin']) });
+    } else if (r.kind === 'plain') {
+      // A directory with *.jsonnet files is a Jsonnet application (Argo CD's tool detection; directory.jsonnet
+      // sets its ext vars and TLAs). Never rendered as if it held only its YAML.
+      const jsonnet = (directory.recurse === true ? tree.filesUnder(dir) : tree.filesIn(dir).map((f) => path.join(dir, f))).filter((f) => f.endsWith('.jsonnet'));
+      if (jsonnet.length || isRecord(directory.jsonnet)) {
+        const names = jsonnet.map((f) => tree.rel(f));
+        d.renderer = { kind: 'unsupported', reason: `Jsonnet: Reconcile does not evaluate Jsonnet (${names.slice(0, 3).join(', ') || 'directory.jsonnet'}${names.length > 3 ? ', …' : ''}); Argo CD renders it with its built-in Jsonnet` };
+        d.errors.push({ code: 'unsupported', severity: 'warning', message: `${where}: not supported: Jsonnet (${names.slice(0, 3).join(', ') || 'directory.jsonnet'}) is not evaluated by Reconcile`, location: srcLoc() });
+        d.sourcePaths = [...new Set([...d.sourcePaths, ...jsonnet])].sort();
+      }
     }
     if (r.kind === 'plain' || r.kind === 'kustomize') {
       d.childDefinitionsFrom = { files: new Set(r.sourcePaths) };
@@ -411,3 +487,11 @@ export function deepMerge(base: Record<string, unknown>, over: Record<string, un
   return out;
 }
 
+
+/** `a.b.c` → { a: { b: { c: value } } } (a helm --set-file name; `\.` keeps a dot in a key). */
+function setPath(name: string, value: unknown): Record<string, unknown> {
+  const keys = name.split(/(?<!\\)\./).map((k) => k.replace(/\\\./g, '.'));
+  let out: unknown = value;
+  for (const k of keys.reverse()) out = { [k]: out };
+  return out as Record<string, unknown>;
+}

@@ -15,6 +15,9 @@ export interface HelmOptions {
   set?: Record<string, string>;
   kubeVersion?: string;
   apiVersions?: string[];
+  /** `--include-crds` / `--skip-tests` (Argo CD: CRDs unless `skipCrds`; tests skipped on `skipTests`). */
+  includeCrds?: boolean;
+  skipTests?: boolean;
   /** Where the repository wrote these values (the renderer's findings point there). */
   origins?: Omit<ArgumentOrigins, 'root' | 'chartDir' | 'dir'>;
 }
@@ -94,6 +97,8 @@ export function renderFolder(
     if (h.set && Object.keys(h.set).length) renderer.set = h.set;
     if (h.kubeVersion !== undefined) renderer.kubeVersion = h.kubeVersion;
     if (h.apiVersions?.length) renderer.apiVersions = h.apiVersions;
+    if (h.includeCrds) renderer.includeCrds = true;
+    if (h.skipTests) renderer.skipTests = true;
     renderer.origins = { root: tree.root, ...(opts.dirOrigin ? { chartDir: opts.dirOrigin } : {}), ...h.origins };
     return {
       kind: 'helm',

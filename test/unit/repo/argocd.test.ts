@@ -29,6 +29,7 @@ test('argocd: helm source with valueFiles, values and parameters', async () => {
     namespace: 'demo',
     values: { message: 'from-application' },
     set: { extra: 'a,b' },
+    includeCrds: true, // helm.md "Helm --skip-crds": crds/ are rendered unless skipCrds
   });
   assert.deepEqual(demo.destination, { name: 'prod-cluster', namespace: 'demo', server: undefined });
   assert.equal(rel(m, demo.definedBy!.file), 'argocd/apps/demo.yaml');
@@ -38,7 +39,7 @@ test('argocd: helm source with valueFiles, values and parameters', async () => {
   assert.ok(!allApps(m).some((a) => a.sourceKind === 'helm'));
 });
 
-test('argocd: kustomize source (its kustomize options noted as not applied), remote chart recorded', async () => {
+test('argocd: kustomize source (its kustomize options noted as not applied), remote chart pulled at render time', async () => {
   const m = await discover(root);
   const p = app(m, 'prod', 'podinfo-prod');
   assert.deepEqual(renderer(m, p), { kind: 'kustomize', dir: 'apps/podinfo/overlays/prod' });
@@ -47,8 +48,10 @@ test('argocd: kustomize source (its kustomize options noted as not applied), rem
   // No second, standalone kustomize application for the same overlay.
   assert.ok(!allApps(m).some((a) => a.sourceKind === 'kustomize'));
   const nginx = app(m, 'prod-cluster', 'ingress-nginx');
-  assert.equal(nginx.renderer.kind, 'unsupported');
-  assert.deepEqual(nginx.remote, ['https://kubernetes.github.io/ingress-nginx ingress-nginx@4.11.0']);
+  // helm.md: repoURL + chart + targetRevision is a chart of a Helm repository, rendered with `helm template`.
+  assert.equal(nginx.renderer.kind, 'helm');
+  assert.deepEqual(nginx.renderer.kind === 'helm' && nginx.renderer.remoteChart, { repoURL: 'https://kubernetes.github.io/ingress-nginx', chart: 'ingress-nginx', version: '4.11.0' });
+  assert.equal(nginx.remote, undefined); // followed now, so not listed as "remote input (not followed)"
 });
 
 test('argocd: ApplicationSet generators — list with {{env}}, git directories with goTemplate {{.path.basename}}', async () => {
