@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { connectToContext, isClusterError, kubeconfigPaths, readKubeconfig, type ClusterClient } from '../core/cluster';
 import { renderEnvironment, type RenderedEnvironment } from '../core/drift';
 import { createRenderer } from '../core/render';
-import { discover, type Environment, type RepoModel } from '../core/repo';
+import { discoverWithChildren, type Environment, type RepoModel } from '../core/repo';
 import { type parseArgs, UsageError } from './args';
 import { EXIT, toolsFrom, type Io } from './main';
 
@@ -42,7 +42,7 @@ export async function openClusterEnvironment(command: string, args: ReturnType<t
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UsageError(`no such folder: ${root}`);
   const files = kubeconfigPaths(last('kubeconfig'), io.env);
   const kube = await readKubeconfig(files);
-  const model = await discover(root, { kubeContexts: kube.contexts.map((c) => c.name) });
+  const model = await discoverWithChildren(root, { kubeContexts: kube.contexts.map((c) => c.name), renderer: createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env }) });
   const env = model.environments.find((e) => e.name === envName);
   if (!env) throw new UsageError(`no environment '${envName}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
   const context = last('context') ?? env.context;

@@ -3,7 +3,7 @@
 // Exit codes: 0 ok, 1 findings, 2 usage or tool error.
 import * as path from 'node:path';
 import { version } from '../../package.json';
-import { discover, type Application, type RepoModel } from '../core/repo';
+import { discoverWithChildren, type Application, type RepoModel } from '../core/repo';
 import { createRenderer, resolveToolPaths, type RenderResult, type ToolPaths } from '../core/render';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import { oneOf, parseArgs, UsageError } from './args';
@@ -141,7 +141,9 @@ async function loadModel(args: ReturnType<typeof parseArgs>, io: Io, rootDir?: s
   if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
   const root = rootDir ?? path.resolve(io.cwd, args.positionals[0] ?? '.');
   const kube = await readKubeconfig(kubeconfigPaths(args.options.get('kubeconfig')?.at(-1), io.env));
-  return discover(root, { kubeContexts: kube.contexts.map((c) => c.name) });
+  // Children of app-of-apps charts are known once their parent renders (core/repo/app-of-apps.ts).
+  const renderer = createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env });
+  return discoverWithChildren(root, { kubeContexts: kube.contexts.map((c) => c.name), renderer });
 }
 
 async function envsCommand(argv: string[], io: Io): Promise<number> {

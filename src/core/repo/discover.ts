@@ -20,6 +20,7 @@ import { fluxDrafts, isFluxHelmRelease, isFluxKustomization, isFluxObject } from
 import { chartInputFiles, environmentValueFiles, valuesFileErrors } from './helm';
 import { KUSTOMIZATION_FILES, dedupeErrors } from './kustomize';
 import { YamlFile } from './yaml-file';
+import type { SourceLocation } from '../manifest/range';
 import {
   DEFAULT_ENVIRONMENT,
   type Application,
@@ -104,7 +105,7 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
     }
     const text = r.text;
     const looksK8s = /^kind:\s*\S/m.test(text) && /^apiVersion:\s*\S/m.test(text);
-    if (text.includes('argoproj.io') || text.includes('toolkit.fluxcd.io')) {
+    if (text.includes('argoproj.io') || text.includes('toolkit.fluxcd.io') || text.includes('source.extensions.fluxcd.io')) {
       const yf = new YamlFile(file, text);
       if (yf.needsFullParse) {
         for (const e of yf.errors) addFileError(file, { code: 'yaml', message: `${tree.rel(file)}: ${e.message}`, location: { file, range: e.range } });
@@ -127,6 +128,24 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
       const l = plainCandidates.get(dir);
       if (l) l.push(file);
       else plainCandidates.set(dir, [file]);
+    }
+  }
+  // Argo CD objects an application rendered (app of apps through Helm): its children. One already
+  // defined in a file of the repository is not defined twice.
+  const renderedParent = new Map<SourceLocation, string>();
+  const staticArgo = new Set(ctx.definitions.filter((d) => d.id.group === ARGO_GROUP).map((d) => `${d.id.kind}/${d.id.namespace ?? ''}/${d.id.name}`));
+  for (const set of opts.renderedDefinitions ?? []) {
+    for (const { file, text } of set.documents) {
+      const yf = new YamlFile(file, text);
+      for (const doc of yf.documents) {
+        if (doc.shape !== 'resource' || !doc.id || doc.id.group !== ARGO_GROUP) continue;
+        const key = `${doc.id.kind}/${doc.id.namespace ?? ''}/${doc.id.name}`;
+        if (staticArgo.has(key)) continue; // in a file of the repository, or rendered by another parent already (a cycle)
+        staticArgo.add(key);
+        const def: Definition = { file, yaml: yf, docIndex: doc.index, id: doc.id, value: doc.value as Record<string, unknown>, location: { file, range: doc.range } };
+        ctx.definitions.push(def);
+        renderedParent.set(def.location, set.parent);
+      }
     }
   }
   // ConfigMaps elsewhere are only needed for HelmRelease valuesFrom: parse them only then.
@@ -194,7 +213,9 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
       helmConvention.add(d);
       return d;
     };
-    if (envFiles.size === 0) drafts.push(make(undefined, []));
+    // An app-of-apps chart (its templates emit Argo CD Applications) names no environments by its
+    // values files: they parameterise the children, and the Applications that render it say where.
+    if (envFiles.size === 0 || emitsArgoApplications(tree, dir)) drafts.push(make(undefined, []));
     else for (const [env, files] of [...envFiles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) drafts.push(make(env, files));
   }
   const argo = argoDrafts(ctx, ctx.definitions);
@@ -205,7 +226,15 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
   // Plain folders: Kubernetes YAML that no kustomization, chart or definition accounts for.
   const kustomizeFiles = new Set<string>();
   for (const node of ctx.kustomize.nodes.values()) for (const f of node.files) kustomizeFiles.add(f);
-  const definerPlainFiles = new Set(definers.flatMap((d) => (d.renderer.kind === 'plain' ? d.renderer.files : d.renderer.kind === 'kustomize' && d.renderer.flux ? d.renderer.flux.files : [])));
+  // (An unsupported Argo CD definer — a plugin, Jsonnet — accounts for its folder's files too: they are no other app.)
+  const definerPlainFiles = new Set(
+    definers.flatMap((d) =>
+      d.renderer.kind === 'plain' ? d.renderer.files
+      : d.renderer.kind === 'kustomize' && d.renderer.flux ? d.renderer.flux.files
+      : d.renderer.kind === 'unsupported' && d.sourceKind === 'argocd' ? d.sourcePaths
+      : [],
+    ),
+  );
   const policyPaths = config?.policy.policyPaths ?? [];
   for (const [dir, files] of [...plainCandidates].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (ctx.hasKustomization(dir)) continue;
@@ -248,6 +277,12 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
     if (!d.definedBy) continue;
     const ps = (holders.get(d.definedBy.file) ?? []).filter((p) => p !== d);
     if (ps.length) parentsOf.set(d, ps);
+  }
+  for (const d of argo.drafts) {
+    const parentId = d.definedBy && renderedParent.get(d.definedBy);
+    if (!parentId) continue;
+    const p = definers.find((x) => x !== d && (x.idBase === parentId || parentId.startsWith(`${x.idBase}@`) || parentId.startsWith(`${x.idBase}#`)));
+    if (p) parentsOf.set(d, [p]);
   }
   const inherited = (d: AppDraft, seen: Set<AppDraft>): string[] => {
     const own = ownEnv.get(d);
@@ -449,3 +484,14 @@ function readGitRemotes(root: string): string[] {
   }
 }
 
+
+const ARGO_KIND_RE = /^kind:\s*["']?(Application|ApplicationSet)["']?\s*$/m;
+
+/** Do a chart's templates emit Argo CD Applications or ApplicationSets (an app of apps)? */
+export function emitsArgoApplications(tree: FileTree, chartDir: string): boolean {
+  for (const f of tree.filesUnder(path.join(chartDir, 'templates'))) {
+    const r = tree.read(f);
+    if (r.text && r.text.includes('argoproj.io') && ARGO_KIND_RE.test(r.text)) return true;
+  }
+  return false;
+}

@@ -191,6 +191,12 @@ export interface FluxBuild {
   };
   /** For messages: `Kustomization flux-system/apps`. */
   label?: string;
+  /** The source is this repository at another revision (a GitRepository's branch, tag or commit): the
+   *  whole tree is read with git at the first of `refs` that resolves, never from the working tree. */
+  revision?: { refs: string[]; label: string };
+  /** The source is an ExternalArtifact an ArtifactGenerator makes from this repository's files: each
+   *  repository file `from` (absolute) is at `to` (relative) in the artifact, whose root is `root`. */
+  artifact?: Array<{ from: string; to: string }>;
 }
 
 /**
@@ -290,6 +296,19 @@ export interface DiscoverOptions {
   kubeContexts?: string[];
   /** Files larger than this are reported and not read. Default 16 MB. */
   maxFileBytes?: number;
+  /**
+   * Argo CD Applications/ApplicationSets found in the rendered output of an application (app of apps
+   * through Helm…; see app-of-apps.ts): they become that application's children.
+   */
+  renderedDefinitions?: RenderedDefinitions[];
+}
+
+/** The Argo CD objects one application rendered, by the repository file that produced them. */
+export interface RenderedDefinitions {
+  /** The id of the application that rendered them (the parent). */
+  parent: string;
+  /** YAML text per source file (a chart template…): the objects as rendered. */
+  documents: Array<{ file: string; text: string }>;
 }
 
 /** Name of the environment that collects applications whose environment cannot be told. */
