@@ -1,5 +1,32 @@
 // A small, strict argument parser for the CLI: unknown options are usage errors (exit 2).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The command line is wrong (unknown command or option, a missing or bad option value): the message, then the usage text; exit 2. */
 export class UsageError extends Error {}
+
+/**
+ * The command line is well formed but names something that is not there (a missing path, a file
+ * where a folder is expected, an unknown environment): one line, no usage text; exit 2.
+ */
+export class InputError extends Error {}
+
+/**
+ * The one path argument of a command, resolved against `cwd` (default `.`): it must exist, and be
+ * a folder unless `file` is allowed. Throws UsageError for two paths, InputError otherwise.
+ */
+export function pathArgument(args: ParsedArgs, cwd: string, command: string, opts: { file?: boolean } = {}): { path: string; isDirectory: boolean } {
+  if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
+  const p = path.resolve(cwd, args.positionals[0] ?? '.');
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    throw new InputError(`no such ${opts.file ? 'file or folder' : 'folder'}: ${p}`);
+  }
+  if (!st.isDirectory() && !opts.file) throw new InputError(`${p} is a file; ${command} needs the repository's folder`);
+  return { path: p, isDirectory: st.isDirectory() };
+}
 
 export interface ParsedArgs {
   positionals: string[];

@@ -1,13 +1,11 @@
 // What `reconcile drift` and `reconcile plan` both need before they compare anything: the environment
 // from the repository, its kubeconfig context, a client that has answered once (so an unreachable or
 // misconfigured cluster is one clear line, before any render), and the environment rendered.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { connectToContext, isClusterError, kubeconfigPaths, readKubeconfig, type ClusterClient } from '../core/cluster';
 import { renderEnvironment, type RenderedEnvironment } from '../core/drift';
 import { createRenderer } from '../core/render';
 import { discoverWithChildren, type Environment, type RepoModel } from '../core/repo';
-import { type parseArgs, UsageError } from './args';
+import { InputError, pathArgument, type parseArgs, UsageError } from './args';
 import { EXIT, toolsFrom, type Io } from './main';
 
 export interface ClusterEnvironment {
@@ -30,23 +28,22 @@ export function fail(io: Io, message: string): number {
 /**
  * Opens the environment named by `--env` in `[path]` and its cluster (`--context`, else the one
  * `.reconcile.yaml` maps it to; `--kubeconfig`, else $KUBECONFIG / ~/.kube/config), then renders it.
- * Usage mistakes throw UsageError; a cluster that cannot be used returns exit code 2 after saying why.
+ * Usage mistakes throw UsageError, a missing folder or environment InputError; a cluster that cannot
+ * be used returns exit code 2 after saying why.
  * The caller disposes `client`.
  */
 export async function openClusterEnvironment(command: string, args: ReturnType<typeof parseArgs>, io: Io): Promise<ClusterEnvironment | number> {
   const last = (name: string) => args.options.get(name)?.at(-1);
   const envName = last('env');
   if (!envName) throw new UsageError(`${command} needs --env E`);
-  if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
-  const root = path.resolve(io.cwd, args.positionals[0] ?? '.');
-  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UsageError(`no such folder: ${root}`);
+  const root = pathArgument(args, io.cwd, command).path;
   const files = kubeconfigPaths(last('kubeconfig'), io.env);
   const kube = await readKubeconfig(files);
   const model = await discoverWithChildren(root, { kubeContexts: kube.contexts.map((c) => c.name), renderer: createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env }) });
   const env = model.environments.find((e) => e.name === envName);
-  if (!env) throw new UsageError(`no environment '${envName}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
+  if (!env) throw new InputError(`no environment '${envName}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
   const context = last('context') ?? env.context;
-  if (!context) throw new UsageError(`environment '${env.name}' has no cluster context: pass --context C, or set \`context:\` for it in .reconcile.yaml`);
+  if (!context) throw new InputError(`environment '${env.name}' has no cluster context: pass --context C, or set \`context:\` for it in .reconcile.yaml`);
   if (env.applications.length === 0) return fail(io, `environment '${env.name}' has no applications: there is nothing to ${command}`);
 
   let client: ClusterClient;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compareExitCode, compareReport, compareRevisions, CompareError, GitError } from '../core/compare';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
-import { oneOf, parseArgs, UsageError } from './args';
+import { oneOf, parseArgs, pathArgument } from './args';
 import { EXIT, toolsFrom, type Io } from './main';
 
 const OPTIONS = {
@@ -25,9 +25,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, OPTIONS);
   const last = (name: string) => args.options.get(name)?.at(-1);
   const format = oneOf(args, 'format', ['md', 'json', 'text'] as const, 'text');
-  if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
-  const root = path.resolve(io.cwd, args.positionals[0] ?? '.');
-  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UsageError(`no such folder: ${root}`);
+  const root = pathArgument(args, io.cwd, 'diff').path;
   const fail = (message: string): number => {
     io.err.write(`reconcile: ${message}\n`);
     return EXIT.error;

@@ -2,11 +2,12 @@
 // the extension: the same discovery, the same renderers, the same cache rules.
 // Exit codes: 0 ok, 1 findings, 2 usage or tool error.
 import * as path from 'node:path';
+import * as packageJson from '../../package.json';
 import { version } from '../../package.json';
 import { discoverWithChildren, type Application, type RepoModel } from '../core/repo';
 import { createRenderer, resolveToolPaths, type RenderResult, type ToolPaths } from '../core/render';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
-import { oneOf, parseArgs, UsageError } from './args';
+import { InputError, oneOf, parseArgs, pathArgument, UsageError } from './args';
 import { driftCommand } from './drift';
 import { diffCommand } from './diff';
 import { metricsCommand } from './metrics';
@@ -18,11 +19,11 @@ import { failed, formatJson, formatText, type FailOn } from '../core/check/forma
 import { findYamlFiles } from '../core/util/yaml-files';
 import { readInputFile } from '../core/manifest/limits';
 import { refusalFinding } from '../core/schema/validator';
-import type { Finding } from '../core/findings';
+import { dedupeFindings, type Finding } from '../core/findings';
 import { loadPolicyContext } from '../core/check/policy-context';
 import { ParsedText } from '../core/manifest/parsed-text';
 import { FILE_START } from '../core/manifest/range';
-import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkFilePolicies, environmentObjects, formatReport, mergeFindings } from '../core/policy';
+import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkFilePolicies, docsBaseFromRepository, environmentObjects, formatReport, mergeFindings } from '../core/policy';
 
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
 
@@ -129,17 +130,18 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
+    // The usage text only when the command line itself is wrong; anything else is one line.
     if (e instanceof UsageError) {
       err.write(`reconcile: ${e.message}\n\n${USAGE}`);
       return EXIT.error;
     }
-    throw e;
+    err.write(`reconcile: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
+    return EXIT.error;
   }
 }
 
-async function loadModel(args: ReturnType<typeof parseArgs>, io: Io, rootDir?: string): Promise<RepoModel> {
-  if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
-  const root = rootDir ?? path.resolve(io.cwd, args.positionals[0] ?? '.');
+async function loadModel(args: ReturnType<typeof parseArgs>, io: Io, command: string, rootDir?: string): Promise<RepoModel> {
+  const root = rootDir ?? pathArgument(args, io.cwd, command).path;
   const kube = await readKubeconfig(kubeconfigPaths(args.options.get('kubeconfig')?.at(-1), io.env));
   // Children of app-of-apps charts are known once their parent renders (core/repo/app-of-apps.ts).
   const renderer = createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env });
@@ -149,7 +151,7 @@ async function loadModel(args: ReturnType<typeof parseArgs>, io: Io, rootDir?: s
 async function envsCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, { format: 'value', ...TOOL_OPTS });
   const format = oneOf(args, 'format', ['text', 'json'] as const, 'text');
-  const model = await loadModel(args, io);
+  const model = await loadModel(args, io, 'envs');
   const problems = countProblems(model);
   if (format === 'json') {
     io.out.write(`${JSON.stringify(model, null, 2)}\n`);
@@ -176,13 +178,13 @@ async function renderCommand(argv: string[], io: Io): Promise<number> {
   const envName = args.options.get('env')?.at(-1);
   if (!envName) throw new UsageError('render needs --env E');
   const appName = args.options.get('app')?.at(-1);
-  const model = await loadModel(args, io);
+  const model = await loadModel(args, io, 'render');
   const env = model.environments.find((e) => e.name === envName);
-  if (!env) throw new UsageError(`no environment '${envName}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
+  if (!env) throw new InputError(`no environment '${envName}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
   let apps: Application[] = env.applications;
   if (appName) {
     apps = apps.filter((a) => a.name === appName || a.id === appName);
-    if (apps.length === 0) throw new UsageError(`no application '${appName}' in ${envName} (found: ${env.applications.map((a) => a.name).join(', ')})`);
+    if (apps.length === 0) throw new InputError(`no application '${appName}' in ${envName} (found: ${env.applications.map((a) => a.name).join(', ')})`);
   }
   const renderer = createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env });
   const results: [Application, RenderResult][] = await Promise.all(apps.map(async (a) => [a, await renderer.renderApplication(a)] as [Application, RenderResult]));
@@ -211,13 +213,13 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, { env: 'value', format: 'value', 'fail-on': 'value', 'kubernetes-version': 'value', output: 'value', ...TOOL_OPTS });
   const format = oneOf(args, 'format', ['text', 'json', 'sarif', 'junit'] as const, 'text');
   const failOn = oneOf(args, 'fail-on', ['error', 'warning', 'never'] as const, 'error') as FailOn;
-  if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
-  const target = path.resolve(io.cwd, args.positionals[0] ?? '.');
-  if (!fs.existsSync(target)) throw new UsageError(`no such file or folder: ${target}`);
-  const root = fs.statSync(target).isDirectory() ? target : path.dirname(target);
+  const { path: target, isDirectory } = pathArgument(args, io.cwd, 'check', { file: true });
+  const envNames = args.options.get('env') ?? [];
+  if (envNames.length > 0 && !isDirectory) throw new InputError(`${target} is a file; check --env needs the repository's folder`);
+  const root = isDirectory ? target : path.dirname(target);
   const checks = new SchemaChecks({ kubernetesVersion: args.options.get('kubernetes-version')?.at(-1) }, { filesDoNotChange: true });
   const links: Finding[] = [];
-  const files = fs.statSync(target).isDirectory() ? findYamlFiles([target], 200_000, (file, message) => links.push(linkFinding(file, message))).sort() : [target];
+  const files = isDirectory ? findYamlFiles([target], 200_000, (file, message) => links.push(linkFinding(file, message))).sort() : [target];
   // Each file is read once, screened by the input limits (manifest/limits.ts): for the CRDs it may
   // define, then for its checks. A file past a limit is not parsed; it gets the limit's finding.
   const inputs = new Map<string, ReturnType<typeof readInputFile>>();
@@ -233,7 +235,6 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
   const add = (more: Finding[]) => {
     for (const f of more) findings.push(f); // not push(...more): a big file can have more findings than a call takes arguments
   };
-  const envNames = args.options.get('env') ?? [];
   let checked = 0;
   if (envNames.length === 0) {
     for (const f of files) {
@@ -254,11 +255,11 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
       checked++;
     }
   } else {
-    const model = await loadModel(args, io, root);
+    const model = await loadModel(args, io, 'check', root);
     const renderer = createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env });
     for (const name of envNames) {
       const env = model.environments.find((e) => e.name === name);
-      if (!env) throw new UsageError(`no environment '${name}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
+      if (!env) throw new InputError(`no environment '${name}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
       const r = await checkEnvironment(env, renderer, checks.registry);
       if (r.findings.some((f) => f.code === 'render/tool-not-found')) {
         io.err.write(`reconcile: ${r.findings.find((f) => f.code === 'render/tool-not-found')!.message}\n`);
@@ -272,14 +273,15 @@ async function checkCommand(argv: string[], io: Io): Promise<number> {
       checked += r.rendered.length;
     }
   }
+  const unique = dedupeFindings(findings);
   const report =
-    format === 'json' ? formatJson(findings, root)
-    : format === 'text' ? formatText(findings, root, checked)
-    : formatReport(format, findings, { root, version });
+    format === 'json' ? formatJson(unique, root)
+    : format === 'text' ? formatText(unique, root, checked)
+    : formatReport(format, unique, { root, version, failOn, docsBaseUrl: docsBaseFromRepository((packageJson as Record<string, unknown>).repository) });
   const output = args.options.get('output')?.at(-1);
   if (output) fs.writeFileSync(path.resolve(io.cwd, output), report);
   else io.out.write(report);
-  return failed(findings, failOn) ? EXIT.findings : EXIT.ok;
+  return failed(unique, failOn) ? EXIT.findings : EXIT.ok;
 }
 
 /** --kubectl/--kustomize/--helm, else $RECONCILE_KUBECTL…; a relative path is taken from the working directory. */

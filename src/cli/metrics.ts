@@ -8,7 +8,7 @@ import { GitError, repoInfo } from '../core/compare';
 import { computeMetrics, environmentInputs, IncidentFileError, incidentsOf, metricsReport, PeriodError, readIncidents, type DriftIncident } from '../core/metrics';
 import { discover } from '../core/repo';
 import { repositoryIdentity } from '../core/drift';
-import { oneOf, parseArgs, UsageError } from './args';
+import { InputError, oneOf, parseArgs, pathArgument, UsageError } from './args';
 import { EXIT, type Io } from './main';
 
 const OPTIONS = {
@@ -25,9 +25,7 @@ export async function metricsCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, OPTIONS);
   const last = (name: string) => args.options.get(name)?.at(-1);
   const format = oneOf(args, 'format', ['text', 'md', 'json'] as const, 'text');
-  if (args.positionals.length > 1) throw new UsageError(`expected at most one path, got ${args.positionals.join(' ')}`);
-  const root = path.resolve(io.cwd, args.positionals[0] ?? '.');
-  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UsageError(`no such folder: ${root}`);
+  const root = pathArgument(args, io.cwd, 'metrics').path;
   const windowText = last('failure-window');
   const failureWindowDays = windowText === undefined ? undefined : Number(windowText);
   if (failureWindowDays !== undefined && !(Number.isFinite(failureWindowDays) && failureWindowDays >= 0)) throw new UsageError(`--failure-window must be a number of days (got '${windowText}')`);
@@ -35,11 +33,11 @@ export async function metricsCommand(argv: string[], io: Io): Promise<number> {
   let incidents: DriftIncident[] = [];
   if (incidentsFile) {
     const file = path.resolve(io.cwd, incidentsFile);
-    if (!fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
+    if (!fs.existsSync(file)) throw new InputError(`no such file: ${file}`);
     try {
       incidents = readIncidents(file);
     } catch (e) {
-      if (e instanceof IncidentFileError) throw new UsageError(e.message);
+      if (e instanceof IncidentFileError) throw new InputError(e.message);
       throw e;
     }
   }

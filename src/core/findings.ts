@@ -34,4 +34,46 @@ export interface Finding {
   /** The environment, for findings on rendered output (messages then start with `[env]`). */
   environment?: string;
   fixes?: Fix[];
+  /**
+   * A check could not run on something (an application that could not be rendered, a kind without
+   * a schema, a file past an input limit); the message says what and why. Such a finding is never
+   * counted as clean: `--fail-on warning` fails on it whatever its severity.
+   */
+  notChecked?: boolean;
+}
+
+/** Codes that always mean "not checked", whoever reports them (the schema engine, input limits, render). */
+const NOT_CHECKED_CODES = new Set(['schema/unknown-kind', 'yaml/too-large', 'yaml/too-deep', 'yaml/binary', 'yaml/encoding', 'yaml/too-many-documents']);
+
+/** Whether a finding says that something was not checked (see Finding.notChecked). */
+export function isNotChecked(f: Pick<Finding, 'code' | 'notChecked'>): boolean {
+  return f.notChecked === true || NOT_CHECKED_CODES.has(f.code) || f.code.startsWith('render/');
+}
+
+export type FailOn = 'error' | 'warning' | 'never';
+
+/**
+ * Whether a finding fails a run with `--fail-on`: errors unless `never`; with `warning` also
+ * warnings and anything not checked (never counted as clean).
+ */
+export function failsRun(f: Pick<Finding, 'code' | 'severity' | 'notChecked'>, failOn: FailOn): boolean {
+  if (failOn === 'never') return false;
+  if (f.severity === 'error') return true;
+  return failOn === 'warning' && (f.severity === 'warning' || isNotChecked(f));
+}
+
+/**
+ * Findings without repeats: one per rule, place (file and start) and message, the first kept
+ * (e.g. one object's finding reported once per rendered copy, all on line 1 of its kustomization).
+ */
+export function dedupeFindings<F extends Finding>(findings: readonly F[]): F[] {
+  const seen = new Set<string>();
+  const out: F[] = [];
+  for (const f of findings) {
+    const k = `${f.code}\u0000${f.file ?? ''}\u0000${f.range.start.line}:${f.range.start.character}\u0000${f.message}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(f);
+  }
+  return out;
 }

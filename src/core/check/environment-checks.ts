@@ -23,6 +23,9 @@ export function applicationProblem(environment: string, application: string, mes
   return `[${environment}] ${application}: ${message}`;
 }
 
+/** Render outcomes that are not the repository's fault. */
+const NOT_AN_ERROR = new Set<string>(['remote-unavailable', 'unsupported']);
+
 export async function checkEnvironment(env: Environment, renderer: ReconcileRenderer, registry: SchemaRegistry, signal?: AbortSignal): Promise<EnvironmentCheck> {
   const findings: Finding[] = [];
   const rendered: EnvironmentCheck['rendered'] = [];
@@ -31,7 +34,11 @@ export async function checkEnvironment(env: Environment, renderer: ReconcileRend
     if (!r.ok) {
       findings.push({
         code: `render/${r.error.code}`,
-        severity: 'error',
+        // A remote source that could not be fetched (offline, untrusted, nothing cached) or that is
+        // not rendered here (another repository, a plugin) is a note, as `reconcile envs` says it: the
+        // repository is not wrong. Either way the application was not checked, and says so.
+        severity: NOT_AN_ERROR.has(r.error.code) ? 'info' : 'error',
+        notChecked: true,
         message: applicationProblem(env.name, app.name, `${r.error.message}${r.error.stderr ? `: ${r.error.stderr.trim().split('\n')[0]}` : ''}`),
         file: r.error.location?.file ?? r.error.file ?? applicationFile(app) ?? app.root,
         range: r.error.location?.range ?? FILE_START,
@@ -52,9 +59,18 @@ export async function checkEnvironment(env: Environment, renderer: ReconcileRend
  */
 export function checkRendered(envName: string, app: Application, yaml: string, documents: Pick<RenderedDocument, 'range' | 'source' | 'id'>[], registry: SchemaRegistry): Finding[] {
   const out: Finding[] = [];
+  /** Kinds without a schema: one "not checked" note per kind and application, not one per object
+   *  (a wrong apiVersion of a built-in kind, or a misspelt kind, stays an error or warning of its own). */
+  const unknown = new Map<string, { f: Finding; doc: Pick<RenderedDocument, 'range' | 'source' | 'id'> | undefined; n: number }>();
   for (const f of validateManifestFile(parseManifests(yaml), registry, {})) {
-    if (f.code === 'schema/unknown-kind') continue; // said once per file while editing; noise here
     const doc = documentAt(documents, f.range);
+    if (f.code === 'schema/unknown-kind' && f.severity === 'info') {
+      // the validator says it once per kind; every object of the kind is unchecked
+      const id = doc?.id;
+      const kind = id ? `${id.group ? `${id.group}/` : ''}${id.kind}` : f.message;
+      if (!unknown.has(kind)) unknown.set(kind, { f, doc, n: id ? documents.filter((d) => d.id?.kind === id.kind && d.id.group === id.group).length : 1 });
+      continue;
+    }
     const where = doc?.source;
     out.push({
       ...f,
@@ -63,6 +79,19 @@ export function checkRendered(envName: string, app: Application, yaml: string, d
       range: where?.range ?? FILE_START,
       environment: envName,
       fixes: undefined, // edits were computed on the rendered text, not on the repository's files
+    });
+  }
+  for (const [kind, { f, doc, n }] of unknown) {
+    const where = doc?.source;
+    out.push({
+      ...f,
+      severity: 'info',
+      message: `[${envName}] ${n === 1 && doc?.id ? `${doc.id.kind}/${doc.id.name}` : `${n} ${kind} object${n === 1 ? '' : 's'}`} of ${app.name}: schema not checked, no schema is known for ${kind} (add its CustomResourceDefinition to the repository)`,
+      file: where?.file ?? applicationFile(app) ?? app.root,
+      range: where?.range ?? FILE_START,
+      environment: envName,
+      fixes: undefined,
+      notChecked: true,
     });
   }
   return out;

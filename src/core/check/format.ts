@@ -1,8 +1,8 @@
 // Findings as text or JSON for the CLI, and the exit code for --fail-on.
 import * as path from 'node:path';
-import type { Finding, FindingSeverity } from '../findings';
+import { failsRun, isNotChecked, type FailOn, type Finding, type FindingSeverity } from '../findings';
 
-export type FailOn = 'error' | 'warning' | 'never';
+export type { FailOn };
 
 const RANK: Record<FindingSeverity, number> = { error: 0, warning: 1, info: 2, hint: 3 };
 
@@ -24,19 +24,20 @@ export function formatText(findings: Finding[], root: string, filesChecked: numb
     return `${where}: ${f.severity} ${f.code}: ${f.message}`;
   });
   const count = (s: FindingSeverity) => findings.filter((f) => f.severity === s).length;
-  lines.push(`${count('error')} error(s), ${count('warning')} warning(s), ${count('info') + count('hint')} note(s) in ${filesChecked} file(s) checked`);
+  const notChecked = findings.filter(isNotChecked).length;
+  lines.push(`${count('error')} error(s), ${count('warning')} warning(s), ${count('info') + count('hint')} note(s)${notChecked ? `, ${notChecked} not checked` : ''} in ${filesChecked} file(s) checked`);
   return `${lines.join('\n')}\n`;
 }
 
 export function formatJson(findings: Finding[], root: string): string {
   return `${JSON.stringify(
-    sortFindings(findings).map((f) => ({ ...f, file: f.file ? path.relative(root, f.file) : undefined, fixes: f.fixes?.map((x) => x.title) })),
+    sortFindings(findings).map((f) => ({ ...f, file: f.file ? path.relative(root, f.file) : undefined, fixes: f.fixes?.map((x) => x.title), ...(isNotChecked(f) ? { notChecked: true } : {}) })),
     null,
     2,
   )}\n`;
 }
 
+/** Does any finding fail the run (findings.ts failsRun: `--fail-on warning` also fails on "not checked")? */
 export function failed(findings: Finding[], failOn: FailOn): boolean {
-  if (failOn === 'never') return false;
-  return findings.some((f) => f.severity === 'error' || (failOn === 'warning' && f.severity === 'warning'));
+  return findings.some((f) => failsRun(f, failOn));
 }

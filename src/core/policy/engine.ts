@@ -4,7 +4,7 @@
 // violations into Findings with ranges and quick fixes. Files are read as kubectl reads them
 // (YAML 1.1 booleans: `privileged: on` is true). An editor passes a PolicyFileCache to checkFile so
 // that an edit re-runs the rules only where something changed (file-cache.ts).
-import type { Finding, FindingSeverity, Fix } from '../findings';
+import { dedupeFindings, type Finding, type FindingSeverity, type Fix } from '../findings';
 import { resourceIdOf, type ResourceId } from '../manifest/identity';
 import { expandList, isListDocument } from '../manifest/list';
 import { parseManifests, type ManifestDocument, type ManifestFile } from '../manifest/parse';
@@ -451,17 +451,7 @@ export function checkEnvironment(environment: EnvironmentInfo, objects: Readonly
   const placement: Placement = { locate: (obj, v) => locator.locate(infos.get(obj)!, v) };
   const out = emit(raw, set, placement, opts, environment.name);
   out.push(...problemFindings(problems, opts, environment.name));
-  return sortFindings(dedupe(out));
-}
-
-function dedupe(findings: Finding[]): Finding[] {
-  const seen = new Set<string>();
-  return findings.filter((f) => {
-    const k = `${f.code}|${f.file ?? ''}|${f.range.start.line}:${f.range.start.character}|${f.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  return sortFindings(dedupeFindings(out));
 }
 
 /**

@@ -17,7 +17,7 @@ export { IGNORE_ANNOTATION, REASON_PLACEHOLDER, parseSuppressions, suppressionsO
 export { scanText, looksRandom, externalSecretFor, isSopsEncrypted, type TextSecret } from './secrets';
 export { applyEdits, setFields, replaceDocument, type EditTarget, type FieldValue } from './yaml-edit';
 export {
-  formatReport, formatText, formatJson, formatSarif, formatJunit, toSarif, summarize, failsOn, REPORT_FORMATS, DEFAULT_DOCS_BASE_URL, SARIF_SCHEMA_URI,
+  formatReport, formatText, formatJson, formatSarif, formatJunit, toSarif, summarize, failsOn, REPORT_FORMATS, docsBaseFromRepository, SARIF_SCHEMA_URI,
   type ReportFormat, type ReportOptions, type Summary,
 } from './report';
 export type { PolicyOptions, EnvironmentInfo, ApplicationInfo, RepoAccess, Violation } from './types';

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import type { Finding } from '../../../src/core/findings';
-import { BUILTIN_RULES, checkFiles, failsOn, formatReport, REPORT_FORMATS, summarize, toSarif, type ReportFormat } from '../../../src/core/policy';
+import { BUILTIN_RULES, checkFiles, docsBaseFromRepository, failsOn, formatReport, REPORT_FORMATS, summarize, toSarif, type ReportFormat } from '../../../src/core/policy';
 import { fixture, read } from './helpers';
 
 const dir = fixture('report');
@@ -44,7 +44,7 @@ test('report: the findings feeding the goldens come from every engine and severi
   const f = findings();
   assert.deepEqual([...new Set(f.map((x) => x.source))].sort(), ['policy', 'schema', 'secret']);
   assert.deepEqual([...new Set(f.map((x) => x.severity))].sort(), ['error', 'info', 'warning']);
-  assert.deepEqual(summarize(f), { errors: 2, warnings: 3, info: 1, hints: 0, total: 6 });
+  assert.deepEqual(summarize(f), { errors: 2, warnings: 3, info: 1, hints: 0, total: 6, notChecked: 0 });
 });
 
 test('report: SARIF validates against the SARIF 2.1.0 schema subset, and the schema rejects broken SARIF', () => {
@@ -65,14 +65,20 @@ test('report: SARIF validates against the SARIF 2.1.0 schema subset, and the sch
 test('report: SARIF has what GitHub code scanning needs', () => {
   const sarif = toSarif(findings(), { root: dir, version: '0.1.0' }) as any;
   const run = sarif.runs[0];
-  const rules: Array<{ id: string; helpUri: string; shortDescription: { text: string } }> = run.tool.driver.rules;
+  const rules: Array<{ id: string; helpUri?: string; shortDescription: { text: string } }> = run.tool.driver.rules;
   const ids = rules.map((r) => r.id);
   assert.equal(new Set(ids).size, ids.length);
   for (const id of BUILTIN_RULES.map((r) => r.id)) assert.ok(ids.includes(id), `rule ${id} listed`);
   for (const r of rules) {
-    assert.match(r.helpUri, /^https:\/\/.+\/docs\/rules\/[a-z-]+\.md$/);
+    // helpUri must be absolute: there only with a docs base (package.json's repository), never made up
+    assert.equal(r.helpUri, undefined);
     assert.ok(r.shortDescription.text.length > 5);
   }
+  const based = toSarif(findings(), { root: dir, docsBaseUrl: docsBaseFromRepository({ type: 'git', url: 'git+https://git.example.com/team/reconcile.git' }) }) as any;
+  for (const r of based.runs[0].tool.driver.rules) assert.match(r.helpUri, /^https:\/\/git\.example\.com\/team\/reconcile\/blob\/HEAD\/docs\/rules\/[a-z-]+\.md$/);
+  assert.equal(based.runs[0].tool.driver.informationUri, 'https://git.example.com/team/reconcile/');
+  assert.equal(docsBaseFromRepository(undefined), undefined);
+  assert.equal(docsBaseFromRepository({ url: 'https://example.invalid/reconcile/reconcile.git' }), undefined);
   for (const r of run.results) {
     assert.equal(rules[r.ruleIndex].id, r.ruleId);
     const loc = r.locations[0].physicalLocation;
@@ -84,7 +90,7 @@ test('report: SARIF has what GitHub code scanning needs', () => {
   assert.deepEqual([...new Set(run.results.map((r: any) => r.level))].sort(), ['error', 'note', 'warning']);
 });
 
-test('report: JUnit XML is well formed, escapes text, and counts errors and warnings as failures', () => {
+test('report: JUnit XML is well formed, escapes text, and counts as failures what fails the run (--fail-on)', () => {
   const xml = formatReport('junit', findings(), { root: dir });
   const stack: string[] = [];
   for (const m of xml.replace(/<\?xml[^>]*\?>/, '').matchAll(/<(\/?)([A-Za-z-]+)[^>]*?(\/?)>/g)) {
@@ -95,7 +101,9 @@ test('report: JUnit XML is well formed, escapes text, and counts errors and warn
   assert.deepEqual(stack, []);
   assert.ok(xml.includes('message="unknown field &quot;replica&quot; in &lt;Deployment shop &amp; co&gt; (did you mean &quot;replicas&quot;?)"'), 'attributes are escaped');
   assert.ok(!xml.includes('<Deployment'), 'no raw markup from messages');
-  assert.match(xml, /<testsuites name="reconcile check" tests="6" failures="5" errors="0">/);
+  assert.match(xml, /<testsuites name="reconcile check" tests="6" failures="2" errors="0">/);
+  assert.match(formatReport('junit', findings(), { root: dir, failOn: 'warning' }), /<testsuites name="reconcile check" tests="6" failures="5" errors="0">/);
+  assert.match(formatReport('junit', findings(), { root: dir, failOn: 'never' }), /<testsuites name="reconcile check" tests="6" failures="0" errors="0">/);
   assert.match(formatReport('junit', [], { root: dir }), /<testcase classname="reconcile" name="no findings"\/>/);
 });
 
@@ -105,5 +113,11 @@ test('report: --fail-on thresholds', () => {
   assert.equal(failsOn(f.filter((x) => x.severity !== 'error'), 'error'), false);
   assert.equal(failsOn(f.filter((x) => x.severity !== 'error'), 'warning'), true);
   assert.equal(failsOn(f, 'never'), false);
+  // "not checked" is never clean: a warning for --fail-on warning, whatever its severity
+  const notChecked = { ...f.find((x) => x.severity === 'info')!, code: 'render/unsupported', notChecked: true };
+  assert.equal(failsOn([notChecked], 'warning'), true);
+  assert.equal(failsOn([notChecked], 'error'), false);
+  assert.equal(summarize([notChecked]).notChecked, 1);
+  assert.match(formatReport('text', [notChecked], { root: dir }), /1 problem \(0 errors, 0 warnings, 1 info; 1 not checked\)/);
   assert.equal(formatReport('text', [], { root: dir }), 'No problems found.\n');
 });
