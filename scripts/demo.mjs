@@ -3,18 +3,22 @@
 //   node scripts/demo.mjs [--port N] [--screenshot FILE [--exit]]
 // --screenshot opens headless Chromium on the workbench, saves a PNG once Reconcile is shown;
 // with --exit the demo stops right after (used to look at the demo without a browser at hand).
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCluster } from '../test/harness/cluster.mjs';
 import { freePort, startVSCode } from '../test/harness/vscode.mjs';
 import { loadTools } from '../test/harness/tools.mjs';
 import { applyDev, tool } from '../test/harness/dev-env.mjs';
+import { writeHistory } from '../test/harness/demo-history.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (n) => (args.includes(n) ? args[args.indexOf(n) + 1] : undefined);
-const examples = join(root, 'examples');
+// The demo works on a copy of examples/ with six months of generated Git history (pull requests,
+// promotions, a revert, a hotfix), so that history, revert and the metrics dashboard have something to show.
+const examples = mkdtempSync(join(tmpdir(), 'reconcile-demo-'));
 const tools = loadTools();
 const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const vsix = join(root, `${name}-${version}.vsix`);
@@ -25,8 +29,12 @@ let vs;
 const stopAll = async () => {
   await vs?.stop().catch(() => {});
   await cluster?.stop().catch(() => {});
+  rmSync(examples, { recursive: true, force: true });
 };
 try {
+  cpSync(join(root, 'examples'), examples, { recursive: true });
+  const history = writeHistory(examples);
+  say(`examples/ copied to ${examples} with ${history.commits} commits of history (${history.pullRequests} pull requests, a revert, a hotfix)`);
   say('starting the local cluster (etcd + kube-apiserver + kube-controller-manager on 127.0.0.1)');
   cluster = await startCluster({ controllerManager: true, log: (l) => say(l) });
   const kubectl = (argv, input) => tool(tools.kubectl, ['--kubeconfig', cluster.kubeconfig, ...argv], input);
@@ -82,9 +90,11 @@ try {
       process.exit(0);
     }
   }
+  // `on`, not `once`: the listener stays while everything stops, so the harness's own handlers (which
+  // re-raise the signal when nobody else listens) do not end the process before the last line.
   await new Promise((r) => {
-    process.once('SIGINT', r);
-    process.once('SIGTERM', r);
+    process.on('SIGINT', r);
+    process.on('SIGTERM', r);
   });
   say('stopping…');
   await stopAll();
