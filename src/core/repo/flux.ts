@@ -1,7 +1,9 @@
 // Flux: Kustomizations (kustomize.toolkit.fluxcd.io — not kustomize's own kustomization.yaml)
 // and HelmReleases (helm.toolkit.fluxcd.io), with their sources and `valuesFrom` ConfigMaps.
 // The `clusters/<name>/` layout names the cluster (and so the environment).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { matchesGlob } from '../util/glob';
 import { parse as parseYaml } from 'yaml';
 import type { SourceLocation } from '../manifest/range';
 import { deepMerge } from './argocd';
@@ -22,8 +24,10 @@ export function isFluxHelmRelease(d: Definition): boolean {
   return d.id.group === FLUX_HELM_GROUP && d.id.kind === 'HelmRelease';
 }
 
+export const FLUX_EXTENSIONS_GROUP = 'source.extensions.fluxcd.io';
+
 export function isFluxObject(d: Pick<Definition, 'id'>): boolean {
-  return d.id.group.endsWith('.toolkit.fluxcd.io');
+  return d.id.group.endsWith('.toolkit.fluxcd.io') || d.id.group === FLUX_EXTENSIONS_GROUP;
 }
 
 const locOf = locateIn;
@@ -147,10 +151,23 @@ function kustomizationDraft(ctx: DiscoveryContext, defs: Definition[], d: Defini
   const ref = isRecord(spec.sourceRef) ? spec.sourceRef : {};
   draft.namespace = str(spec.targetNamespace);
   draft.dependsOn = dependsOnOf(d, spec);
-  if (!sourceIsLocal(ctx, defs, d, ref, draft, () => locOf(d, ['spec', 'sourceRef']))) return draft;
+  const elsewhere = sourceElsewhere(ctx, defs, d, ref, label, draft, () => locOf(d, ['spec', 'sourceRef']));
+  if (!elsewhere && !sourceIsLocal(ctx, defs, d, ref, draft, () => locOf(d, ['spec', 'sourceRef']))) return draft;
   const dir = path.resolve(ctx.tree.root, str(spec.path) ?? '.');
   const dirOrigin = str(spec.path) !== undefined ? originIn(d, ['spec', 'path'], str(spec.path)) : undefined;
   const fields = fluxFields(ctx, d, spec, label, draft.errors);
+  if (elsewhere) {
+    // Not the working tree: the files are read at render time (git at that revision, or the
+    // generator's copy rules), so whether the path exists is said by the render, not here.
+    const build: FluxBuild = { root: ctx.tree.root, files: elsewhere.files, ...fields.build, label, ...(elsewhere.revision ? { revision: elsewhere.revision } : {}), ...(elsewhere.artifact ? { artifact: elsewhere.artifact } : {}) };
+    draft.renderer = { kind: 'kustomize', dir, origins: { root: ctx.tree.root, ...(dirOrigin ? { dir: dirOrigin } : {}) }, flux: build };
+    draft.sourcePaths = [...new Set([d.file, ...elsewhere.inputs, ...fields.inputs])].sort();
+    draft.envPaths = [d.file];
+    // the kustomizations an artifact copies are part of this render, not applications of their own
+    const subs = elsewhere.files.filter((f) => KUSTOMIZATION_NAMES.includes(path.basename(f))).map((f) => ctx.tree.realpath(path.dirname(f)));
+    if (subs.length) draft.subClaims = subs;
+    return draft;
+  }
   const hasKustomization = ctx.tree.isDir(dir) && ctx.hasKustomization(dir);
   const generated = ctx.tree.isDir(dir) && !hasKustomization ? generatedResources(ctx, dir) : undefined;
   // Flux builds every path with kustomize (generating a kustomization when there is none); a folder of
@@ -216,6 +233,146 @@ function kustomizationDraft(ctx: DiscoveryContext, defs: Definition[], d: Defini
   return draft;
 }
 
+interface Elsewhere {
+  files: string[];
+  /** Inputs of the cache key: the ref file that moves with the branch, or the copied files. */
+  inputs: string[];
+  revision?: { refs: string[]; label: string };
+  artifact?: Array<{ from: string; to: string }>;
+}
+
+/** The branch checked out in the repository (from .git/HEAD), or its commit when detached. */
+function checkedOut(root: string): { branch?: string; commit?: string } | undefined {
+  try {
+    const head = fs.readFileSync(path.join(root, '.git', 'HEAD'), 'utf8').trim();
+    const m = /^ref: refs\/heads\/(.+)$/.exec(head);
+    return m ? { branch: m[1] } : /^[0-9a-f]{40}$/.test(head) ? { commit: head } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files that change when a branch or tag moves (loose ref, packed refs), for the render's cache key. */
+function refFiles(root: string, refs: string[]): string[] {
+  const out: string[] = [];
+  for (const r of refs) {
+    const f = path.join(root, '.git', ...r.split('/'));
+    if (fs.existsSync(f)) out.push(f);
+  }
+  const packed = path.join(root, '.git', 'packed-refs');
+  if (fs.existsSync(packed)) out.push(packed);
+  return [...new Set(out)];
+}
+
+/**
+ * A source that is this repository but not its working tree: a GitRepository at another branch, tag
+ * or commit (read with git at render time), or an ExternalArtifact made by an ArtifactGenerator of
+ * this repository's files (its copy rules). Undefined: the working tree (or not this repository).
+ */
+function sourceElsewhere(ctx: DiscoveryContext, defs: Definition[], owner: Definition, ref: Record<string, unknown>, label: string, draft: AppDraft, loc: () => SourceLocation): Elsewhere | undefined {
+  const kind = str(ref.kind) ?? 'GitRepository';
+  const name = str(ref.name) ?? '';
+  const ns = str(ref.namespace) ?? owner.id.namespace;
+  if (kind === 'GitRepository') {
+    const src = findSource(defs, kind, name, ns);
+    const spec = src && isRecord(src.value.spec) ? src.value.spec : undefined;
+    const url = spec ? str(spec.url) : undefined;
+    if (!src || (url && ctx.isThisRepo(url) === false)) return undefined;
+    const revision = otherRevision(ctx.tree.root, isRecord(spec?.ref) ? spec!.ref : {});
+    if (!revision) return undefined;
+    draft.errors.push({ code: 'revision', severity: 'info', message: `${label}: source GitRepository ${name} is ${revision.label}, not the checked-out one: rendered from that revision (git), not from the working tree`, location: loc() });
+    return { files: [], inputs: refFiles(ctx.tree.root, revision.refs.filter((r) => r.startsWith('refs/'))), revision };
+  }
+  if (kind === 'ExternalArtifact') return artifactOf(ctx, defs, owner, name, ns, label, draft, loc);
+  return undefined;
+}
+
+/** The GitRepository's ref when it is not what is checked out: revisions to try, in order. */
+function otherRevision(root: string, ref: Record<string, unknown>): { refs: string[]; label: string } | undefined {
+  const here = checkedOut(root);
+  if (!here) return undefined; // no repository to read other revisions from: the working tree
+  const commit = str(ref.commit);
+  if (commit) return here.commit === commit ? undefined : { refs: [commit], label: `commit ${commit.slice(0, 12)}` };
+  const tag = str(ref.tag);
+  if (tag) return { refs: [`refs/tags/${tag}`], label: `tag ${tag}` };
+  const named = str(ref.name);
+  if (named) return { refs: [named], label: `ref ${named}` };
+  const branch = str(ref.branch);
+  if (branch && branch !== here.branch) return { refs: [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`], label: `branch ${branch}` };
+  return undefined;
+}
+
+/**
+ * An ExternalArtifact from an ArtifactGenerator whose sources are this repository (working tree):
+ * each copy rule `from: "@alias/<path or glob>"` → `to: "@artifact/<path>"`, later rules overwriting
+ * earlier ones, `exclude` globs left out.
+ */
+function artifactOf(ctx: DiscoveryContext, defs: Definition[], owner: Definition, name: string, ns: string | undefined, label: string, draft: AppDraft, loc: () => SourceLocation): Elsewhere | undefined {
+  for (const g of defs) {
+    if (g.id.group !== FLUX_EXTENSIONS_GROUP || g.id.kind !== 'ArtifactGenerator' || (g.id.namespace ?? 'default') !== (ns ?? 'default')) continue;
+    const spec = isRecord(g.value.spec) ? g.value.spec : {};
+    const artifact = (Array.isArray(spec.artifacts) ? spec.artifacts : []).filter(isRecord).find((a) => a.name === name);
+    if (!artifact) continue;
+    const aliases = new Map<string, boolean>();
+    for (const s of (Array.isArray(spec.sources) ? spec.sources : []).filter(isRecord)) {
+      const alias = str(s.alias);
+      if (!alias) continue;
+      const kind = str(s.kind) ?? '';
+      const src = kind === 'GitRepository' ? findSource(defs, kind, str(s.name) ?? '', str(s.namespace) ?? g.id.namespace) : undefined;
+      const url = src && isRecord(src.value.spec) ? str(src.value.spec.url) : undefined;
+      const here = kind === 'GitRepository' && (!url || ctx.isThisRepo(url) !== false) && !(src && otherRevision(ctx.tree.root, isRecord((src.value.spec as Record<string, unknown>).ref) ? ((src.value.spec as Record<string, unknown>).ref as Record<string, unknown>) : {}));
+      aliases.set(alias, here);
+    }
+    const mapping = new Map<string, string>(); // artifact path → repository file
+    const inputs = new Set<string>();
+    for (const c of (Array.isArray(artifact.copy) ? artifact.copy : []).filter(isRecord)) {
+      const from = str(c.from) ?? '';
+      const to = str(c.to) ?? '';
+      const m = /^@([^/]+)\/?(.*)$/.exec(from);
+      const t = /^@artifact\/?(.*)$/.exec(to);
+      if (!m || !t || aliases.get(m[1]) !== true) {
+        draft.errors.push({ code: 'remote', severity: 'info', message: `${label}: ExternalArtifact ${name} copies '${from}' from a source that is not this repository's working tree; not rendered locally`, location: loc() });
+        draft.renderer = { kind: 'unsupported', reason: `${label}: ExternalArtifact ${name} (ArtifactGenerator ${g.id.name}) uses a source that is not this repository` };
+        return { files: [], inputs: [], artifact: [] };
+      }
+      const excludes = (Array.isArray(c.exclude) ? c.exclude : []).filter((x): x is string => typeof x === 'string');
+      for (const [file, dest] of copyRule(ctx, m[2], t[1])) {
+        const rel = ctx.tree.rel(file);
+        if (excludes.some((x) => matchesGlob(rel, x) || matchesGlob(path.basename(rel), x))) continue;
+        mapping.set(dest, file);
+        inputs.add(file);
+      }
+    }
+    draft.errors.push({ code: 'artifact', severity: 'info', message: `${label}: rendered from ExternalArtifact ${name}, as ArtifactGenerator ${g.id.name} copies this repository's files`, location: g.location });
+    return { files: [...inputs].sort(), inputs: [g.file, ...inputs], artifact: [...mapping].map(([to, from]) => ({ from, to })).sort((a, b) => (a.to < b.to ? -1 : 1)) };
+  }
+  return undefined;
+}
+
+/** The files one copy rule takes, with their paths in the artifact (cp-like: a folder keeps its name unless its contents are globbed). */
+function copyRule(ctx: DiscoveryContext, from: string, to: string): Array<[string, string]> {
+  const { tree } = ctx;
+  const toDir = to === '' || to.endsWith('/');
+  const join = (...p: string[]) => path.posix.join(...p.filter(Boolean));
+  const segs = from.split('/').filter(Boolean);
+  const g = segs.findIndex((x) => /[*?[]/.test(x));
+  if (g < 0) {
+    const abs = path.resolve(tree.root, from || '.');
+    if (tree.isFile(abs)) return [[abs, toDir ? join(to, path.basename(abs)) : to]];
+    if (!tree.isDir(abs)) return [];
+    const base = toDir && from !== '' ? join(to, path.basename(abs)) : to;
+    return tree.filesUnder(abs).map((f) => [f, join(base, path.relative(abs, f).split(path.sep).join('/'))]);
+  }
+  const baseRel = segs.slice(0, g).join('/');
+  const baseAbs = path.resolve(tree.root, baseRel || '.');
+  const pattern = segs.slice(g).join('/');
+  return tree
+    .filesUnder(baseAbs)
+    .map((f) => [f, path.relative(baseAbs, f).split(path.sep).join('/')] as const)
+    .filter(([, rel]) => matchesGlob(rel, pattern))
+    .map(([f, rel]) => [f, toDir ? join(to, rel) : to]);
+}
+
 /** `spec.dependsOn` as `namespace/name` (the object's own namespace when none is written). */
 function dependsOnOf(d: Definition, spec: Record<string, unknown>): string[] | undefined {
   if (!Array.isArray(spec.dependsOn)) return undefined;
@@ -243,6 +400,8 @@ function generatedResources(ctx: DiscoveryContext, dir: string): { files: string
   visit(dir);
   return { files, dirs };
 }
+
+const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 /** Files source-controller leaves out of an artifact by default (its .sourceignore defaults). */
 const IGNORED_BY_SOURCE = new Set(['.sops.yaml', '.flux.yaml', '.goreleaser.yml', '.gitlab-ci.yml', '.travis.yml', 'appveyor.yml', '.drone.yml', 'cloudbuild.yaml', 'codeship-services.yml', 'codeship-steps.yml']);

@@ -5,10 +5,12 @@
 // that copy is what kustomize builds. The working tree is never written; only repository files (by
 // real path) are copied, as regular files, so the hardened invocation checks the copy like the repository.
 // After the build: postBuild substitution (./postbuild.ts) and commonMetadata.
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
+import { git, gitOk } from '../../compare/git';
 import type { SourceLocation } from '../../manifest/range';
 import type { FluxBuild, FluxPatch } from '../../repo/model';
 import { isRecord } from '../../util/record';
@@ -56,8 +58,11 @@ export async function prepareFluxBuild(dir: string, flux: FluxBuild): Promise<Pr
     cleanup: () => fs.rm(tmp, { recursive: true, force: true }),
   };
   try {
+    await fs.mkdir(root, { recursive: true });
+    if (flux.revision) await extractRevision(repoRoot, flux.revision, root, flux.label);
+    else if (flux.artifact) await copyArtifact(repoRoot, realRoot, flux.artifact, root);
     await fs.mkdir(prepared.dir, { recursive: true });
-    for (const f of flux.files) {
+    for (const f of flux.revision || flux.artifact ? [] : flux.files) {
       const abs = path.resolve(f);
       if (!inside(repoRoot, abs)) continue;
       let real: string;
@@ -81,6 +86,81 @@ export async function prepareFluxBuild(dir: string, flux: FluxBuild): Promise<Pr
   }
 }
 
+/** The tree of a revision of the repository (git archive), without its symbolic links. */
+async function extractRevision(repoRoot: string, revision: NonNullable<FluxBuild['revision']>, dest: string, label?: string): Promise<void> {
+  let sha: string | undefined;
+  for (const r of revision.refs) {
+    const out = await git(repoRoot, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${r}^{commit}`]);
+    if (out.code === 0 && out.stdout.trim()) {
+      sha = out.stdout.trim();
+      break;
+    }
+  }
+  if (!sha) throw new FluxBuildError(`${label ?? 'Flux Kustomization'}: ${revision.label} is not in this clone (fetch it to render it)`);
+  const archive = path.join(path.dirname(dest), 'revision.tar');
+  await gitOk(repoRoot, ['archive', '--format=tar', `--output=${archive}`, '--end-of-options', sha]);
+  await new Promise<void>((resolve, reject) => {
+    execFile('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-f', archive, '-C', dest], (err) => (err ? reject(new FluxBuildError(`could not unpack ${revision.label}: ${err.message}`)) : resolve()));
+  });
+  await fs.rm(archive, { force: true });
+  await dropLinks(dest);
+}
+
+/** Removes symbolic links (a revision's tree may hold links out of it; the working tree's are checked by real path). */
+async function dropLinks(dir: string): Promise<void> {
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isSymbolicLink()) await fs.rm(p, { force: true });
+    else if (e.isDirectory()) await dropLinks(p);
+  }
+}
+
+/** An ArtifactGenerator's artifact: each repository file at its path in the artifact. */
+async function copyArtifact(repoRoot: string, realRoot: string, mapping: NonNullable<FluxBuild['artifact']>, dest: string): Promise<void> {
+  for (const { from, to } of mapping) {
+    const target = path.resolve(dest, to);
+    if (!inside(dest, target) || !inside(repoRoot, path.resolve(from))) continue;
+    let real: string;
+    try {
+      real = await fs.realpath(from);
+    } catch {
+      continue;
+    }
+    if (!inside(realRoot, real) || !(await fs.stat(real)).isFile()) continue;
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.copyFile(real, target);
+  }
+}
+
+/**
+ * The resources Flux lists for a folder without a kustomization (fluxcd/pkg generator): every
+ * `.yaml`/`.yml` file below it in walk order, and each sub-folder with a kustomization (not entered).
+ */
+export async function generatedResources(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (d: string) => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name.startsWith('.')) continue;
+        let sub = false;
+        for (const k of KUSTOMIZATION_FILES) if (await exists(path.join(p, k))) sub = true;
+        if (sub) out.push(p);
+        else await visit(p);
+      } else if (e.isFile() && /\.ya?ml$/.test(e.name) && !e.name.startsWith('.')) out.push(p);
+    }
+  };
+  await visit(dir);
+  return out.map((p) => './' + path.relative(dir, p).split(path.sep).join('/'));
+}
+
 async function exists(p: string): Promise<boolean> {
   try {
     await fs.access(p);
@@ -100,6 +180,8 @@ async function writeKustomization(dir: string, flux: FluxBuild): Promise<string>
     }
   }
   let kus: Record<string, unknown>;
+  // Files read at render time (another revision, an artifact): the generated list is made now.
+  if (!file && !flux.generate && (flux.revision || flux.artifact)) flux = { ...flux, generate: await generatedResources(dir) };
   if (file && !flux.generate) {
     const parsed: unknown = parseYaml(await fs.readFile(file, 'utf8'));
     kus = isRecord(parsed) ? parsed : {};
@@ -140,6 +222,18 @@ export function applyFluxFields(kus: Record<string, unknown>, flux: FluxBuild): 
   for (const p of flux.patchesJson6902 ?? []) {
     const target = selector(p.target);
     list('patchesJson6902').push({ patch: JSON.stringify(p.patch), ...(target ? { target } : {}) });
+  }
+  // Argo CD source.kustomize (kustomize edit add label / add annotation / set replicas).
+  if (flux.commonLabels && Object.keys(flux.commonLabels).length) {
+    if (flux.labelsWithoutSelector) list('labels').push({ pairs: flux.commonLabels, includeSelectors: false, ...(flux.labelsWithoutSelector.includeTemplates ? { includeTemplates: true } : {}) });
+    else kus.commonLabels = { ...(isRecord(kus.commonLabels) ? kus.commonLabels : {}), ...flux.commonLabels };
+  }
+  if (flux.commonAnnotations && Object.keys(flux.commonAnnotations).length) kus.commonAnnotations = { ...(isRecord(kus.commonAnnotations) ? kus.commonAnnotations : {}), ...flux.commonAnnotations };
+  for (const r of flux.replicas ?? []) {
+    const replicas = list('replicas') as Array<Record<string, unknown>>;
+    const i = replicas.findIndex((x) => isRecord(x) && x.name === r.name);
+    if (i >= 0) replicas[i] = { name: r.name, count: r.count };
+    else replicas.push({ name: r.name, count: r.count });
   }
   for (const img of flux.images ?? []) {
     const images = list('images') as Array<Record<string, unknown>>;
