@@ -1,6 +1,7 @@
 // A ClusterClient that counts the requests a plan or a sync sends through it, by verb. Discovery is
 // counted once per group-version until the discovery cache is invalidated (the client underneath
-// caches it the same way); a LIST counts one request per call.
+// caches it the same way); a LIST counts one request per call. Writes that reach the cluster (applies
+// that are not dry-runs, patches, deletes) are also recorded in order, e.g. `apply ConfigMap shop/a`.
 import type { ApiResourceInfo, ApplyOptions, ClusterClient, DeleteOptions, GroupVersionResources, ListOptions, ListResult, PatchOptions, RawObject, RequestOptions, WatchEvent, WatchOptions } from '../cluster/types';
 import type { SyncRequests } from './types';
 
@@ -8,6 +9,8 @@ export class CountingClient implements ClusterClient {
   readonly counts: SyncRequests = { apply: 0, patch: 0, get: 0, delete: 0, discovery: 0, total: 0 };
   /** LISTs and WATCHes (plans read the cluster with them). */
   lists = 0;
+  /** Every write sent (dry-runs left out), in order: `apply ConfigMap shop/web`, `delete Job shop/migrate`. */
+  readonly writes: string[] = [];
   private readonly discovered = new Set<string>();
 
   constructor(readonly inner: ClusterClient) {}
@@ -62,16 +65,22 @@ export class CountingClient implements ClusterClient {
 
   serverSideApply(obj: RawObject, opts: ApplyOptions): Promise<RawObject> {
     this.count('apply');
+    if (!opts.dryRun) {
+      const meta = (obj.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+      this.writes.push(`apply ${String(obj.kind)} ${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${String(meta.name)}`);
+    }
     return this.inner.serverSideApply(obj, opts);
   }
 
   jsonPatch(type: ApiResourceInfo, namespace: string | undefined, name: string, ops: readonly unknown[], opts: PatchOptions): Promise<RawObject> {
     this.count('patch');
+    if (!opts.dryRun) this.writes.push(`patch ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`);
     return this.inner.jsonPatch(type, namespace, name, ops, opts);
   }
 
   delete(type: ApiResourceInfo, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<void> {
     this.count('delete');
+    if (!opts?.dryRun) this.writes.push(`delete ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`);
     return this.inner.delete(type, namespace, name, opts);
   }
 

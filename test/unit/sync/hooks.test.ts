@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ClusterError, connectToContext, type ApiResourceInfo, type ApplyOptions, type ClusterClient, type DeleteOptions, type RawObject } from '../../../src/core/cluster';
+import { ClusterError, connectToContext, type ApplyOptions, type ClusterClient, type RawObject } from '../../../src/core/cluster';
 import { desiredFromDocuments, type DesiredObject } from '../../../src/core/drift';
 import { parseManifests, resourceIdOf } from '../../../src/core/manifest';
 import { CountingClient, phaseGroups, planEnvironment, planJson, planText, syncPlan, type Plan } from '../../../src/core/sync';
@@ -20,23 +20,21 @@ function env(file: string, deployer?: DesiredObject['deployer']) {
   return { set: desiredFromDocuments(objects.map((object) => ({ object, id: resourceIdOf(object)! })), () => deployer), failures: [] };
 }
 
-/** Records every write the sync sends (dry-runs left out), in order: `apply ConfigMap/first`, `delete ConfigMap/pre-hook`. */
+/** The counting client records every write (dry-runs left out); this one can also refuse one apply. */
 class Recorder extends CountingClient {
-  readonly log: string[] = [];
   constructor(inner: ClusterClient, private readonly failApply?: string) {
     super(inner);
   }
+  get log(): string[] {
+    return this.writes.map((w) => w.replace(` ${NS}/`, '/'));
+  }
   override async serverSideApply(obj: RawObject, opts: ApplyOptions): Promise<RawObject> {
     const name = String((obj.metadata as { name: string }).name);
-    if (!opts.dryRun) {
-      this.log.push(`apply ${String(obj.kind)}/${name}`);
-      if (name === this.failApply) throw new ClusterError('invalid', `rejected by the server: ${name} is refused by this test`, { status: 422, reason: 'Invalid' });
+    if (!opts.dryRun && name === this.failApply) {
+      this.writes.push(`apply ${String(obj.kind)} ${NS}/${name}`);
+      throw new ClusterError('invalid', `rejected by the server: ${name} is refused by this test`, { status: 422, reason: 'Invalid' });
     }
     return super.serverSideApply(obj, opts);
-  }
-  override async delete(type: ApiResourceInfo, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<void> {
-    this.log.push(`delete ${type.kind}/${name}`);
-    return super.delete(type, namespace, name, opts);
   }
 }
 
