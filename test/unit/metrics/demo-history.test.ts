@@ -16,7 +16,7 @@ test('six months of pull requests, a revert and a hotfix, ending exactly at exam
   const dir = mkdtempSync(join(tmpdir(), 'reconcile-history-'));
   try {
     cpSync(examples, dir, { recursive: true });
-    const { writeHistory } = (await import('../../harness/demo-history.mjs')) as { writeHistory: (d: string, o: { now: number }) => { commits: number; pullRequests: number } };
+    const { writeHistory } = await import('../../harness/demo-history.mjs');
     const made = writeHistory(dir, { now: NOW });
     assert.ok(made.pullRequests >= 30, `${made.pullRequests} pull requests`);
     const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, encoding: 'utf8' }).trim();
