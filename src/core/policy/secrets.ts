@@ -56,7 +56,7 @@ export function externalSecretFor(secret: Obj): string {
   const meta = isRecord(secret.metadata) ? secret.metadata : {};
   const name = str(meta.name) ?? 'secret';
   const keys = [...new Set([...Object.keys(isRecord(secret.data) ? secret.data : {}), ...Object.keys(isRecord(secret.stringData) ? secret.stringData : {})])];
-  const lines = ['apiVersion: external-secrets.io/v1beta1', 'kind: ExternalSecret', 'metadata:', `  name: ${quote(name)}`];
+  const lines = ['apiVersion: external-secrets.io/v1', 'kind: ExternalSecret', 'metadata:', `  name: ${quote(name)}`];
   if (str(meta.namespace)) lines.push(`  namespace: ${quote(str(meta.namespace)!)}`);
   if (isRecord(meta.labels) && Object.keys(meta.labels).length) {
     lines.push('  labels:');

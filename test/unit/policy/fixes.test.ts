@@ -73,7 +73,7 @@ test('fix: "Replace with ExternalSecret" replaces only the Secret document, keep
   const { text: next, after } = fixOnce(file, text, 'secret/plaintext', /Replace with ExternalSecret/);
   assert.deepEqual(after, []);
   assert.ok(!next.includes('c2hvcC1wYXltZW50cw==') && !next.includes('pk_fake_4b9f2c8e1d7a6b3c'), 'no value survives');
-  assert.ok(next.startsWith('# Three documents') && next.includes('# credentials for the payment provider\napiVersion: external-secrets.io/v1beta1'), 'comments before the document stay');
+  assert.ok(next.startsWith('# Three documents') && next.includes('# credentials for the payment provider\napiVersion: external-secrets.io/v1'), 'comments before the document stay');
   const docs = parseAllDocuments(next).map((d) => d.toJS() as { kind: string; spec?: { target: { name: string }; data: Array<{ secretKey: string }> }; metadata: { name: string; namespace: string; labels?: unknown } });
   assert.deepEqual(docs.map((d) => d.kind), ['ConfigMap', 'ExternalSecret', 'ServiceAccount']);
   const es = docs[1];
