@@ -8,7 +8,7 @@ import { matchesGlob } from '../util/glob';
 import { isYamlName } from './file-tree';
 import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definition, type DiscoveryContext } from './context';
 import { insideRepository, renderFolder, type HelmOptions } from './sources';
-import type { RepoError, ValueOrigin } from './model';
+import type { FluxBuild, RepoError, ValueOrigin } from './model';
 
 export const ARGO_GROUP = 'argoproj.io';
 
@@ -246,15 +246,11 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
     d.conventionDir = dir;
     if (r.valuesEnvironment) d.env = r.valuesEnvironment;
     d.envPaths = [dir, ...(r.renderer.kind === 'helm' ? r.renderer.valueFiles : []), def.file];
-    if (r.kind === 'kustomize' && isRecord(s.kustomize)) {
-      const opts = Object.keys(s.kustomize).filter((k) => k !== 'version');
-      if (opts.length) {
-        d.errors.push({
-          code: 'unsupported',
-          severity: 'warning',
-          message: `${where}: kustomize options (${opts.join(', ')}) are not applied by the local render`,
-          location: locOf(def, [...p, 'kustomize']),
-        });
+    if (r.kind === 'kustomize' && isRecord(s.kustomize) && d.renderer.kind === 'kustomize') {
+      const k = argoKustomize(ctx, dir, s.kustomize, where, () => locOf(def, [...p, 'kustomize']), d.errors);
+      if (k) {
+        d.renderer = { ...d.renderer, flux: { ...k.build, root: tree.root, files: [...new Set([...r.sourcePaths, ...k.files])].sort() } };
+        d.sourcePaths = [...new Set([...d.sourcePaths, ...k.files])].sort();
       }
     }
     if (isRecord(s.plugin)) {
@@ -494,4 +490,105 @@ function setPath(name: string, value: unknown): Record<string, unknown> {
   let out: unknown = value;
   for (const k of keys.reverse()) out = { [k]: out };
   return out as Record<string, unknown>;
+}
+
+/**
+ * Argo CD `source.kustomize` as its repo-server applies it (user-guide/kustomize.md): `kustomize edit`
+ * of the source's kustomization before the build — namePrefix/nameSuffix and namespace replace, images
+ * and replicas replace by name or add, commonLabels/commonAnnotations merge, patches and components are
+ * added. Made here as the edit of a private copy (render/flux, FluxBuild); options it cannot apply are
+ * said, at the field.
+ */
+function argoKustomize(
+  ctx: DiscoveryContext,
+  dir: string,
+  k: Record<string, unknown>,
+  where: string,
+  loc: () => SourceLocation,
+  errors: RepoError[],
+): { build: Omit<FluxBuild, 'root' | 'files'>; files: string[] } | undefined {
+  const { tree } = ctx;
+  const build: Omit<FluxBuild, 'root' | 'files'> = { label: where };
+  const files: string[] = [];
+  const strings = (v: unknown): Record<string, string> | undefined =>
+    isRecord(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : undefined;
+  if (str(k.namePrefix)) build.namePrefix = k.namePrefix as string;
+  if (str(k.nameSuffix)) build.nameSuffix = k.nameSuffix as string;
+  if (str(k.namespace)) build.targetNamespace = k.namespace as string;
+  if (Array.isArray(k.images)) {
+    build.images = k.images.filter((x): x is string => typeof x === 'string').map(parseArgoImage);
+  }
+  const labels = strings(k.commonLabels);
+  if (labels && Object.keys(labels).length) {
+    build.commonLabels = labels;
+    if (k.labelWithoutSelector === true) build.labelsWithoutSelector = { includeTemplates: k.labelIncludeTemplates === true };
+  }
+  const annotations = strings(k.commonAnnotations);
+  if (annotations && Object.keys(annotations).length) build.commonAnnotations = annotations;
+  if (Array.isArray(k.replicas)) {
+    build.replicas = k.replicas.filter(isRecord).filter((r) => typeof r.name === 'string' && (typeof r.count === 'number' || /^\d+$/.test(String(r.count)))).map((r) => ({ name: r.name as string, count: Number(r.count) }));
+  }
+  if (Array.isArray(k.patches)) {
+    build.patches = [];
+    for (const pt of k.patches.filter(isRecord)) {
+      let text = typeof pt.patch === 'string' ? pt.patch : undefined;
+      if (text === undefined && typeof pt.path === 'string') {
+        const f = path.resolve(dir, pt.path);
+        const r = insideRepository(tree, f) ? tree.read(f) : undefined;
+        if (!r || r.error) {
+          errors.push({ code: 'missing-path', message: `${where}: kustomize patch '${pt.path}' does not exist in this repository`, location: loc() });
+          continue;
+        }
+        text = r.text;
+        files.push(f);
+      }
+      if (text === undefined) continue;
+      const target = isRecord(pt.target) ? (strings(pt.target) as NonNullable<FluxBuild['patches']>[number]['target']) : undefined;
+      build.patches.push({ patch: text, ...(target ? { target } : {}) });
+    }
+  }
+  if (Array.isArray(k.components)) {
+    build.components = [];
+    for (const c of k.components.filter((x): x is string => typeof x === 'string')) {
+      const cdir = path.resolve(dir, c);
+      if (!ctx.hasKustomization(cdir)) {
+        if (k.ignoreMissingComponents === true) continue;
+        errors.push({ code: 'missing-path', message: `${where}: kustomize component '${c}' is not a kustomization in this repository`, location: loc() });
+        continue;
+      }
+      build.components.push(c);
+      files.push(...(ctx.closure(cdir)?.files ?? []));
+    }
+  }
+  const handled = new Set(['version', 'namePrefix', 'nameSuffix', 'namespace', 'images', 'commonLabels', 'labelWithoutSelector', 'labelIncludeTemplates', 'commonAnnotations', 'replicas', 'patches', 'components', 'ignoreMissingComponents', 'forceCommonLabels', 'forceCommonAnnotations']);
+  const rest = Object.keys(k).filter((x) => !handled.has(x) && k[x] !== undefined && k[x] !== false);
+  if (rest.length) errors.push({ code: 'unsupported', severity: 'warning', message: `${where}: kustomize options (${rest.join(', ')}) are not applied by the local render`, location: loc() });
+  return Object.keys(build).length > 1 ? { build, files } : undefined;
+}
+
+/** An Argo CD kustomize image override: `name[=newName][:tag][@digest]`, as `kustomize edit set image` reads it. */
+function parseArgoImage(s: string): { name: string; newName?: string; newTag?: string; digest?: string } {
+  let rest = s;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let name = rest;
+  let target: string | undefined;
+  const eq = rest.indexOf('=');
+  if (eq >= 0) {
+    name = rest.slice(0, eq);
+    target = rest.slice(eq + 1);
+  }
+  const splitTag = (x: string): [string, string | undefined] => {
+    const colon = x.lastIndexOf(':');
+    return colon > x.lastIndexOf('/') ? [x.slice(0, colon), x.slice(colon + 1)] : [x, undefined];
+  };
+  let newName: string | undefined;
+  let newTag: string | undefined;
+  if (target !== undefined) [newName, newTag] = splitTag(target);
+  else [name, newTag] = splitTag(name);
+  return { name, ...(newName && newName !== name ? { newName } : {}), ...(newTag ? { newTag } : {}), ...(digest ? { digest } : {}) };
 }

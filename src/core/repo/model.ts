@@ -181,6 +181,15 @@ export interface FluxBuild {
   images?: FluxImage[];
   /** Relative to `dir`, as written. */
   components?: string[];
+  /**
+   * Argo CD `source.kustomize` fields, the same edit of the kustomization that its repo-server makes with
+   * `kustomize edit` (add label, add annotation, set replicas): commonLabels (as `labels` without
+   * selectors with `labelWithoutSelector`), commonAnnotations, replicas.
+   */
+  commonLabels?: Record<string, string>;
+  labelsWithoutSelector?: { includeTemplates: boolean };
+  commonAnnotations?: Record<string, string>;
+  replicas?: Array<{ name: string; count: number }>;
   commonMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   postBuild?: {
     /** Known variables: substituteFrom ConfigMaps in order, then `substitute` (which wins). */

@@ -39,12 +39,20 @@ test('argocd: helm source with valueFiles, values and parameters', async () => {
   assert.ok(!allApps(m).some((a) => a.sourceKind === 'helm'));
 });
 
-test('argocd: kustomize source (its kustomize options noted as not applied), remote chart pulled at render time', async () => {
+test('argocd: kustomize source with its kustomize options applied (kustomize.md: namePrefix), remote chart pulled at render time', async () => {
   const m = await discover(root);
   const p = app(m, 'prod', 'podinfo-prod');
-  assert.deepEqual(renderer(m, p), { kind: 'kustomize', dir: 'apps/podinfo/overlays/prod' });
-  assert.deepEqual(p.errors.map((e) => [e.code, e.severity, e.location!.range.start.line]), [['unsupported', 'warning', 51]]);
-  assert.match(p.errors[0].message, /kustomize options \(namePrefix\) are not applied/);
+  assert.deepEqual(renderer(m, p), {
+    kind: 'kustomize',
+    dir: 'apps/podinfo/overlays/prod',
+    flux: {
+      root: m.root,
+      files: ['apps/podinfo/base/deployment.yaml', 'apps/podinfo/base/kustomization.yaml', 'apps/podinfo/overlays/prod/kustomization.yaml'],
+      label: 'Application podinfo-prod',
+      namePrefix: 'prod-',
+    },
+  });
+  assert.deepEqual(p.errors, []);
   // No second, standalone kustomize application for the same overlay.
   assert.ok(!allApps(m).some((a) => a.sourceKind === 'kustomize'));
   const nginx = app(m, 'prod-cluster', 'ingress-nginx');
