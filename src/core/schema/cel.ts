@@ -7,6 +7,7 @@
 import { compileCel } from '../policy/cel/evaluator';
 import type { CelRule, CelRuleSet, JsonSchema } from './types';
 import { isRecord } from '../util/record';
+import { holdsPlaceholder } from './placeholders';
 
 export interface CelViolation {
   /** Where the rule sits (object path), or where its fieldPath points. */
@@ -100,6 +101,7 @@ export function evaluateCel(root: unknown, ruleSets: readonly CelRuleSet[], budg
         if (v === 'unsupported') res.unsupported++;
         else if (v === 'budget') res.skippedForBudget++;
         else if (v !== undefined) {
+          if (holdsPlaceholder(target.value)) continue; // a `${VAR}` not substituted yet: unknown, not a violation
           const fp = r.fieldPath ? parseFieldPath(r.fieldPath) : undefined;
           res.violations.push({ path: fp ? [...target.path, ...fp] : target.path, fromFieldPath: !!fp, message: v, rule: r.rule });
         }

@@ -10,6 +10,7 @@ export const SCHEMA_CODES = {
   yamlEncoding: 'yaml/encoding',
   yamlTooManyDocuments: 'yaml/too-many-documents',
   yamlNotAnObject: 'yaml/not-an-object',
+  yamlNotKubernetes: 'yaml/not-kubernetes',
   unknownField: 'schema/unknown-field',
   type: 'schema/type',
   required: 'schema/required',

@@ -16,6 +16,8 @@ import type { ParsedText } from '../manifest/parsed-text';
 import type { QuickDocument } from '../manifest/quick';
 import { FILE_START, rangeAt, type SourceRange } from '../manifest/range';
 import { evaluateCel } from './cel';
+import { MAYBE_DIRECTIVE, hasPatchDirective, stripPatchDirectives } from './directives';
+import { hasPlaceholder } from './placeholders';
 import { SCHEMA_CODES, docsFor, type SchemaCode } from './codes';
 import { isCrd } from './crd';
 import { apiStatus, lifecycleMessage } from './deprecations';
@@ -63,6 +65,8 @@ interface DocResult {
   unknownKind?: { key: string; finding: Finding };
   /** A list or scalar document: reported only in files that hold Kubernetes objects. */
   notAnObject?: Finding;
+  /** Note for YAML that is no Kubernetes object (no apiVersion and kind, or a non-string apiVersion): one per file. */
+  notKubernetes?: Finding;
   isResource: boolean;
 }
 
@@ -303,16 +307,26 @@ function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined
     return res;
   }
   const { apiVersion, kind } = value;
-  if (kind === undefined && apiVersion === undefined) return res; // plain YAML (values.yaml, …)
+  // Configuration files of the tools (kustomize, Helm, Reconcile): kustomize supplies a missing
+  // apiVersion or kind, Chart.yaml has an apiVersion of its own; no note, no missing-field error.
+  const toolConfig = !!filePath && TOOL_CONFIG_FILE.test(filePath);
+  if (toolConfig && (typeof apiVersion !== 'string' || typeof kind !== 'string')) return res;
+  if ((kind === undefined && apiVersion === undefined) || (apiVersion !== undefined && typeof apiVersion !== 'string')) {
+    // Another tool's YAML (a Grafana datasource's `apiVersion: 1`, an application's config…): said
+    // once per file, never validated as Kubernetes.
+    const why = apiVersion === undefined ? 'it has neither apiVersion nor kind' : `its apiVersion is ${shortJson(apiVersion)}, not a string`;
+    const range = apiVersion !== undefined ? src.range(['apiVersion'], true) : text !== undefined ? firstContentRange(text) : src.range([], false);
+    res.notKubernetes = finding(SCHEMA_CODES.yamlNotKubernetes, 'info', `not a Kubernetes object (${why}): not checked as Kubernetes`, range);
+    return res;
+  }
   if (typeof kind === 'string' && kind !== '' && apiVersion === undefined) {
     const hint = suggestApiVersion(ctx.registry, kind);
     res.findings.push(finding(SCHEMA_CODES.missingApiVersion, 'error', `kind ${kind} without apiVersion${hint ? ` (${kind} is served by ${hint})` : ''}`, src.range(['kind'], true)));
     return res;
   }
   if (typeof apiVersion === 'string' && kind === undefined) {
-    const { group } = splitApiVersion(apiVersion);
-    if (group && ctx.registry.isBuiltinGroup(group)) res.findings.push(finding(SCHEMA_CODES.missingApiVersion, 'error', `apiVersion ${apiVersion} without kind`, src.range(['apiVersion'], true)));
-    return res; // Chart.yaml (apiVersion: v2) and other non-Kubernetes files
+    res.findings.push(finding(SCHEMA_CODES.missingApiVersion, 'error', `apiVersion ${apiVersion} without kind: a Kubernetes object needs both`, src.range(['apiVersion'], true)));
+    return res;
   }
   if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !kind) {
     const bad = typeof apiVersion !== 'string' ? 'apiVersion' : 'kind';
@@ -371,6 +385,17 @@ function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined
     return res;
   }
   if (!src.shared || src.shared.hasNulls) stripNulls(value); // a shared value was checked for nulls already
+  // kustomize's strategic-merge directives ($patch, $setElementOrder/…, $retainKeys…): the document
+  // is a patch, whatever file it is in; the directives are kustomize's, not fields of the object.
+  let partial = !!ctx.partial;
+  if (text === undefined || MAYBE_DIRECTIVE.test(text)) {
+    const shared = !!src.shared && !src.shared.hasNulls; // not copied above: copy before changing it
+    if (hasPatchDirective(value)) {
+      if (shared) value = structuredClone(value);
+      stripPatchDirectives(value);
+      partial = true;
+    }
+  }
   let ok: boolean;
   try {
     ok = resolved.validate(value) as boolean;
@@ -382,12 +407,15 @@ function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined
     throw e;
   }
   if (!ok && resolved.validate.errors) {
-    for (const m of mapAjvErrors(resolved.validate.errors, value, kind)) {
-      if (ctx.partial && m.code === SCHEMA_CODES.required) continue;
+    // A Flux substitution placeholder (`${VAR}`, `${VAR:=default}`…) is a value not known yet: it
+    // satisfies any type, enum or pattern (Flux replaces it before the API server sees it).
+    const errors = resolved.validate.errors.filter((e) => !(typeof e.data === 'string' && hasPlaceholder(e.data)));
+    for (const m of mapAjvErrors(errors, value, kind)) {
+      if (partial && m.code === SCHEMA_CODES.required) continue;
       res.findings.push(finding(m.code, 'error', m.message, src.range(m.path, m.key)));
     }
   }
-  if (resolved.celRules.length && !ctx.partial) {
+  if (resolved.celRules.length && !partial) {
     const cel = evaluateCel(value, resolved.celRules, ctx.celBudgetMs);
     for (const v of cel.violations) {
       const where = formatPath(v.path) || kind;
@@ -398,6 +426,14 @@ function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined
     }
   }
   return res;
+}
+
+/** kustomization files, Helm's Chart.yaml/Chart.lock/values files and Reconcile's own configuration. */
+const TOOL_CONFIG_FILE = /(?:^|[\\/])(?:kustomization\.ya?ml|Kustomization|Chart\.ya?ml|Chart\.lock|values(?:[.-][^\\/]*)?\.ya?ml|\.reconcile\.ya?ml)$/;
+
+function shortJson(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}…` : s;
 }
 
 /** A kind of the same group/version whose name is close to `kind` (a typo), if any. */
@@ -692,6 +728,7 @@ function assemble(results: { startLine: number; r: DocResult }[], filePath: stri
   const out: Finding[] = [];
   const unknownSeen = new Set<string>();
   const hasResources = results.some((x) => x.r.isResource);
+  let notKubernetesSaid = false;
   for (const { startLine, r } of results) {
     for (const f of r.findings) out.push(shift(f, startLine, filePath));
     if (r.unknownKind && !unknownSeen.has(r.unknownKind.key)) {
@@ -699,6 +736,10 @@ function assemble(results: { startLine: number; r: DocResult }[], filePath: stri
       out.push(shift(r.unknownKind.finding, startLine, filePath));
     }
     if (r.notAnObject && hasResources) out.push(shift(r.notAnObject, startLine, filePath));
+    if (r.notKubernetes && !notKubernetesSaid) {
+      notKubernetesSaid = true;
+      out.push(shift(r.notKubernetes, startLine, filePath));
+    }
   }
   return out;
 }
@@ -722,6 +763,7 @@ export function validateDocument(doc: ManifestDocument, file: ManifestFile, regi
   const out = r.findings.map((f) => withFile(f, opts.filePath));
   if (r.unknownKind) out.push(withFile(r.unknownKind.finding, opts.filePath));
   if (r.notAnObject) out.push(withFile(r.notAnObject, opts.filePath));
+  if (r.notKubernetes) out.push(withFile(r.notKubernetes, opts.filePath));
   return out;
 }
 
