@@ -55,3 +55,4 @@ export {
   type RevertResult,
   type RevertState,
 } from './revert';
+export { revisionPaths, type PathAtRevision, type RevisionPaths } from './revision-paths';

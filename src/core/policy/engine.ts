@@ -110,6 +110,7 @@ interface Emit {
   severity: FindingSeverity;
   location: SourceLocation;
   fixes?: Fix[];
+  notChecked?: boolean;
 }
 
 function finding(e: Emit, options: PolicyOptions, environment: string | undefined): Finding {
@@ -124,6 +125,7 @@ function finding(e: Emit, options: PolicyOptions, environment: string | undefine
   if (e.location.file) f.file = e.location.file;
   if (environment) f.environment = environment;
   if (e.fixes?.length) f.fixes = e.fixes;
+  if (e.notChecked) f.notChecked = true;
   return f;
 }
 
@@ -153,7 +155,7 @@ function emit(raw: Raw[], set: ObjectSet, placement: Placement, options: PolicyO
       const s = suppressTarget ? suppressFix(obj.value, v.code)(suppressTarget) : undefined;
       if (s) fixes.push(s);
     }
-    out.push(finding({ code: v.code, message: v.message, severity, location: located.location, fixes }, options, environment));
+    out.push(finding({ code: v.code, message: v.message, severity, location: located.location, fixes, notChecked: v.notChecked }, options, environment));
   }
   // suppressions without a reason
   for (const o of set.objects) {

@@ -45,6 +45,8 @@ export interface Violation {
   missing?: boolean;
   /** A location the rule already knows (broken policies). */
   location?: SourceLocation;
+  /** The check could not be done (Finding.notChecked); the message says why. */
+  notChecked?: boolean;
   /**
    * For violations without a precise path (admission policies): does the object still violate
    * when `candidate` replaces it? Lets the engine find the overlay change that introduced it.
@@ -119,6 +121,17 @@ export interface RepoAccess {
   stat?: (absPath: string) => 'file' | 'dir' | undefined;
   /** The repository's git remotes, to tell whether an Argo CD/Flux source is this repository. */
   gitRemotes?: string[];
+  /**
+   * What a path (relative to `root`, `/`-separated) is at a git revision (core/git revisionPaths):
+   * an Argo CD targetRevision or a Flux GitRepository ref other than the checked-out branch.
+   */
+  atRevision?: (revision: string, relPath: string) => 'file' | 'dir' | 'missing' | 'unknown-revision';
+  /**
+   * The revisions the work tree stands for (the checked-out branch, the default branch): a path at
+   * one of them (or HEAD, or no revision) is looked for in the work tree, where a change under
+   * review may add or remove it; a path at another revision with atRevision.
+   */
+  worktreeRevisions?: () => readonly string[];
 }
 
 /** What rules get besides the object. */

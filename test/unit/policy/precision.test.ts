@@ -2,8 +2,11 @@
 // under test/fixtures/checks-precision/ that the checks got wrong before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { loadPolicyContext } from '../../../src/core/check/policy-context';
 import type { Finding } from '../../../src/core/findings';
 import { parseManifests } from '../../../src/core/manifest';
 import { checkEnvironment, checkFile, environmentObjects } from '../../../src/core/policy';
@@ -106,4 +109,32 @@ test('ref/service-selector: pods of Argo Rollouts, the Prometheus operator and C
   const refs = { properties: { spec: { properties: { template: { $ref: '#/definitions/PodTemplateSpec' } } } }, definitions: { PodTemplateSpec: { properties: { spec: { $ref: '#/definitions/PodSpec' } } }, PodSpec: { properties: { containers: { type: 'array' } } } } };
   assert.deepEqual(podTemplatePaths(refs), [['spec', 'template']]);
   assert.deepEqual(podTemplatePaths({ type: 'object', properties: { spec: { properties: { nodeSets: { type: 'array', items: { properties: { podTemplate: { properties: { spec: { properties: { containers: {} } } } } } } } } } } }), [['spec', 'nodeSets', '*', 'podTemplate']]);
+});
+
+test('gitops/missing-path: a path on another branch is looked for in git at that branch; an unknown revision is a "not checked" note', () => {
+  const repo = mkdtempSync(join(tmpdir(), 'reconcile-branches-'));
+  try {
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, stdio: 'pipe' });
+    git('init', '-q');
+    const text = read(join(dir, 'other-branch', 'apps.yaml'));
+    writeFileSync(join(repo, 'apps.yaml'), text);
+    git('add', '.');
+    git('commit', '-q', '-m', 'main');
+    git('checkout', '-q', '-b', 'env/prod');
+    mkdirSync(join(repo, 'apps', 'prod-only'), { recursive: true });
+    writeFileSync(join(repo, 'apps', 'prod-only', 'kustomization.yaml'), 'resources: []\n');
+    git('add', '.');
+    git('commit', '-q', '-m', 'prod');
+    git('checkout', '-q', 'main');
+    const file = join(repo, 'apps.yaml');
+    const ctx = loadPolicyContext(repo);
+    const findings = checkFile(file, text, ctx.options).filter((f) => f.code === 'gitops/missing-path');
+    const expected = markers(text.replace(/ (error|info)$/gm, ''));
+    assert.deepEqual(positions(findings), expected, findings.map((f) => `${f.range.start.line + 1} ${f.severity} ${f.message}`).join('\n'));
+    assert.deepEqual(findings.map((f) => [f.severity, f.notChecked ?? false]), [['error', false], ['error', false], ['info', true]]);
+    assert.match(findings[0].message, /'apps\/prod-onyl' does not exist at revision env\/prod/);
+    assert.match(findings[2].message, /revision release-9 is not known to git here .*not checked/);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
 });

@@ -145,22 +145,64 @@ function isThisRepo(ctx: RuleContext, url: string | undefined): boolean | undefi
 
 const templated = (s: string) => s.includes('{{') || s.includes('${');
 
+/**
+ * A revision the work tree stands for: none written, HEAD, the checked-out or the default branch
+ * (RepoAccess.worktreeRevisions), or any revision when git cannot be asked.
+ */
+function isCheckedOut(ctx: RuleContext, revision: string | undefined): boolean {
+  if (!revision || revision === 'HEAD' || !ctx.options.repo?.atRevision) return true;
+  const r = revision.replace(/^refs\/heads\//, '');
+  return (ctx.options.repo.worktreeRevisions?.() ?? []).includes(r);
+}
+
+/** The git revision a Flux GitRepository of the set checks out (spec.ref), if one is written. */
+function fluxRevision(o: ObjectRef, ctx: RuleContext, ref: unknown): string | undefined {
+  if (!isRecord(ref)) return undefined;
+  const repo = ctx.set.find('GitRepository', str(ref.namespace) ?? o.namespace, str(ref.name) ?? '');
+  const r = get(repo?.value, ['spec', 'ref']);
+  if (!isRecord(r)) return undefined;
+  return str(r.commit) ?? str(r.name)?.replace(/^refs\/(heads|tags)\//, '') ?? str(r.tag) ?? str(r.branch);
+}
+
 export function checkMissingPaths(o: ObjectRef, ctx: RuleContext): void {
   const root = ctx.options.repo?.root;
   if (!root) return;
   const group = groupOf(o.value.apiVersion);
-  /** Reports a missing path; true when the path is there (or is not checked). */
-  const check = (rel: string | undefined, p: Path, what: string, want: 'dir' | 'file', base = root): boolean => {
+  /**
+   * Reports a missing path; true when the path is there (or is not checked). A path at a revision
+   * other than the checked-out branch is looked for at that revision in git (it may live on
+   * another branch); when git does not know the revision, a "not checked" note says so.
+   */
+  const check = (rel: string | undefined, p: Path, what: string, want: 'dir' | 'file', base = root, revision?: string): boolean => {
     if (rel === undefined || rel === '' || templated(rel) || /^[a-z]+:\/\//i.test(rel) || rel.startsWith('$')) return true;
     const abs = path.resolve(base, rel);
     const inside = abs === root || abs.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
     const s = inside ? stat(ctx, abs) : undefined;
     if (s === want) return true;
     const shown = path.relative(root, abs).split(path.sep).join('/') || '.';
+    const kind = (x: 'file' | 'dir') => (x === 'dir' ? 'folder' : 'file');
+    if (inside && !isCheckedOut(ctx, revision)) {
+      const at = ctx.options.repo?.atRevision?.(revision!, shown === '.' ? '' : shown);
+      if (at === want) return true;
+      if (at === 'file' || at === 'dir') {
+        ctx.report(o, { code: 'gitops/missing-path', path: p, message: `${what} '${shown}' is a ${kind(at)} at revision ${revision}, not a ${kind(want)}` });
+      } else if (at === 'missing') {
+        ctx.report(o, { code: 'gitops/missing-path', path: p, message: `${what} '${shown}' does not exist at revision ${revision}` });
+      } else {
+        ctx.report(o, {
+          code: 'gitops/missing-path',
+          path: p,
+          severity: 'info',
+          notChecked: true,
+          message: `${what} '${shown}' is not in this checkout and revision ${revision} is not known to git here (fetch it to check): not checked`,
+        });
+      }
+      return false;
+    }
     ctx.report(o, {
       code: 'gitops/missing-path',
       path: p,
-      message: !inside ? `${what} '${rel}' is outside the repository` : s ? `${what} '${shown}' is a ${s === 'dir' ? 'folder' : 'file'}, not a ${want === 'dir' ? 'folder' : 'file'}` : `${what} '${shown}' does not exist in this repository`,
+      message: !inside ? `${what} '${rel}' is outside the repository` : s ? `${what} '${shown}' is a ${kind(s)}, not a ${kind(want)}` : `${what} '${shown}' does not exist in this repository`,
     });
     return false;
   };
@@ -179,25 +221,29 @@ export function checkMissingPaths(o: ObjectRef, ctx: RuleContext): void {
       if (isThisRepo(ctx, repoURL) === false) continue;
       const sp = str(src.path);
       if (sp === undefined) continue;
-      if (!check(sp, [...p, 'path'], 'source path', 'dir')) continue;
+      const revision = str(src.targetRevision);
+      if (revision && templated(revision)) continue;
+      if (!check(sp, [...p, 'path'], 'source path', 'dir', root, revision)) continue;
       const vfs = get(src, ['helm', 'valueFiles']);
-      if (Array.isArray(vfs) && !templated(sp)) vfs.forEach((f, i) => check(str(f), [...p, 'helm', 'valueFiles', i], 'helm values file', 'file', path.resolve(root, sp)));
+      if (Array.isArray(vfs) && !templated(sp)) vfs.forEach((f, i) => check(str(f), [...p, 'helm', 'valueFiles', i], 'helm values file', 'file', path.resolve(root, sp), revision));
     }
     return;
   }
   if (group === 'kustomize.toolkit.fluxcd.io' && o.id.kind === 'Kustomization') {
-    if (!fluxSourceIsThisRepo(o, ctx, get(v, ['spec', 'sourceRef']))) return;
-    check(str(get(v, ['spec', 'path'])), ['spec', 'path'], 'path', 'dir');
+    const sourceRef = get(v, ['spec', 'sourceRef']);
+    if (!fluxSourceIsThisRepo(o, ctx, sourceRef)) return;
+    check(str(get(v, ['spec', 'path'])), ['spec', 'path'], 'path', 'dir', root, fluxRevision(o, ctx, sourceRef));
     return;
   }
   if (group === 'helm.toolkit.fluxcd.io' && o.id.kind === 'HelmRelease') {
     const chart = get(v, ['spec', 'chart', 'spec']);
     if (!isRecord(chart) || !fluxSourceIsThisRepo(o, ctx, chart.sourceRef)) return;
-    check(str(chart.chart), ['spec', 'chart', 'spec', 'chart'], 'chart', 'dir');
+    const revision = fluxRevision(o, ctx, chart.sourceRef);
+    check(str(chart.chart), ['spec', 'chart', 'spec', 'chart'], 'chart', 'dir', root, revision);
     const vfs = chart.valuesFiles;
-    if (Array.isArray(vfs)) vfs.forEach((f, i) => check(str(f), ['spec', 'chart', 'spec', 'valuesFiles', i], 'values file', 'file'));
+    if (Array.isArray(vfs)) vfs.forEach((f, i) => check(str(f), ['spec', 'chart', 'spec', 'valuesFiles', i], 'values file', 'file', root, revision));
     const vf = str(chart.valuesFile);
-    if (vf) check(vf, ['spec', 'chart', 'spec', 'valuesFile'], 'values file', 'file');
+    if (vf) check(vf, ['spec', 'chart', 'spec', 'valuesFile'], 'values file', 'file', root, revision);
   }
 }
 
