@@ -89,7 +89,10 @@ export class WorkspaceRepo implements vscode.Disposable {
         this.renderers.clear();
         void this.reload();
       }),
+      // Problems for files that are not open are narrower (reconcile.problems.unopenedFiles): follow opens and closes.
+      vscode.window.tabGroups.onDidChangeTabs((e) => (e.opened.length || e.closed.length) && this.publishSoon()),
       vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('reconcile.problems')) this.publishDiagnostics();
         if (e.affectsConfiguration('reconcile.tools')) {
           this.log.info('Tool settings changed: locating the tools again');
           this.renderers.clear();
@@ -431,11 +434,31 @@ export class WorkspaceRepo implements vscode.Disposable {
     }, DEBOUNCE_MS);
   }
 
-  /** Render and discovery errors as Problems, on the file they concern (kustomization, Chart, values). */
+  private publishTimer: NodeJS.Timeout | undefined;
+  /** Opening and closing files comes in bursts (a session restore): one publish after them. */
+  private publishSoon(): void {
+    clearTimeout(this.publishTimer);
+    this.publishTimer = setTimeout(() => this.publishDiagnostics(), 100);
+  }
+
+  /**
+   * Render and discovery errors and environment findings as Problems, on the file they concern
+   * (kustomization, Chart, values, the document a rendered object comes from). Files that are not open
+   * get only errors and warnings (reconcile.problems.unopenedFiles, default), as Red Hat YAML does:
+   * notes and hints appear once the file is opened.
+   */
   private publishDiagnostics(): void {
+    const scope = problemsScope();
+    // Open: in an editor tab (text or either side of a diff), as the user sees it.
+    const open = new Set<string>();
+    for (const t of vscode.window.tabGroups.all.flatMap((g) => g.tabs)) {
+      const inputs = t.input instanceof vscode.TabInputText ? [t.input.uri] : t.input instanceof vscode.TabInputTextDiff ? [t.input.original, t.input.modified] : [];
+      for (const u of inputs) if (u.scheme === 'file') open.add(u.fsPath);
+    }
     const byFile = new Map<string, vscode.Diagnostic[]>();
     const add = (file: string | undefined, d: vscode.Diagnostic) => {
       if (!file) return;
+      if (!open.has(file) && !shownUnopened(scope, d.severity)) return;
       byFile.set(file, [...(byFile.get(file) ?? []), d]);
     };
     const diagnostic = (range: SourceRange | undefined, message: string, severity: Finding['severity'], code: vscode.Diagnostic['code']) => {
@@ -475,8 +498,31 @@ export class WorkspaceRepo implements vscode.Disposable {
     this.disposed = true;
     for (const t of this.retryTimers.values()) clearTimeout(t);
     clearTimeout(this.timer);
+    clearTimeout(this.publishTimer);
     for (const t of this.environmentTimers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+export type ProblemsScope = 'errorsAndWarnings' | 'errors' | 'all' | 'none';
+
+/** reconcile.problems.unopenedFiles. */
+function problemsScope(): ProblemsScope {
+  const v = vscode.workspace.getConfiguration('reconcile.problems').get<string>('unopenedFiles');
+  return v === 'all' || v === 'errors' || v === 'none' ? v : 'errorsAndWarnings';
+}
+
+/** Whether a diagnostic of this severity is shown for a file that is not open. */
+export function shownUnopened(scope: ProblemsScope, severity: vscode.DiagnosticSeverity): boolean {
+  switch (scope) {
+    case 'all':
+      return true;
+    case 'none':
+      return false;
+    case 'errors':
+      return severity === vscode.DiagnosticSeverity.Error;
+    default:
+      return severity === vscode.DiagnosticSeverity.Error || severity === vscode.DiagnosticSeverity.Warning;
   }
 }
 

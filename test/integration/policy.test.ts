@@ -104,4 +104,29 @@ describe('Policies over a rendered environment', () => {
     await waitFor(() => reconcile(worker).some((x) => codeOf(x) === 'vap/shop-require-resource-limits' && x.message.startsWith('[dev]')), 'the limits finding on the worker overlay', 30_000);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
+
+  it('Problems of files that are not open: errors and warnings only (notes once opened); reconcile.problems.unopenedFiles narrows or widens it', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const overlay = vscode.Uri.file(path.join(ws(), 'apps/web/overlays/dev/kustomization.yaml'));
+    const env = (uri: vscode.Uri) => reconcile(uri).filter((x) => x.message.startsWith('[dev]'));
+    await waitFor(() => env(overlay).length > 0, '[dev] findings on the unopened overlay', 30_000);
+    // Nothing below a warning on any file that is not open.
+    const openFiles = new Set(vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => (t.input instanceof vscode.TabInputText ? t.input.uri.fsPath : '')));
+    const quiet = vscode.languages.getDiagnostics().filter(([u]) => !openFiles.has(u.fsPath)).flatMap(([, ds]) => ds.filter((d) => d.source === 'reconcile' && d.message.startsWith('[')));
+    assert.ok(quiet.length > 0);
+    assert.deepEqual(quiet.filter((d) => d.severity !== vscode.DiagnosticSeverity.Error && d.severity !== vscode.DiagnosticSeverity.Warning).map((d) => d.message), []);
+    const config = vscode.workspace.getConfiguration('reconcile.problems');
+    await config.update('unopenedFiles', 'none', vscode.ConfigurationTarget.Workspace);
+    try {
+      await waitFor(() => env(overlay).length === 0, 'no findings on the unopened overlay with "none"');
+      // Opened, the file gets them all again.
+      await vscode.window.showTextDocument(overlay);
+      await waitFor(() => env(overlay).length > 0, 'the findings once the overlay is open');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await waitFor(() => env(overlay).length === 0, 'gone again once it is closed');
+    } finally {
+      await config.update('unopenedFiles', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await waitFor(() => env(overlay).length > 0, 'back with the default');
+  });
 });
