@@ -77,3 +77,37 @@ export function dedupeFindings<F extends Finding>(findings: readonly F[]): F[] {
   }
   return out;
 }
+
+/**
+ * What the Problems view shows: one finding per rule, place and environment (the same rule on the same
+ * range of one environment, even worded differently, is one problem), and one where a repository
+ * policy (`vap/…`, a ValidatingAdmissionPolicy of the repository) and a built-in rule say the same thing
+ * about the same range: the repository's policy is kept (the more severe of the two, if the built-in
+ * is), and its message names the built-in rule too.
+ */
+export function mergeEquivalentFindings<F extends Finding>(findings: readonly F[]): F[] {
+  const byPlace = new Map<string, F>();
+  const out: F[] = [];
+  for (const f of findings) {
+    const k = `${f.code}\u0000${f.file ?? ''}\u0000${f.range.start.line}:${f.range.start.character}\u0000${f.environment ?? ''}`;
+    if (byPlace.has(k)) continue;
+    byPlace.set(k, f);
+    out.push(f);
+  }
+  const isPolicy = (f: Finding) => f.code.startsWith('vap/') && f.code !== 'vap/invalid' && f.code !== 'vap/budget';
+  const overlaps = (a: Finding, b: Finding) =>
+    a.file === b.file && (a.environment ?? '') === (b.environment ?? '') && a.range.start.line === b.range.start.line &&
+    !(a.range.end.line < b.range.start.line || (a.range.end.line === b.range.start.line && a.range.end.character <= b.range.start.character && a.range.end.character !== a.range.start.character)) &&
+    !(b.range.end.line < a.range.start.line || (b.range.end.line === a.range.start.line && b.range.end.character <= a.range.start.character && b.range.end.character !== b.range.start.character));
+  const rank: Record<FindingSeverity, number> = { error: 0, warning: 1, info: 2, hint: 3 };
+  const dropped = new Set<F>();
+  const merged = new Map<F, F>();
+  for (const p of out.filter(isPolicy)) {
+    const same = out.filter((b) => b !== p && !dropped.has(b) && !isPolicy(b) && b.source === 'policy' && overlaps(p, b));
+    if (same.length === 0) continue;
+    for (const b of same) dropped.add(b);
+    const severity = [p, ...same].reduce((s, x) => (rank[x.severity] < rank[s] ? x.severity : s), p.severity);
+    merged.set(p, { ...p, severity, message: `${p.message} (also built-in ${same.map((b) => b.code).join(', ')})`, fixes: [...(p.fixes ?? []), ...same.flatMap((b) => b.fixes ?? [])] });
+  }
+  return out.filter((f) => !dropped.has(f)).map((f) => merged.get(f) ?? f);
+}

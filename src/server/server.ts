@@ -15,7 +15,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import * as path from 'node:path';
 import { URI } from './uri';
-import type { Finding, Fix } from '../core/findings';
+import { mergeEquivalentFindings, type Finding, type Fix } from '../core/findings';
 import type { CheckSettings } from '../core/check/file-checks';
 import { ContextSchemas, type ClusterSettings } from './context-schemas';
 import { SchemaAssist } from './assist';
@@ -232,7 +232,7 @@ function validate(doc: TextDocument): void {
   // A newer version arrived while we worked: its own run will publish.
   if (documents.get(doc.uri)?.version !== version) return;
   const published: { diagnostic: Diagnostic; fixes: Fix[] }[] = [];
-  const diagnostics = findings.map((f) => {
+  const diagnostics = mergeEquivalentFindings(findings).map((f) => {
     const d = toDiagnostic(f);
     if (f.fixes?.length) published.push({ diagnostic: d, fixes: f.fixes });
     return d;

@@ -9,7 +9,7 @@ import { discoverWithChildren, type Application, type Environment, type RepoErro
 import { createRenderer, spawnRunner, type ProcessRunner, type ReconcileRenderer, type RenderResult } from '../core/render';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import type { OutputLog } from './log';
-import type { Finding } from '../core/findings';
+import { mergeEquivalentFindings, type Finding } from '../core/findings';
 import type { SourceRange } from '../core/manifest';
 import { applicationFile, applicationProblem } from '../core/check/environment-checks';
 import { renderEnvironment, repositoryIdentity, type RenderedEnvironment } from '../core/drift';
@@ -91,6 +91,14 @@ export class WorkspaceRepo implements vscode.Disposable {
       }),
       // Problems for files that are not open are narrower (reconcile.problems.unopenedFiles): follow opens and closes.
       vscode.window.tabGroups.onDidChangeTabs((e) => (e.opened.length || e.closed.length) && this.publishSoon()),
+      // The language server's findings of an open file changed: environment copies of them may now show or hide.
+      vscode.languages.onDidChangeDiagnostics((e) => {
+        if (!e.uris.some((u) => u.scheme === 'file')) return;
+        const print = [...this.serverFindingsByFile()].map(([f, set]) => `${f}\u0000${[...set].sort().join(',')}`).sort().join('\n');
+        if (print === this.serverFingerprint) return; // our own publish, or nothing that matters
+        this.serverFingerprint = print;
+        this.publishSoon();
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('reconcile.problems')) this.publishDiagnostics();
         if (e.affectsConfiguration('reconcile.tools')) {
@@ -434,6 +442,26 @@ export class WorkspaceRepo implements vscode.Disposable {
     }, DEBOUNCE_MS);
   }
 
+  /**
+   * The language server's own findings (not an environment's `[env] …`) on files open in a tab, as
+   * `code:line` per file; and a fingerprint of them, to publish again when they change.
+   */
+  private serverFindingsByFile(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const [uri, ds] of vscode.languages.getDiagnostics()) {
+      if (uri.scheme !== 'file') continue;
+      for (const d of ds) {
+        if (d.source !== 'reconcile' || d.message.startsWith('[')) continue;
+        const code = typeof d.code === 'object' ? String(d.code.value) : String(d.code ?? '');
+        const set = out.get(uri.fsPath) ?? new Set<string>();
+        set.add(`${code}:${d.range.start.line}`);
+        out.set(uri.fsPath, set);
+      }
+    }
+    return out;
+  }
+  private serverFingerprint = '';
+
   private publishTimer: NodeJS.Timeout | undefined;
   /** Opening and closing files comes in bursts (a session restore): one publish after them. */
   private publishSoon(): void {
@@ -471,16 +499,23 @@ export class WorkspaceRepo implements vscode.Disposable {
       add(e.location?.file, diagnostic(e.location?.range, `${where}${e.message}`, e.severity ?? 'error', e.code));
     const fromFinding = (f: Finding) =>
       add(f.file, diagnostic(f.range, f.message, f.severity, f.docs ? { value: f.code, target: vscode.Uri.joinPath(this.extensionUri, f.docs) } : f.code));
-    for (const [key, findings] of this.environmentFindings) {
-      if (this.environment(key)) findings.forEach(fromFinding);
-    }
+    // Environment and rendered findings: one per rule, place and environment; a repository policy and a
+    // built-in rule that flag the same range are one problem naming both.
+    const findings: Finding[] = [];
+    for (const [key, list] of this.environmentFindings) if (this.environment(key)) findings.push(...list);
+    for (const { model } of this.folders) for (const env of model.environments) for (const app of env.applications) findings.push(...(this.renderedFindings.get(this.appKey(app)) ?? []));
+    // In an open file, the language server reports the file's own findings while it is edited: an
+    // environment's copy of one (same rule, same line) is not shown twice.
+    const ownFindings = this.serverFindingsByFile();
+    mergeEquivalentFindings(findings)
+      .filter((f) => !(f.file && ownFindings.get(f.file)?.has(`${f.code}:${f.range.start.line}`)))
+      .forEach(fromFinding);
     for (const { model } of this.folders) {
       for (const e of model.errors) fromRepoError(e, '');
       for (const env of model.environments) {
         for (const e of env.errors) fromRepoError(e, `[${env.name}] `);
         for (const app of env.applications) {
           for (const e of app.errors) fromRepoError(e, applicationProblem(env.name, app.name, ''));
-          (this.renderedFindings.get(this.appKey(app)) ?? []).forEach(fromFinding);
           const r = this.results.get(this.appKey(app));
           if (r && !r.ok && r.error.code !== 'untrusted') {
             const tool = r.error.stderr?.trim();
