@@ -4,3 +4,4 @@ export { ChartCache, defaultRemoteCacheDir, type PulledChart } from './cache';
 export { RemoteCharts, resolveRemoteChart, describeChart, isOciRef, type ChartResolution, type RemoteChartRef, type RemoteFetchOptions } from './chart';
 export { redact, withoutCredentials } from './redact';
 export { highestMatching, isExactVersion, parseRange, parseVersion, satisfies, compareVersions } from './semver';
+export { helmChartChart, helmRepositoryChart, ociRepositoryChart, type FluxChart } from './flux';

@@ -10,7 +10,8 @@ import { deepMerge } from './argocd';
 import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definition, type DiscoveryContext } from './context';
 import { fluxClusterFromPath } from './environment-name';
 import { renderFolder } from './sources';
-import type { FluxBuild, FluxImage, FluxPatch, FluxPostRenderer, RepoError, ValueOrigin } from './model';
+import { helmChartChart, helmRepositoryChart, ociRepositoryChart } from '../remote/flux';
+import type { FluxBuild, FluxImage, FluxPatch, FluxPostRenderer, RemoteChartSpec, RepoError, ValueOrigin } from './model';
 
 export const FLUX_KUSTOMIZE_GROUP = 'kustomize.toolkit.fluxcd.io';
 export const FLUX_HELM_GROUP = 'helm.toolkit.fluxcd.io';
@@ -541,9 +542,17 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
   const releaseName = str(spec.releaseName) ?? (targetNamespace ? `${targetNamespace}-${d.id.name}` : d.id.name);
   if (spec.chartRef !== undefined) {
     const ref = isRecord(spec.chartRef) ? spec.chartRef : {};
-    draft.renderer = { kind: 'unsupported', reason: `${label}: chartRef ${str(ref.kind) ?? ''} ${str(ref.name) ?? ''} is fetched by Flux; rendering it needs network` };
-    draft.remote.push(`${str(ref.kind) ?? 'chartRef'}/${str(ref.name) ?? ''}`);
-    draft.errors.push({ code: 'remote', severity: 'info', message: `${label}: chart comes from ${str(ref.kind)} ${str(ref.name)}; not rendered locally`, location: locOf(d, ['spec', 'chartRef']) });
+    // The chart is pulled at render time with the user's helm (src/core/remote).
+    const kind = str(ref.kind) ?? '';
+    const sourceSpec = (k: string, n: string) => {
+      const x = findSource(defs, k, n, str(ref.namespace) ?? d.id.namespace);
+      return x && isRecord(x.value.spec) ? x.value.spec : undefined;
+    };
+    const found = kind === 'OCIRepository' ? ociRepositoryChart(sourceSpec(kind, str(ref.name) ?? '')) : kind === 'HelmChart' ? helmChartChart(sourceSpec(kind, str(ref.name) ?? ''), sourceSpec) : { ok: false as const, reason: `chartRef kind '${kind}' is not OCIRepository or HelmChart` };
+    if (found.ok) return remoteHelmRelease(ctx, d, draft, found.remoteChart, placedBy);
+    draft.renderer = { kind: 'unsupported', reason: `${label}: chartRef ${kind} ${str(ref.name) ?? ''}: ${found.reason}` };
+    draft.remote.push(`${kind || 'chartRef'}/${str(ref.name) ?? ''}`);
+    draft.errors.push({ code: 'remote', severity: 'info', message: `${label}: chart comes from ${kind} ${str(ref.name)}: ${found.reason}; not rendered`, location: locOf(d, ['spec', 'chartRef']) });
     return draft;
   }
   const chartSpec = isRecord(spec.chart) && isRecord(spec.chart.spec) ? spec.chart.spec : undefined;
@@ -558,9 +567,16 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
   if (refKind === 'HelmRepository' || refKind === 'OCIRepository') {
     const src = findSource(defs, refKind, str(ref.name) ?? '', str(ref.namespace) ?? d.id.namespace);
     const url = src && isRecord(src.value.spec) ? str(src.value.spec.url) : undefined;
+    // The chart is pulled at render time with the user's helm (src/core/remote); its valuesFiles are the chart's.
+    const chartFiles = [chartSpec.valuesFile, ...(Array.isArray(chartSpec.valuesFiles) ? chartSpec.valuesFiles : [])].filter((f): f is string => typeof f === 'string');
+    const found =
+      refKind === 'HelmRepository'
+        ? helmRepositoryChart(src && isRecord(src.value.spec) ? src.value.spec : undefined, chart, str(chartSpec.version), chartFiles, chartSpec.ignoreMissingValuesFiles === true)
+        : { ok: false as const, reason: 'an OCIRepository chart is named with spec.chartRef, not spec.chart.spec.sourceRef' };
+    if (found.ok) return remoteHelmRelease(ctx, d, draft, found.remoteChart, placedBy);
     draft.remote.push(`${url ?? `${refKind}/${str(ref.name) ?? ''}`} ${chart}${str(chartSpec.version) ? `@${chartSpec.version}` : ''}`);
-    draft.renderer = { kind: 'unsupported', reason: `${label}: chart '${chart}' comes from ${refKind} ${str(ref.name) ?? ''}${url ? ` (${url})` : ''}; rendering it needs network` };
-    draft.errors.push({ code: 'remote', severity: 'info', message: `${label}: chart '${chart}' comes from ${url ?? `${refKind} ${str(ref.name)}`}; not rendered locally`, location: locOf(d, ['spec', 'chart']) });
+    draft.renderer = { kind: 'unsupported', reason: `${label}: chart '${chart}' comes from ${refKind} ${str(ref.name) ?? ''}${url ? ` (${url})` : ''}: ${found.reason}` };
+    draft.errors.push({ code: 'remote', severity: 'info', message: `${label}: chart '${chart}' comes from ${url ?? `${refKind} ${str(ref.name)}`}: ${found.reason}; not rendered`, location: locOf(d, ['spec', 'chart']) });
     return draft;
   }
   if (!sourceIsLocal(ctx, defs, d, ref, draft, () => locOf(d, ['spec', 'chart', 'spec', 'sourceRef']))) return draft;
@@ -633,6 +649,91 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
   draft.envPaths = [d.file, chartDir, ...valueFiles];
   draft.conventionDir = path.dirname(d.file);
   return draft;
+}
+
+/**
+ * A HelmRelease whose chart is remote (a HelmRepository, an OCIRepository or HelmChart chartRef): a helm
+ * spec with `remoteChart`, pulled at render time (src/core/remote); values, release name, namespace,
+ * CRDs and post-renderers as for a chart of this repository.
+ */
+function remoteHelmRelease(ctx: DiscoveryContext, d: Definition, draft: AppDraft, remoteChart: RemoteChartSpec, placedBy?: Definition): AppDraft {
+  const spec = isRecord(d.value.spec) ? d.value.spec : {};
+  const label = definitionLabel(d);
+  const targetNamespace = str(spec.targetNamespace);
+  const namespace = targetNamespace ?? d.id.namespace;
+  const releaseName = str(spec.releaseName) ?? (targetNamespace ? `${targetNamespace}-${d.id.name}` : d.id.name);
+  const extraFiles: string[] = [];
+  let values: Record<string, unknown> = {};
+  if (Array.isArray(spec.valuesFrom)) {
+    spec.valuesFrom.forEach((vf, i) => {
+      if (!isRecord(vf)) return;
+      const r = valuesFromSource(ctx, d, vf, () => locOf(d, ['spec', 'valuesFrom', i]), draft.errors);
+      if (!r) return;
+      extraFiles.push(r.file);
+      values = deepMerge(values, r.values);
+    });
+  }
+  if (isRecord(spec.values)) values = deepMerge(values, spec.values);
+  const releaseOrigin =
+    str(spec.releaseName) !== undefined ? originIn(d, ['spec', 'releaseName'])
+    : targetNamespace !== undefined && /^[a-z0-9][-a-z0-9.]*$/.test(d.id.name) ? originIn(d, ['spec', 'targetNamespace'])
+    : originIn(d, ['metadata', 'name']);
+  const renderer: Extract<AppDraft['renderer'], { kind: 'helm' }> = {
+    kind: 'helm',
+    chartDir: '',
+    releaseName,
+    valueFiles: [],
+    ...(namespace ? { namespace } : {}),
+    ...(Object.keys(values).length ? { values } : {}),
+    origins: {
+      root: ctx.tree.root,
+      releaseName: releaseOrigin,
+      ...(namespace !== undefined
+        ? { namespace: targetNamespace !== undefined ? originIn(d, ['spec', 'targetNamespace']) : placedBy ? originIn(placedBy, ['spec', 'targetNamespace']) : originIn(d, ['metadata', 'namespace']) }
+        : {}),
+    },
+    remoteChart,
+  };
+  if (crdPolicy(spec, 'install') !== 'Skip' || crdPolicy(spec, 'upgrade') !== 'Skip') renderer.includeCrds = true;
+  const post = postRenderersOf(spec, label, draft.errors, () => locOf(d, ['spec', 'postRenderers']));
+  if (post) renderer.postRenderers = post;
+  draft.renderer = renderer;
+  draft.sourcePaths = [...new Set([d.file, ...extraFiles])].sort();
+  draft.envPaths = [d.file];
+  draft.conventionDir = path.dirname(d.file);
+  return draft;
+}
+
+/**
+ * Nulls for the chart's default values that `chart.spec.valuesFiles` do not set, when its values.yaml
+ * is not one of them: source-controller packages the chart with the merged valuesFiles as its values.
+ */
+function droppedDefaults(ctx: DiscoveryContext, chartDir: string, valueFiles: string[]): Record<string, unknown> {
+  const own = path.join(chartDir, 'values.yaml');
+  if (valueFiles.some((f) => path.resolve(f) === own)) return {};
+  const read = (f: string): Record<string, unknown> => {
+    const r = ctx.tree.isFile(f) ? ctx.tree.read(f) : undefined;
+    try {
+      const v: unknown = r?.text ? parseYaml(r.text) : undefined;
+      return isRecord(v) ? v : {};
+    } catch {
+      return {};
+    }
+  };
+  const defaults = read(own);
+  const merged = valueFiles.map(read).reduce((a, b) => deepMerge(a, b), {} as Record<string, unknown>);
+  const nulls = (dflt: Record<string, unknown>, set: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(dflt)) {
+      if (!(k in set)) out[k] = null;
+      else if (isRecord(v) && isRecord(set[k])) {
+        const inner = nulls(v, set[k] as Record<string, unknown>);
+        if (Object.keys(inner).length) out[k] = inner;
+      }
+    }
+    return out;
+  };
+  return nulls(defaults, merged);
 }
 
 /** `spec.install.crds` / `spec.upgrade.crds` (Flux defaults: Create on install, Skip on upgrade). */

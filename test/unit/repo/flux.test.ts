@@ -82,11 +82,12 @@ test('flux: HelmRelease with a local chart and valuesFrom ConfigMaps (generator 
   }
 });
 
-test('flux: HelmRelease from a HelmRepository is remote (not rendered), with the repository URL', async () => {
+test('flux: HelmRelease from a HelmRepository is a remote chart, pulled at render time (src/core/remote)', async () => {
   const m = await discover(root);
   const kps = app(m, 'staging', 'kube-prometheus-stack');
-  assert.equal(kps.renderer.kind, 'unsupported');
-  assert.deepEqual(kps.remote, ['https://prometheus-community.github.io/helm-charts kube-prometheus-stack@61.x']);
+  assert.equal(kps.renderer.kind, 'helm');
+  assert.deepEqual(kps.renderer.kind === 'helm' && kps.renderer.remoteChart, { repoURL: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '61.x' });
+  assert.equal(kps.remote, undefined);
   assert.equal(kps.namespace, 'monitoring');
 });
 
