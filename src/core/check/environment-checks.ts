@@ -3,11 +3,10 @@
 // object (best effort: the rendered object's source), with the environment in the message.
 import * as path from 'node:path';
 import type { Finding } from '../findings';
-import { parseManifests } from '../manifest';
 import { FILE_START, type SourceRange } from '../manifest/range';
 import type { Application, Environment } from '../repo';
 import type { ReconcileRenderer, RenderedDocument, RenderResult } from '../render';
-import { validateManifestFile, type SchemaRegistry } from '../schema';
+import { validateRenderedText, type SchemaRegistry } from '../schema';
 
 export interface EnvironmentCheck {
   findings: Finding[];
@@ -62,7 +61,7 @@ export function checkRendered(envName: string, app: Application, yaml: string, d
   /** Kinds without a schema: one "not checked" note per kind and application, not one per object
    *  (a wrong apiVersion of a built-in kind, or a misspelt kind, stays an error or warning of its own). */
   const unknown = new Map<string, { f: Finding; doc: Pick<RenderedDocument, 'range' | 'source' | 'id'> | undefined; n: number }>();
-  for (const f of validateManifestFile(parseManifests(yaml), registry, {})) {
+  for (const f of validateRenderedText(yaml, registry)) {
     const doc = documentAt(documents, f.range);
     if (f.code === 'schema/unknown-kind' && f.severity === 'info') {
       // the validator says it once per kind; every object of the kind is unchecked

@@ -1,6 +1,6 @@
 // The schema engine: Kubernetes schemas (bundled per version, repository CRDs, live cluster) and the
 // validator that turns YAML files into Findings with exact ranges. Pure: no vscode import.
-export { SchemaValidator, validateDocument, validateManifestFile, mentionsCrd, type SchemaValidatorOptions, type ValidateFileOptions, type ValidationStats } from './validator';
+export { SchemaValidator, validateDocument, validateManifestFile, validateRenderedText, mentionsCrd, type SchemaValidatorOptions, type ValidateFileOptions, type ValidationStats } from './validator';
 export { SchemaRegistry, type RegisteredSchema, type ResolvedSchema, type RegisterSchemaOptions, type SchemaRegistryOptions } from './registry';
 export { isHelmTemplate } from './helm';
 export { SCHEMA_CODES, ALL_SCHEMA_CODES, docsFor, type SchemaCode } from './codes';

@@ -8,7 +8,7 @@
 import { load as loadYaml } from 'js-yaml';
 import { isMap, isSeq, isScalar, type Node } from 'yaml';
 import type { Finding, FindingSeverity, Fix } from '../findings';
-import { INPUT_LIMITS, nestingLimitAt, screenText, type InputRefusal, type RefusalCode } from '../manifest/limits';
+import { INPUT_LIMITS, nestingLimitAt, screenText, type InputLimits, type InputRefusal, type RefusalCode } from '../manifest/limits';
 import { DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_FILE_BYTES, parseManifests, rangeOfPath, type ManifestDocument, type ManifestFile } from '../manifest/parse';
 import { splitApiVersion } from '../manifest/identity';
 import { expandList, isListDocument } from '../manifest/list';
@@ -754,6 +754,39 @@ export function validateManifestFile(file: ManifestFile, registry: SchemaRegistr
   if (file.refusal) fileErrors.push(refusalFinding(file.refusal));
   const results = file.documents.map((doc) => ({ startLine: 0, r: safeValidate(new DocSource(undefined, { file, doc }), ctx, opts.filePath) }));
   return [...fileErrors.map((f) => withFile(f, opts.filePath)), ...assemble(results, opts.filePath)];
+}
+
+/**
+ * Validates rendered output (a tool's stdout) whatever its size within the input limits
+ * (manifest/limits.ts: 16 MB, 10,000 documents), streaming: one document at a time is read with the
+ * fast loader, validated and dropped; the `yaml` AST (for exact ranges) is built only for a document
+ * that has findings. Output past a limit gets one finding that says it was not checked, and why.
+ * Ranges are those of `text`.
+ */
+export function validateRenderedText(text: string, registry: SchemaRegistry, opts: { filePath?: string; celBudgetMs?: number; maxDepth?: number; maxFileBytes?: number; maxDocuments?: number } = {}): Finding[] {
+  const maxDepth = opts.maxDepth ?? INPUT_LIMITS.maxDepth;
+  const limits: Partial<InputLimits> = { maxDepth };
+  if (opts.maxFileBytes !== undefined) limits.maxFileBytes = opts.maxFileBytes;
+  if (opts.maxDocuments !== undefined) limits.maxDocuments = opts.maxDocuments;
+  const refusal = screenText(text, limits);
+  if (refusal) {
+    const f = refusalFinding(refusal);
+    return [withFile({ ...f, message: `rendered output not checked: ${f.message.replace(/^file (is|holds)/, 'it $1')}` }, opts.filePath)];
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // The output's own CRDs (a chart that ships them) validate its custom resources, for this call only.
+  const origin = CRD_KIND.test(text) ? `rendered-output:${opts.filePath ?? ''}` : undefined;
+  if (origin) registry.registerCrdsFromText(text, origin);
+  try {
+    const chunks = splitDocuments(text);
+    if (!chunks) return validateManifestFile(parseManifests(text, { maxFileBytes: Number.MAX_SAFE_INTEGER }), registry, opts);
+    const ctx: Ctx = { registry, maxAliasCount: DEFAULT_MAX_ALIAS_COUNT, maxDepth, celBudgetMs: opts.celBudgetMs ?? 50, screened: true };
+    const results: { startLine: number; r: DocResult }[] = [];
+    for (const c of chunks) results.push({ startLine: c.startLine, r: safeValidate(new DocSource(c.text, undefined, DEFAULT_MAX_ALIAS_COUNT), ctx, opts.filePath) });
+    return assemble(results, opts.filePath);
+  } finally {
+    if (origin) registry.removeOrigin(origin);
+  }
 }
 
 /** Validates one parsed document (no per-file de-duplication of unknown-kind hints). */
