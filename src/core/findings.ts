@@ -111,3 +111,11 @@ export function mergeEquivalentFindings<F extends Finding>(findings: readonly F[
   }
   return out.filter((f) => !dropped.has(f)).map((f) => merged.get(f) ?? f);
 }
+
+/**
+ * The link of a finding's documentation page (`docs/rules/<code>.md`): a command URI that opens it in the
+ * editor's Markdown preview. VS Code opens command links of diagnostics' codes (Problems view, hover).
+ */
+export function docsCommandUri(page: string): string {
+  return `command:reconcile.openDocs?${encodeURIComponent(JSON.stringify([page]))}`;
+}

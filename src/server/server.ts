@@ -15,7 +15,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import * as path from 'node:path';
 import { URI } from './uri';
-import { mergeEquivalentFindings, type Finding, type Fix } from '../core/findings';
+import { docsCommandUri, mergeEquivalentFindings, type Finding, type Fix } from '../core/findings';
 import type { CheckSettings } from '../core/check/file-checks';
 import { ContextSchemas, type ClusterSettings } from './context-schemas';
 import { SchemaAssist } from './assist';
@@ -173,8 +173,9 @@ function revalidateAllIfSchemasChanged(): void {
 }
 
 /** Rule pages ship in the extension (docs/rules/*.md, beside dist/): link them as files. */
+/** A rule's documentation link: the page rendered in the Markdown preview (not the raw file), through the extension's command. */
 function docsHref(docs: string): string {
-  return /^[a-z]+:/.test(docs) ? docs : URI.fromPath(path.join(__dirname, '..', docs));
+  return /^[a-z]+:/.test(docs) ? docs : docsCommandUri(docs);
 }
 
 function severity(s: Finding['severity']): DiagnosticSeverity {

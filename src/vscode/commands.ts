@@ -46,7 +46,20 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       await deps.languageClient.refreshClusterSchemas();
       log.info('Asked the clusters for their schemas again');
     }),
-    vscode.commands.registerCommand('reconcile.openDocs', async () => {
+    // (page?): a documentation page of the extension (`docs/rules/secret-plaintext.md`, the link of a
+    // finding's rule), rendered in the Markdown preview; without one, the README.
+    vscode.commands.registerCommand('reconcile.openDocs', async (page?: unknown) => {
+      if (typeof page === 'string' && /^docs\/[\w./-]+\.md$/.test(page) && !page.includes('..')) {
+        const doc = vscode.Uri.joinPath(extensionUri, ...page.split('/'));
+        try {
+          await vscode.workspace.fs.stat(doc);
+          await vscode.commands.executeCommand('markdown.showPreview', doc);
+          return doc;
+        } catch {
+          void vscode.window.showWarningMessage(`Reconcile: the documentation page ${page} is not in this installation.`);
+          return undefined;
+        }
+      }
       // The VSIX stores README.md as readme.md (vsce); a development checkout has README.md.
       for (const name of ['README.md', 'readme.md']) {
         const readme = vscode.Uri.joinPath(extensionUri, name);

@@ -9,7 +9,7 @@ import { discoverWithChildren, type Application, type Environment, type RepoErro
 import { createRenderer, spawnRunner, type ProcessRunner, type ReconcileRenderer, type RenderResult } from '../core/render';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import type { OutputLog } from './log';
-import { mergeEquivalentFindings, type Finding } from '../core/findings';
+import { docsCommandUri, mergeEquivalentFindings, type Finding } from '../core/findings';
 import type { SourceRange } from '../core/manifest';
 import { applicationFile, applicationProblem } from '../core/check/environment-checks';
 import { renderEnvironment, repositoryIdentity, type RenderedEnvironment } from '../core/drift';
@@ -73,7 +73,7 @@ export class WorkspaceRepo implements vscode.Disposable {
 
   constructor(
     private readonly log: OutputLog,
-    private readonly extensionUri: vscode.Uri,
+    readonly extensionUri: vscode.Uri,
     /** Where remote charts are cached (the extension's global storage); the CLI's default when absent. */
     private readonly remoteCacheDir?: string,
   ) {
@@ -498,7 +498,7 @@ export class WorkspaceRepo implements vscode.Disposable {
     const fromRepoError = (e: RepoError, where: string) =>
       add(e.location?.file, diagnostic(e.location?.range, `${where}${e.message}`, e.severity ?? 'error', e.code));
     const fromFinding = (f: Finding) =>
-      add(f.file, diagnostic(f.range, f.message, f.severity, f.docs ? { value: f.code, target: vscode.Uri.joinPath(this.extensionUri, f.docs) } : f.code));
+      add(f.file, diagnostic(f.range, f.message, f.severity, f.docs ? { value: f.code, target: vscode.Uri.parse(/^[a-z]+:/.test(f.docs) ? f.docs : docsCommandUri(f.docs)) } : f.code));
     // Environment and rendered findings: one per rule, place and environment; a repository policy and a
     // built-in rule that flag the same range are one problem naming both.
     const findings: Finding[] = [];

@@ -30,7 +30,16 @@ describe('Policies (language server)', () => {
     const d = await waitFor(() => reconcile(doc.uri).find((x) => codeOf(x) === 'secret/plaintext'), 'the secret/plaintext diagnostic', 20_000);
     assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
     assert.ok(!d.message.includes('not-a-real-password'), 'the value is never in the message');
-    assert.match((d.code as { target: vscode.Uri }).target.toString(), /docs\/rules\/secret-plaintext\.md$/);
+    // The rule's link opens its page rendered (the Markdown preview), not the raw .md.
+    const target = (d.code as { target: vscode.Uri }).target;
+    assert.equal(target.scheme, 'command');
+    assert.equal(target.path, 'reconcile.openDocs');
+    const [page] = JSON.parse(decodeURIComponent(target.query)) as string[];
+    assert.equal(page, 'docs/rules/secret-plaintext.md');
+    const opened = await vscode.commands.executeCommand<vscode.Uri>(target.path, page);
+    assert.match(opened.path, /docs\/rules\/secret-plaintext\.md$/);
+    await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => /Preview secret-plaintext\.md/.test(t.label)), 'the rendered page in a preview tab');
+    await vscode.window.showTextDocument(doc);
     await screenshot('policy-secret');
     const fix = await quickFix(doc, d, /^Replace with ExternalSecret$/);
     assert.ok(await vscode.workspace.applyEdit(fix.edit!));
