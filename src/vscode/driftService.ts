@@ -86,6 +86,12 @@ export interface AnchoredResult {
 
 export class DriftService implements vscode.Disposable {
   private readonly tracked = new Map<string, Tracked>();
+  /**
+   * Why an environment has no usable context, kept after its tracking stops (the sweeper stops what
+   * nothing shows): the tree's "? context … is not in the kubeconfig" must not come and go with watches.
+   * Dropped when the kubeconfig changes (restartAll) or the environment's context does.
+   */
+  private readonly noContextMemo = new Map<string, { context: string | undefined; message: string }>();
   private readonly changed = new vscode.EventEmitter<string>();
   /** Fires with the key of the environment whose drift (or phase) changed. */
   readonly onDidChange = this.changed.event;
@@ -212,6 +218,7 @@ export class DriftService implements vscode.Disposable {
     this.tracked.set(key, t);
     if (!env.context) {
       t.noContext = `no cluster context for ${env.name}: set \`context:\` for it in .reconcile.yaml`;
+      this.noContextMemo.set(key, { context: env.context, message: t.noContext });
       this.changed.fire(key);
       return;
     }
@@ -220,9 +227,11 @@ export class DriftService implements vscode.Disposable {
     if (this.tracked.get(key) !== t) return; // stopped meanwhile
     if (!kube.contexts.some((c) => c.name === env.context)) {
       t.noContext = `context ${env.context} is not in the kubeconfig (${files.join(', ')})`;
+      this.noContextMemo.set(key, { context: env.context, message: t.noContext });
       this.changed.fire(key);
       return;
     }
+    this.noContextMemo.delete(key);
     t.defaultNamespace = env.namespaces[0] ?? kube.contexts.find((c) => c.name === env.context)?.namespace ?? 'default';
     const context = env.context;
     t.lifecycle = new EnvironmentLifecycle<DesiredSet, Session>({
@@ -400,7 +409,12 @@ export class DriftService implements vscode.Disposable {
   /** The environment's cluster problem for the tree, when there is one. */
   problem(ref: string): string | undefined {
     const t = this.get(ref);
-    if (!t) return undefined;
+    if (!t) {
+      // Not tracked now: a missing context is still missing (nothing changed that could fix it).
+      const key = this.keyOf(ref);
+      const memo = this.noContextMemo.get(key);
+      return memo && this.repo.environment(key)?.context === memo.context ? memo.message : undefined;
+    }
     const phase = this.phase(t.key);
     const p = phase ? phaseProblem(phase) : undefined;
     if (p) return p;
@@ -445,6 +459,7 @@ export class DriftService implements vscode.Disposable {
 
   /** Forgets everything and starts again (kubeconfig changed, context switched, Refresh). */
   restartAll(why: string): void {
+    this.noContextMemo.clear();
     const keys = [...this.tracked.keys()];
     for (const k of keys) this.stop(k, why);
     this.ensureVisible();
@@ -462,6 +477,12 @@ export class DriftService implements vscode.Disposable {
   }
 
   /** Stops the environments nothing has shown for a minute. */
+  /** Stops tracking an environment, as the sweeper does once nothing has shown it for a while. */
+  release(ref: string): void {
+    const key = this.keyOf(ref);
+    if (this.tracked.has(key)) this.stop(key, 'released');
+  }
+
   private sweep(): void {
     const now = Date.now();
     const wanted = new Set<string>();

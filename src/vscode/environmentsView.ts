@@ -116,7 +116,10 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const managers = this.drift?.managers(key) ?? [];
         return [
           ...node.env.errors.map(errorNode),
-          ...(managers.length ? [{ type: 'managers', env: node.env, managers } as EnvironmentsNode] : []),
+          // "Show Only Drifted" hides the engines' objects unless one of them is unhealthy.
+          ...(managers.length && (!this.onlyDrifted || managers.some((m) => /OutOfSync|Degraded|not ready|Failed|Error/.test(statusLine(m))))
+            ? [{ type: 'managers', env: node.env, managers } as EnvironmentsNode]
+            : []),
           ...apps.map((app): EnvironmentsNode => ({ type: 'application', app, env: node.env, folder: node.folder })),
           ...(notInGit.length ? [{ type: 'notInGit', env: node.env, items: notInGit } as EnvironmentsNode] : []),
         ];

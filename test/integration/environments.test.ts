@@ -48,6 +48,16 @@ describe('Environments', () => {
     assert.match(String(item.accessibilityInformation?.label), /^environment dev, .*context reconcile-local, namespaces shop-dev/);
     assert.doesNotMatch(String(item.accessibilityInformation?.label), /[⚠✓·＋−]/);
     assert.equal(api.contextStatus.ariaLabel, 'Kubernetes context reconcile-local, used by environment dev. Click to switch context.');
+    // An environment whose context is not in the kubeconfig says so, and keeps saying so after its
+    // tracking stops (the sweeper stops what nothing shows): the text does not come and go.
+    const staging = roots[1] as Extract<EnvironmentsNode, { type: 'environment' }>;
+    const stagingKey = api.repo.keyOf(staging.env);
+    await api.drift.ensure(stagingKey);
+    const noContext = /^\? context staging is not in the kubeconfig/;
+    await waitFor(() => noContext.test(String(api.environments.getTreeItem(staging).description)), 'staging says its context is missing');
+    api.drift.release(stagingKey);
+    assert.ok(!api.drift.environments().includes(stagingKey), 'no longer tracked');
+    assert.match(String(api.environments.getTreeItem(staging).description), noContext);
     const prodItem = api.environments.getTreeItem(roots[2]);
     assert.match(String(prodItem.contextValue), /protected/);
 

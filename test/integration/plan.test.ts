@@ -100,6 +100,19 @@ describe('Preview, sync and restore', function () {
     assert.match(String(api.environments.getTreeItem(group).label), /^Managed by Flux/);
     const nodes = await api.environments.getChildren(group);
     assert.ok(nodes.some((n) => n.type === 'manager' && n.manager.name === 'shop-web'), 'the tree shows the managers');
+    // No controller runs here: shop-web is "not reconciled yet", which is not a green state.
+    const shopWeb = nodes.find((n) => n.type === 'manager' && n.manager.name === 'shop-web')!;
+    const item = api.environments.getTreeItem(shopWeb);
+    assert.match(String(item.description), /not reconciled yet/);
+    assert.equal((item.iconPath as vscode.ThemeIcon).color, undefined, 'no green icon for an object the engine has not reconciled');
+    // "Show Only Drifted" hides the engines' objects while none of them is unhealthy.
+    await vscode.commands.executeCommand('reconcile.filterDrifted');
+    try {
+      assert.ok(!(await api.environments.getChildren(root)).some((n) => n.type === 'managers'), 'hidden by Show Only Drifted');
+    } finally {
+      await vscode.commands.executeCommand('reconcile.clearDriftFilter');
+    }
+    assert.ok((await api.environments.getChildren(root)).some((n) => n.type === 'managers'), 'back with Show All');
     await kubectl('-n', 'shop-dev', 'patch', 'deployment/web', '--field-manager=kubectl-edit', '--type=merge', '-p', '{"spec":{"replicas":1}}');
   });
 
