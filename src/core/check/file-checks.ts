@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import type { Finding } from '../findings';
+import { FILE_START } from '../manifest/range';
+import { isHelmTemplate } from '../schema/helm';
 import type { ParsedText } from '../manifest/parsed-text';
 import { SchemaRegistry, SchemaValidator } from '../schema';
 import { readTextOrUndefined } from '../util/files';
@@ -145,6 +147,49 @@ export class SchemaChecks {
     this.patchSets.set(kustomization, entry);
     return entry;
   }
+}
+
+/**
+ * Helm templates among the checked files are YAML only once rendered: no check of files can read
+ * them. One "not checked" note per chart (on its Chart.yaml) says so, and how to check them.
+ */
+export function helmTemplateNotes(files: readonly string[], read: (file: string) => string | undefined): Finding[] {
+  const byChart = new Map<string, number>();
+  for (const f of files) {
+    const text = read(f);
+    if (text === undefined || !isHelmTemplate(f, text)) continue;
+    const chart = chartOf(f) ?? f;
+    byChart.set(chart, (byChart.get(chart) ?? 0) + 1);
+  }
+  return [...byChart].map(([chart, n]) => {
+    const isChart = /Chart\.ya?ml$/.test(chart);
+    const what = isChart ? `${n} Helm template${n === 1 ? '' : 's'} of chart ${path.basename(path.dirname(chart))}` : 'this Helm template';
+    return {
+      code: 'check/helm-template',
+      severity: 'info',
+      message: `${what} not checked as files: a template is YAML only once rendered (\`reconcile check --env\` checks the rendered output)`,
+      file: chart,
+      range: FILE_START,
+      source: 'schema',
+      docs: 'docs/rules/check-helm-template.md',
+      notChecked: true,
+    } satisfies Finding;
+  });
+}
+
+/** The Chart.yaml of the chart a file belongs to (up to four folders above). */
+function chartOf(file: string): string | undefined {
+  let dir = path.dirname(file);
+  for (let i = 0; i < 5; i++) {
+    for (const name of ['Chart.yaml', 'Chart.yml']) {
+      const c = path.join(dir, name);
+      if (fs.existsSync(c)) return c;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return undefined;
 }
 
 function asArray(v: unknown): unknown[] {

@@ -6,6 +6,7 @@
 // that an edit re-runs the rules only where something changed (file-cache.ts).
 import { dedupeFindings, type Finding, type FindingSeverity, type Fix } from '../findings';
 import { resourceIdOf, type ResourceId } from '../manifest/identity';
+import { isHelmTemplate } from '../schema/helm';
 import { expandList, isListDocument } from '../manifest/list';
 import { parseManifests, type ManifestDocument, type ManifestFile } from '../manifest/parse';
 import type { ParsedText } from '../manifest/parsed-text';
@@ -32,17 +33,6 @@ type ObjectRule = (o: ObjectRef, ctx: RuleContext) => void;
 
 /** Kinds whose values are encrypted: not scanned for high-entropy values. */
 const ENCRYPTED_KINDS = new Set(['SealedSecret']);
-
-/**
- * A Helm template (not YAML until rendered): `{{` with Helm's objects or actions, or any `{{` in a
- * chart's templates/ folder. Templates of other tools in YAML strings (an ExternalSecret's
- * `password: "{{ .password }}"`) leave a file YAML.
- */
-function isHelmTemplate(file: string, text: string): boolean {
-  if (!text.includes('{{')) return false;
-  if (/[\\/]templates[\\/]/.test(file)) return true;
-  return /\{\{-?\s*(?:\.Values|\.Release|\.Chart|\.Capabilities|\.Files|\.Template|\$|include\b|template\b|define\b|if\b|else\b|end\b|range\b|with\b|toYaml\b|tpl\b|required\b|default\b)/.test(text);
-}
 
 /** Every per-object rule, in the order findings are reported. */
 const OBJECT_RULES: ObjectRule[] = [
