@@ -25,7 +25,9 @@ import { checkSpec, helmTemplateArgs, kustomizeArgs, RefusedArgument, refusalErr
 import { asKubectlReads } from '../policy/kubectl-reads';
 import { ChartCache, defaultRemoteCacheDir, RemoteCharts } from '../remote';
 import { localHelmSpec } from '../remote/render';
-import { FluxBuildError, fluxPostBuild, mapFromCopy, prepareFluxBuild, SubstitutionError, type PreparedBuild } from './flux';
+import { localGitSpec } from '../remote/git';
+import { FluxBuildError, fluxPostBuild, mapFromCopy, postRender, prepareFluxBuild, SubstitutionError, type PreparedBuild } from './flux';
+import type { FluxPostRenderer } from '../repo/model';
 import type { RenderError, RenderOptions, RenderResult, RenderSpec, RenderedDocument, Renderer, ToolInfo, ToolName } from './types';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -112,6 +114,13 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
         // A chart from a repository or registry: pulled (or found in the cache) first, then rendered as a local one.
         const found = options.trusted ? locator.find('helm') : undefined;
         const local = await localHelmSpec(spec, { trusted: options.trusted, charts: remoteCharts, helm: found?.tool?.path, signal: opts.signal });
+        if (!local.ok) return { ok: false, error: local.error };
+        const r = await renderOrThrow(local.spec, { ...opts, inputs: [...(opts.inputs ?? []), ...local.inputs] });
+        return r.ok ? { ...r, notes: [...(r.notes ?? []), local.note] } : r;
+      }
+      if (spec.kind === 'unsupported' && spec.remoteGit) {
+        // A folder of another Git repository: fetched with the user's git (or found in the cache), then rendered by what it holds.
+        const local = await localGitSpec(spec.remoteGit, { trusted: options.trusted, cacheDir: options.remoteCacheDir ?? defaultRemoteCacheDir(env), runner, env, signal: opts.signal });
         if (!local.ok) return { ok: false, error: local.error };
         const r = await renderOrThrow(local.spec, { ...opts, inputs: [...(opts.inputs ?? []), ...local.inputs] });
         return r.ok ? { ...r, notes: [...(r.notes ?? []), local.note] } : r;
@@ -274,9 +283,11 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
           if (r.ok) {
             const warnings = stderrWarnings(run.stderr);
             if (warnings.length) r.warnings = warnings;
-            if (mapSources) safely(() => mapHelmSources(spec.chartDir, r.yaml, r.documents as Array<RenderedDocument & { offsets?: [number, number] }>));
+            if (mapSources) safely(() => mapHelmSources(spec.chartDir, r.yaml, r.documents as Array<RenderedDocument & { offsets?: [number, number] }>, spec.valueFiles));
             const expanded = expandOutputLists(r, tool!);
             for (const d of r.documents) delete (d as { offsets?: unknown }).offsets;
+            // A Flux HelmRelease's postRenderers (kustomize patches and images), as helm-controller runs them.
+            if (spec.postRenderers?.length && expanded.ok) return await postRendered(expanded, spec.postRenderers, opts.signal, timeoutMs, maxOutputBytes);
             return expanded;
           }
           return r;
@@ -287,6 +298,40 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
       default:
         return { ok: false, error: { code: 'unsupported', message: spec.kind === 'unsupported' ? spec.reason : 'unknown render spec' } };
     }
+  }
+
+  /** helm's output through a HelmRelease's kustomize post-renderers; each object keeps the source helm's output gave it. */
+  async function postRendered(
+    r: Extract<RenderResult, { ok: true }>,
+    renderers: readonly FluxPostRenderer[],
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+    maxOutputBytes: number,
+  ): Promise<RenderResult> {
+    const found = locator.findKustomize();
+    if (!found.tool) return { ok: false, error: found.error! };
+    const k = { ...found.tool, version: await locator.version(found.tool) };
+    const out = await postRender(r.yaml, renderers, async (dir) => {
+      const args = kustomizeArgs(k.name === 'kubectl' ? 'kubectl' : 'kustomize', { kind: 'kustomize', dir, origins: { root: dir } });
+      const run = await runTool(runner, k, args, { cwd: dir, env: toolEnv(env), signal, timeoutMs, maxOutputBytes });
+      const failure = runFailure(run, k, args, timeoutMs, maxOutputBytes);
+      return failure ? { ok: false, failure } : { ok: true, stdout: run.stdout };
+    });
+    if (!out.ok) {
+      const f = out.failure as { ok: false; error: RenderError };
+      return { ok: false, error: { ...f.error, message: `HelmRelease post-renderer: ${f.error.message}` } };
+    }
+    const p = parseOutput(out.yaml, k);
+    if (!p.ok) return p;
+    const keyOf = (id: NonNullable<RenderedDocument['id']>) => `${id.group}/${id.kind}/${id.namespace ?? ''}/${id.name}`;
+    const before = new Map(r.documents.filter((d) => d.id).map((d) => [keyOf(d.id!), d]));
+    for (const d of p.documents) {
+      delete (d as { offsets?: unknown }).offsets;
+      const o = d.id ? before.get(keyOf(d.id)) : undefined;
+      if (o?.source) d.source = o.source;
+      if (o?.patchedBy) d.patchedBy = o.patchedBy;
+    }
+    return { ...p, tool: r.tool, ...(r.warnings ? { warnings: r.warnings } : {}) };
   }
 
   return {

@@ -255,7 +255,14 @@ function patchTargets(p: KustomizePatch, o: Origin): boolean {
 }
 
 /** Adds `source` from helm's `# Source: <chart>/<path>` comments. */
-export function mapHelmSources(chartDir: string, yaml: string, docs: Array<RenderedDocument & { offsets?: [number, number] }>): void {
+export function mapHelmSources(chartDir: string, yaml: string, docs: Array<RenderedDocument & { offsets?: [number, number] }>, valueFiles: readonly string[] = []): void {
+  const keysOf = new Map<string, Map<string, SourceLocation>>();
+  const valuesKeys = (file: string) => {
+    let m = keysOf.get(file);
+    if (!m) keysOf.set(file, (m = valueKeyLines(file)));
+    return m;
+  };
+  const refsOf = new Map<string, string[]>();
   for (const d of docs) {
     if (!d.offsets) continue;
     const text = yaml.slice(d.offsets[0], d.offsets[1]);
@@ -263,6 +270,57 @@ export function mapHelmSources(chartDir: string, yaml: string, docs: Array<Rende
     if (!m) continue;
     const rel = m[1].trim().split('/').slice(1).join('/');
     const file = path.join(chartDir, rel);
-    if (fs.existsSync(file)) d.source = { file, range: FILE_START };
+    if (!fs.existsSync(file)) continue;
+    d.source = { file, range: FILE_START };
+    // A values file's key that the template reads (`.Values.replicaCount`) sets a value of what it
+    // renders: the key's line gets the object's lens and findings, as an overlay's fields do.
+    let refs = refsOf.get(file);
+    if (!refs) refsOf.set(file, (refs = valuesReferences(file)));
+    const set: SourceLocation[] = [];
+    for (const vf of valueFiles) {
+      const keys = valuesKeys(vf);
+      for (const r of refs) {
+        const loc = keys.get(r);
+        if (loc) set.push(loc);
+      }
+    }
+    if (set.length) d.patchedBy = dedupe([...(d.patchedBy ?? []), ...set]);
   }
+}
+
+/** The `.Values.a.b.c` paths a template reads (dotted, as written). */
+function valuesReferences(file: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out = new Set<string>();
+  for (const m of text.matchAll(/\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)/g)) out.add(m[1].slice(1));
+  return [...out];
+}
+
+/** Every key path of a values file (`image.tag`) with the location of its key; leaves and maps alike. */
+function valueKeyLines(file: string): Map<string, SourceLocation> {
+  const out = new Map<string, SourceLocation>();
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return out;
+  }
+  const mf = parseManifests(text, { maxFileBytes: Number.MAX_SAFE_INTEGER });
+  const doc = mf.documents[0];
+  if (!doc || !isRecord(doc.value)) return out;
+  const walk = (v: Record<string, unknown>, at: string[]) => {
+    for (const [k, child] of Object.entries(v)) {
+      const p = [...at, k];
+      const range = rangeOfPath(mf, doc, p, { key: true });
+      if (range) out.set(p.join('.'), { file, range });
+      if (isRecord(child) && p.length < 8) walk(child, p);
+    }
+  };
+  walk(doc.value, []);
+  return out;
 }
