@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { matchesGlob } from '../util/glob';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { envsubst } from '../render/flux/envsubst';
 import type { SourceLocation } from '../manifest/range';
 import { deepMerge } from './argocd';
 import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definition, type DiscoveryContext } from './context';
@@ -60,22 +61,31 @@ export function fluxDrafts(ctx: DiscoveryContext, defs: Definition[]): AppDraft[
 }
 
 /**
- * Flux objects as the cluster has them: a Kustomization's `targetNamespace` is the namespace of every
+ * Flux objects as the cluster has them. A Kustomization's `targetNamespace` is the namespace of every
  * object it applies (kustomize's namespace transformer), so a HelmRelease, Kustomization or source in
- * its files is in that namespace whatever its own metadata says. Objects that several Kustomizations
- * with different target namespaces apply keep their own. `by`: the Kustomization that placed each.
+ * its files is in that namespace whatever its own metadata says; and its postBuild substitution runs
+ * over them too (a HelmRelease's `${cluster_domain}` in values is the substituted value). Objects that
+ * several Kustomizations apply differently keep their own. `by`: the Kustomization that placed each.
  */
 function inTargetNamespaces(ctx: DiscoveryContext, defs: Definition[]): { placed: Definition[]; by: Map<Definition, Definition> } {
-  const targets = new Map<string, Array<{ ns: string; by: Definition }>>();
+  interface Parent {
+    by: Definition;
+    ns?: string;
+    post?: { vars: Record<string, string>; unknown: string[] };
+  }
+  const targets = new Map<string, Parent[]>();
   for (const d of defs) {
     if (!isFluxKustomization(d)) continue;
     const spec = isRecord(d.value.spec) ? d.value.spec : {};
     const ns = str(spec.targetNamespace);
+    const post = isRecord(spec.postBuild) ? postBuildVars(ctx, d, spec.postBuild, definitionLabel(d), []).build : undefined;
+    const substitutes = !!post && (Object.keys(post.vars).length > 0 || post.unknown.length > 0);
     const ref = isRecord(spec.sourceRef) ? spec.sourceRef : {};
-    if (!ns || (str(ref.kind) ?? 'GitRepository') !== 'GitRepository') continue;
+    if ((!ns && !substitutes) || (str(ref.kind) ?? 'GitRepository') !== 'GitRepository') continue;
     const src = findSource(defs, 'GitRepository', str(ref.name) ?? '', str(ref.namespace) ?? d.id.namespace);
     const url = src && isRecord(src.value.spec) ? str(src.value.spec.url) : undefined;
     if (url && ctx.isThisRepo(url) === false) continue;
+    if (src && otherRevision(ctx.tree.root, isRecord(src.value.spec) && isRecord(src.value.spec.ref) ? src.value.spec.ref : {})) continue;
     const dir = path.resolve(ctx.tree.root, str(spec.path) ?? '.');
     if (!ctx.tree.isDir(dir)) continue;
     let files: string[] = [];
@@ -84,22 +94,45 @@ function inTargetNamespaces(ctx: DiscoveryContext, defs: Definition[]): { placed
       const g = generatedResources(ctx, dir);
       files = [...g.files, ...g.dirs.flatMap((x) => ctx.closure(x)?.files ?? [])];
     }
+    const parent: Parent = { by: d, ...(ns ? { ns } : {}), ...(substitutes ? { post } : {}) };
     for (const f of files) {
       const l = targets.get(f);
-      if (l) l.push({ ns, by: d });
-      else targets.set(f, [{ ns, by: d }]);
+      if (l) l.push(parent);
+      else targets.set(f, [parent]);
     }
   }
   const by = new Map<Definition, Definition>();
   if (!targets.size) return { placed: defs, by };
   const placed = defs.map((d) => {
     const t = targets.get(d.file);
-    if (!t || new Set(t.map((x) => x.ns)).size !== 1 || t[0].ns === d.id.namespace) return d;
-    const moved: Definition = { ...d, id: { ...d.id, namespace: t[0].ns } };
-    by.set(moved, t[0].by);
+    if (!t || t.length !== 1 || d.id.group === FLUX_SOURCE_GROUP) return d;
+    const p = t[0];
+    let moved = d;
+    if (p.ns && p.ns !== d.id.namespace) moved = { ...moved, id: { ...moved.id, namespace: p.ns } };
+    if (p.post && (isFluxHelmRelease(d) || isFluxKustomization(d))) {
+      const value = substituted(d.value, p.post);
+      if (value) moved = { ...moved, value };
+    }
+    if (moved !== d) by.set(moved, p.by);
     return moved;
   });
   return { placed, by };
+}
+
+/** A definition's value after its Kustomization's postBuild substitution (undefined: unchanged or opted out). */
+function substituted(value: Record<string, unknown>, post: { vars: Record<string, string>; unknown: string[] }): Record<string, unknown> | undefined {
+  const meta = isRecord(value.metadata) ? value.metadata : {};
+  const off = (m: unknown) => isRecord(m) && m['kustomize.toolkit.fluxcd.io/substitute'] === 'disabled';
+  if (off(meta.labels) || off(meta.annotations)) return undefined;
+  const text = stringifyYaml(value);
+  try {
+    const r = envsubst(text, (n) => (Object.prototype.hasOwnProperty.call(post.vars, n) ? post.vars[n] : post.unknown.length ? 'unknown' : undefined));
+    if (r.text === text) return undefined;
+    const parsed: unknown = parseYaml(r.text);
+    return isRecord(parsed) ? parsed : undefined;
+  } catch {
+    return undefined; // the render of the Kustomization reports a bad expression
+  }
 }
 
 function baseDraft(ctx: DiscoveryContext, d: Definition): AppDraft {
@@ -415,6 +448,41 @@ function sortLikeFlux(dir: string, g: { files: string[]; dirs: string[] }): stri
     .map((f) => './' + f);
 }
 
+/** postBuild's variables: substituteFrom ConfigMaps of the repository in order, then `substitute`; Secrets (and ConfigMaps not in the repository) unknown. */
+function postBuildVars(ctx: DiscoveryContext, d: Definition, post: Record<string, unknown>, label: string, errors: RepoError[]): { build: NonNullable<FluxBuild['postBuild']>; inputs: string[] } {
+  const vars: Record<string, string> = {};
+  const unknown: string[] = [];
+  const inputs: string[] = [];
+  (Array.isArray(post.substituteFrom) ? post.substituteFrom : []).forEach((ref, i) => {
+    if (!isRecord(ref)) return;
+    const kind = str(ref.kind) ?? '';
+    const name = str(ref.name) ?? '';
+    const optional = ref.optional === true;
+    const loc = () => locOf(d, ['spec', 'postBuild', 'substituteFrom', i]);
+    if (kind === 'Secret') {
+      unknown.push(`Secret '${name}'`);
+      errors.push({ code: 'unsupported', severity: 'info', message: `${label}: variables from Secret '${name}' are never read; their placeholders stay as written (unknown)`, location: loc() });
+      return;
+    }
+    if (kind !== 'ConfigMap') return;
+    const ns = d.id.namespace;
+    const found = ctx.configMaps.filter((c) => c.id.name === name && (c.id.namespace === undefined || ns === undefined || c.id.namespace === ns));
+    const pick = found.find((c) => path.dirname(c.file) === path.dirname(d.file)) ?? found[0];
+    if (!pick) {
+      if (!optional) {
+        unknown.push(`ConfigMap '${name}' (not in this repository)`);
+        errors.push({ code: 'missing-path', severity: 'warning', message: `${label}: substituteFrom ConfigMap '${name}' is not in this repository (it may exist only in the cluster); its variables are unknown`, location: loc() });
+      }
+      return;
+    }
+    inputs.push(pick.file);
+    const data = isRecord(pick.value.data) ? pick.value.data : {};
+    for (const [k, v] of Object.entries(data)) if (typeof v === 'string') vars[k] = v.split('\n').join('');
+  });
+  for (const [k, v] of Object.entries(stringMap(post.substitute) ?? {})) vars[k] = v.split('\n').join('');
+  return { build: { vars, unknown }, inputs };
+}
+
 interface FluxFields {
   build: Omit<FluxBuild, 'root' | 'files' | 'generate' | 'label'>;
   /** Repository files the fields read (substituteFrom ConfigMaps). */
@@ -493,38 +561,10 @@ function fluxFields(ctx: DiscoveryContext, d: Definition, spec: Record<string, u
     const annotations = stringMap(cm.annotations);
     if (labels || annotations) build.commonMetadata = { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
   }
-  const post = isRecord(spec.postBuild) ? spec.postBuild : undefined;
-  if (post) {
-    const vars: Record<string, string> = {};
-    const unknown: string[] = [];
-    (Array.isArray(post.substituteFrom) ? post.substituteFrom : []).forEach((ref, i) => {
-      if (!isRecord(ref)) return;
-      const kind = str(ref.kind) ?? '';
-      const name = str(ref.name) ?? '';
-      const optional = ref.optional === true;
-      const loc = () => locOf(d, ['spec', 'postBuild', 'substituteFrom', i]);
-      if (kind === 'Secret') {
-        unknown.push(`Secret '${name}'`);
-        errors.push({ code: 'unsupported', severity: 'info', message: `${label}: variables from Secret '${name}' are never read; their placeholders stay as written (unknown)`, location: loc() });
-        return;
-      }
-      if (kind !== 'ConfigMap') return;
-      const ns = d.id.namespace;
-      const found = ctx.configMaps.filter((c) => c.id.name === name && (c.id.namespace === undefined || ns === undefined || c.id.namespace === ns));
-      const pick = found.find((c) => path.dirname(c.file) === path.dirname(d.file)) ?? (found.length === 1 ? found[0] : found[0]);
-      if (!pick) {
-        if (!optional) {
-          unknown.push(`ConfigMap '${name}' (not in this repository)`);
-          errors.push({ code: 'missing-path', severity: 'warning', message: `${label}: substituteFrom ConfigMap '${name}' is not in this repository (it may exist only in the cluster); its variables are unknown`, location: loc() });
-        }
-        return;
-      }
-      inputs.push(pick.file);
-      const data = isRecord(pick.value.data) ? pick.value.data : {};
-      for (const [k, v] of Object.entries(data)) if (typeof v === 'string') vars[k] = v.split('\n').join('');
-    });
-    for (const [k, v] of Object.entries(stringMap(post.substitute) ?? {})) vars[k] = v.split('\n').join('');
-    build.postBuild = { vars, unknown };
+  if (isRecord(spec.postBuild)) {
+    const pb = postBuildVars(ctx, d, spec.postBuild, label, errors);
+    build.postBuild = pb.build;
+    inputs.push(...pb.inputs);
   }
   const any = Object.keys(build).length > 0;
   return { build, inputs, ignoreMissingComponents: spec.ignoreMissingComponents === true, any };
@@ -593,7 +633,9 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
     valueFiles.push(path.resolve(tree.root, f));
     valueOrigins.push(originIn(d, ['spec', 'chart', 'spec', 'valuesFiles', i], f));
   });
-  let values: Record<string, unknown> = {};
+  // source-controller makes the chart's values from valuesFiles alone (its values.yaml only if listed):
+  // the defaults the files do not set are removed (null deletes a default in helm).
+  let values: Record<string, unknown> = valueFiles.length ? droppedDefaults(ctx, chartDir, valueFiles) : {};
   if (Array.isArray(spec.valuesFrom)) {
     spec.valuesFrom.forEach((vf, i) => {
       if (!isRecord(vf)) return;

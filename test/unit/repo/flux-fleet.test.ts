@@ -10,7 +10,7 @@ const root = join(__dirname, '..', '..', 'fixtures', 'flux-fleet');
 
 test('flux-fleet: dependsOn of Kustomizations is on the applications (namespace/name, own namespace by default)', async () => {
   const m = await discover(root);
-  assert.deepEqual(layout(m), { production: ['apps', 'flux-system', 'hello', 'hello-edge', 'infra-configs', 'infra-controllers', 'releases'], staging: ['apps', 'flux-system'] });
+  assert.deepEqual(layout(m), { production: ['apps', 'flux-system', 'hello', 'hello-edge', 'infra-configs', 'infra-controllers', 'releases'], staging: ['apps', 'flux-system', 'greeter', 'hello', 'infra-controllers', 'minimal', 'monitoring', 'releases'] });
   assert.deepEqual(app(m, 'production', 'apps').dependsOn, ['flux-system/infra-configs']);
   assert.deepEqual(app(m, 'production', 'infra-configs').dependsOn, ['flux-system/infra-controllers']);
   assert.equal(app(m, 'production', 'infra-controllers').dependsOn, undefined);

@@ -3,3 +3,4 @@
 export { envsubst, SubstitutionError, VAR_NAME, type Lookup } from './envsubst';
 export { applyFluxFields, FluxBuildError, mapFromCopy, prepareFluxBuild, KUSTOMIZATION_FILES, type PreparedBuild } from './build';
 export { fluxPostBuild, SUBSTITUTE_KEY, type PostBuildResult } from './postbuild';
+export { postRender, type KustomizeBuild } from './postrender';
