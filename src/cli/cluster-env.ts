@@ -6,7 +6,8 @@ import { renderEnvironment, type RenderedEnvironment } from '../core/drift';
 import { createRenderer } from '../core/render';
 import { discoverWithChildren, type Environment, type RepoModel } from '../core/repo';
 import { InputError, pathArgument, type parseArgs, UsageError } from './args';
-import { EXIT, toolsFrom, type Io } from './main';
+import { EXIT, type Io } from './main';
+import { toolsFrom } from './tools';
 
 export interface ClusterEnvironment {
   root: string;

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { compareExitCode, compareReport, compareRevisions, CompareError, GitError } from '../core/compare';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import { oneOf, parseArgs, pathArgument } from './args';
-import { EXIT, toolsFrom, type Io } from './main';
+import { EXIT, type Io } from './main';
+import { toolsFrom } from './tools';
 
 const OPTIONS = {
   base: 'value',
