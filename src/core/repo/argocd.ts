@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { SourceLocation } from '../manifest/range';
 import { matchesGlob } from '../util/glob';
+import { redact } from '../remote/redact';
 import { isYamlName } from './file-tree';
 import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definition, type DiscoveryContext } from './context';
 import { insideRepository, renderFolder, type HelmOptions } from './sources';
@@ -221,10 +222,42 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
     const srcPath = str(s.path) ?? '.';
     const dir = path.resolve(tree.root, srcPath);
     const thisRepo = ctx.isThisRepo(repoURL);
-    if (thisRepo === false && !tree.isDir(dir)) {
-      d.remote.push(`${repoURL} ${srcPath}`);
-      d.renderer = { kind: 'unsupported', reason: `${where}: source ${repoURL} is another repository` };
-      d.errors.push({ code: 'remote', severity: 'info', message: `${where}: source ${repoURL} (${srcPath}) is not this repository; not rendered locally`, location: srcLoc() });
+    if (thisRepo === false && !tree.isDir(dir) && repoURL) {
+      // Another Git repository: cloned with the user's git when rendered (src/core/remote/git.ts), then
+      // rendered by what the folder holds, with this source's helm, kustomize and directory options.
+      const h = helmOpts(true);
+      const dirOpts = isRecord(s.directory) ? s.directory : {};
+      const k = isRecord(s.kustomize) ? argoKustomize(ctx, dir, s.kustomize, where, () => locOf(def, [...p, 'kustomize']), d.errors, true) : undefined;
+      const revision = str(s.targetRevision);
+      d.renderer = {
+        kind: 'unsupported',
+        reason: `${where}: source ${redact(repoURL)} (${srcPath}) is another repository; it is cloned when rendered`,
+        remoteGit: {
+          url: repoURL,
+          ...(revision && revision !== 'HEAD' ? { revision } : {}),
+          path: srcPath,
+          root: tree.root,
+          helm: {
+            releaseName: h.releaseName,
+            ...(h.namespace ? { namespace: h.namespace } : {}),
+            valueFiles: [...chartValueFiles, ...h.valueFiles],
+            ...(helm.ignoreMissingValueFiles === true ? { ignoreMissingValueFiles: true } : {}),
+            ...(h.values && Object.keys(h.values).length ? { values: h.values } : {}),
+            ...(h.set && Object.keys(h.set).length ? { set: h.set } : {}),
+            ...(h.kubeVersion ? { kubeVersion: h.kubeVersion } : {}),
+            ...(h.apiVersions?.length ? { apiVersions: h.apiVersions } : {}),
+            ...helmFlags,
+          },
+          directory: { ...(dirOpts.recurse === true ? { recurse: true } : {}), ...(str(dirOpts.include) ? { include: dirOpts.include as string } : {}), ...(str(dirOpts.exclude) ? { exclude: dirOpts.exclude as string } : {}) },
+          ...(k ? { kustomize: k.build } : {}),
+        },
+      };
+      if (isRecord(s.plugin)) {
+        const plugin = str(s.plugin.name) ?? 'discovered by its discover rules';
+        d.renderer = { kind: 'unsupported', reason: `config management plugin '${plugin}': the plugin runs its own commands in Argo CD's repo-server, which Reconcile cannot run` };
+        d.errors.push({ code: 'unsupported', severity: 'warning', message: `${where}: not supported: config management plugin '${plugin}' (its commands run only in Argo CD's repo-server)`, location: locOf(def, [...p, 'plugin']) });
+      }
+      d.sourcePaths = [...new Set([def.file, ...h.valueFiles.filter((f) => tree.isFile(f)), ...fileValues])].sort();
       return d;
     }
     const directory = isRecord(s.directory) ? s.directory : {};
@@ -506,6 +539,8 @@ function argoKustomize(
   where: string,
   loc: () => SourceLocation,
   errors: RepoError[],
+  /** The folder is in another repository: paths are not checked here (the render reads them there). */
+  remote = false,
 ): { build: Omit<FluxBuild, 'root' | 'files'>; files: string[] } | undefined {
   const { tree } = ctx;
   const build: Omit<FluxBuild, 'root' | 'files'> = { label: where };
@@ -532,6 +567,10 @@ function argoKustomize(
     build.patches = [];
     for (const pt of k.patches.filter(isRecord)) {
       let text = typeof pt.patch === 'string' ? pt.patch : undefined;
+      if (text === undefined && typeof pt.path === 'string' && remote) {
+        errors.push({ code: 'unsupported', severity: 'warning', message: `${where}: kustomize patch '${pt.path}' (a file of the other repository) is not applied`, location: loc() });
+        continue;
+      }
       if (text === undefined && typeof pt.path === 'string') {
         const f = path.resolve(dir, pt.path);
         const r = insideRepository(tree, f) ? tree.read(f) : undefined;
@@ -551,6 +590,10 @@ function argoKustomize(
     build.components = [];
     for (const c of k.components.filter((x): x is string => typeof x === 'string')) {
       const cdir = path.resolve(dir, c);
+      if (remote) {
+        build.components.push(c);
+        continue;
+      }
       if (!ctx.hasKustomization(cdir)) {
         if (k.ignoreMissingComponents === true) continue;
         errors.push({ code: 'missing-path', message: `${where}: kustomize component '${c}' is not a kustomization in this repository`, location: loc() });

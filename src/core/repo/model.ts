@@ -122,7 +122,45 @@ export type RenderSpec =
       skipTests?: boolean;
     }
   | { kind: 'plain'; files: string[] }
-  | { kind: 'unsupported'; reason: string };
+  | {
+      kind: 'unsupported';
+      reason: string;
+      /**
+       * A source in another Git repository (an Argo CD source whose repoURL is not this repository):
+       * cloned with the user's git at render time (src/core/remote/git.ts), in trusted workspaces only,
+       * then rendered by what its folder holds. Until then, `reason` says what it is.
+       */
+      remoteGit?: RemoteGitSpec;
+    };
+
+/** A folder of another Git repository and how Argo CD would render it. */
+export interface RemoteGitSpec {
+  /** As written (may hold credentials: never shown). */
+  url: string;
+  /** Branch, tag or commit; the remote's HEAD when absent. */
+  revision?: string;
+  /** The folder in that repository ('.' for its root). */
+  path: string;
+  /** When the folder is a chart (values files relative to it, or absolute in this repository). */
+  helm?: {
+    releaseName: string;
+    namespace?: string;
+    valueFiles?: string[];
+    ignoreMissingValueFiles?: boolean;
+    values?: Record<string, unknown>;
+    set?: Record<string, string>;
+    kubeVersion?: string;
+    apiVersions?: string[];
+    includeCrds?: boolean;
+    skipTests?: boolean;
+  };
+  /** When it is a folder of manifests (Argo CD source.directory). */
+  directory?: { recurse?: boolean; include?: string; exclude?: string };
+  /** When it is a kustomization: Argo CD source.kustomize fields (the kustomization's edit). */
+  kustomize?: Omit<FluxBuild, 'root' | 'files'>;
+  /** This repository's root (values files from `$ref` sources are inside it). */
+  root: string;
+}
 
 /** A chart in a remote repository, as the repository names it (src/core/remote resolves it). */
 export interface RemoteChartSpec {
