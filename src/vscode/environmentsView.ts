@@ -112,7 +112,11 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       case 'environment': {
         const key = this.repo.keyOf(node.env);
         const notInGit = this.drift?.notInGit(key) ?? [];
-        const apps = node.env.applications.filter((app) => !this.onlyDrifted || hasDrift(this.drift?.counts(key, app.id)));
+        // The engines' nesting: an application whose definition another one renders (a Flux
+        // Kustomization's HelmReleases, an app of apps' children) is shown under it, not beside it.
+        const ids = new Set(node.env.applications.map((a) => a.id));
+        const top = node.env.applications.filter((app) => !app.parent || !ids.has(app.parent) || app.parent === app.id);
+        const apps = top.filter((app) => !this.onlyDrifted || this.subtreeHasDrift(node.env, app, key));
         const managers = this.drift?.managers(key) ?? [];
         return [
           ...node.env.errors.map(errorNode),
@@ -128,13 +132,27 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         return node.items.map((item): EnvironmentsNode => ({ type: 'notInGitItem', env: node.env, item }));
       case 'managers':
         return node.managers.map((manager): EnvironmentsNode => ({ type: 'manager', env: node.env, manager }));
-      case 'application':
-        return this.applicationChildren(node.app);
+      case 'application': {
+        const key = this.repo.keyOf(node.env);
+        const children = node.env.applications
+          .filter((a) => a.parent === node.app.id && a.id !== node.app.id)
+          .filter((a) => !this.onlyDrifted || this.subtreeHasDrift(node.env, a, key))
+          .map((app): EnvironmentsNode => ({ type: 'application', app, env: node.env, folder: node.folder }));
+        return [...children, ...(await this.applicationChildren(node.app))];
+      }
       case 'kind':
         return node.resources.map((entry): EnvironmentsNode => ({ type: 'resource', app: node.app, entry }));
       default:
         return [];
     }
+  }
+
+  /** Whether an application or one it renders (its children, to any depth) has drift. */
+  private subtreeHasDrift(env: Environment, app: Application, key: string, seen = new Set<string>()): boolean {
+    if (seen.has(app.id)) return false;
+    seen.add(app.id);
+    if (hasDrift(this.drift?.counts(key, app.id))) return true;
+    return env.applications.some((a) => a.parent === app.id && this.subtreeHasDrift(env, a, key, seen));
   }
 
   private async roots(): Promise<EnvironmentsNode[]> {
@@ -210,16 +228,20 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         // The state first: a narrow sidebar truncates the end, so it cuts the context, not the state.
         item.description = [problem ? `? ${problem}` : countsText(counts), env.context ?? 'no context', ns, node.multiRoot ? node.folder.name : undefined].filter(Boolean).join(' · ');
         item.accessibilityInformation = { label: plainLabel(`environment ${env.name}`, [problem ? `cluster: ${problem}` : countsText(counts, true), `context ${env.context ?? 'none'}`, ns && `namespaces ${ns}`, node.multiRoot ? `folder ${node.folder.name}` : undefined]) };
-        const errors = env.errors.length + env.applications.reduce((n, a) => n + a.errors.filter((e) => e.severity !== 'info').length, 0);
-        item.iconPath = new vscode.ThemeIcon(
-          errors ? 'error' : env.protected ? 'lock' : 'server-environment',
-          errors ? new vscode.ThemeColor('problemsErrorIcon.foreground') : undefined,
-        );
+        // The icon shows the worst severity: a red ✕ only for errors, a warning sign for warnings.
+        const all = [...env.errors, ...env.applications.flatMap((a) => a.errors)];
+        const errors = all.filter((e) => (e.severity ?? 'error') === 'error').length;
+        const warnings = all.filter((e) => e.severity === 'warning').length;
+        item.iconPath = errors
+          ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
+          : warnings
+            ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+            : new vscode.ThemeIcon(env.protected ? 'lock' : 'server-environment');
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**Environment ${env.name}**${env.protected ? ' · protected' : ''}\n\n`);
         md.appendMarkdown(`- context: \`${env.context ?? 'none'}\`${env.contextSource ? ` (from ${env.contextSource})` : ''}\n`);
         md.appendMarkdown(`- namespaces: ${ns ?? '—'}\n- applications: ${env.applications.length}\n`);
-        if (errors) md.appendMarkdown(`- problems: ${errors}\n`);
+        if (errors + warnings) md.appendMarkdown(`- problems: ${[errors && counted(errors, 'error'), warnings && counted(warnings, 'warning')].filter(Boolean).join(', ')}\n`);
         if (counts) md.appendMarkdown(`- drift: ${countsText(counts, true)}\n`);
         if (problem) md.appendMarkdown(`- cluster: ${problem}\n`);
         if (node.multiRoot) md.appendMarkdown(`- folder: ${node.folder.name}\n`);
@@ -241,11 +263,16 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const after = app.dependsOn?.length ? `after ${app.dependsOn.map((d) => d.slice(d.indexOf('/') + 1)).join(', ')}` : undefined;
         item.description = [countsText(appCounts) || status, rel, after].filter(Boolean).join(' · ');
         item.accessibilityInformation = { label: plainLabel(`application ${app.name} of ${app.environment}`, [countsText(appCounts, true) || status, `folder ${rel}`]) };
-        const hasErrors = app.errors.some((e) => e.severity !== 'info') || (r && !r.ok && !restricted);
-        item.iconPath = new vscode.ThemeIcon(
-          hasErrors ? 'error' : SOURCE_ICONS[app.sourceKind],
-          hasErrors ? new vscode.ThemeColor('problemsErrorIcon.foreground') : undefined,
-        );
+        // Worst severity: "render failed" is an error only when it is the user's to fix; a remote
+        // source that cannot be fetched offline (or a render not supported here) is a note.
+        const renderNote = r && !r.ok && (r.error.code === 'remote-unavailable' || r.error.code === 'unsupported');
+        const hasErrors = app.errors.some((e) => (e.severity ?? 'error') === 'error') || (r && !r.ok && !restricted && !renderNote);
+        const hasWarnings = app.errors.some((e) => e.severity === 'warning');
+        item.iconPath = hasErrors
+          ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
+          : hasWarnings
+            ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+            : new vscode.ThemeIcon(SOURCE_ICONS[app.sourceKind]);
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**${app.name}** · ${app.sourceKind} → rendered with ${app.renderer.kind}\n\n`);
         md.appendMarkdown(`- folder: \`${rel}\`\n- inputs: ${counted(app.sourcePaths.length, 'file')}\n`);

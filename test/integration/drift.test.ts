@@ -11,7 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { connectToContext, type ClusterClient } from '../../src/core/cluster';
 import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
 import type { AcceptOutcome, ShownDiff } from '../../src/vscode/driftCommands';
-import { activateExtension, applyDevEnvironment, kubectl, requireEnv, screenshot, sleep, waitFor } from './util';
+import { activateExtension, applyDevEnvironment, kubectl, requireEnv, screenshot, sleep, waitFor, applicationNodes } from './util';
 
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 const CONTEXT = 'reconcile-local';
@@ -127,13 +127,16 @@ describe('Drift', function () {
     });
     assert.match(String(api.environments.getTreeItem(dev).description), /^⚠ 1 drifted · .*reconcile-local/, 'the state leads the description');
     assert.match(String(api.environments.getTreeItem(dev).accessibilityInformation?.label), /^environment dev, 1 drifted, \d+ in sync, context reconcile-local/);
-    const web = (await api.environments.getChildren(dev)).find((n) => n.type === 'application' && n.app.name === 'shop-web')!;
+    const web = (await applicationNodes(dev)).find((n) => n.app.name === 'shop-web')!;
     assert.match(String(api.environments.getTreeItem(web).description), /⚠ 1 drifted/);
     assert.match(String(api.environments.getTreeItem(web).accessibilityInformation?.label), /^application shop-web of dev, 1 drifted/);
     assert.ok(api.tree.badge && api.tree.badge.value >= 1, 'the view has a badge');
     await vscode.commands.executeCommand('reconcile.filterDrifted');
     try {
-      const apps = (await api.environments.getChildren(dev)).filter((n): n is Extract<EnvironmentsNode, { type: 'application' }> => n.type === 'application');
+      // Only what leads to drift: flux-system (which renders shop-web), then shop-web under it.
+      const top = (await api.environments.getChildren(dev)).filter((n): n is Extract<EnvironmentsNode, { type: 'application' }> => n.type === 'application');
+      assert.deepEqual(top.map((a) => a.app.name), ['flux-system']);
+      const apps = (await applicationNodes(dev)).filter((a) => a.app.name !== 'flux-system');
       assert.deepEqual(apps.map((a) => a.app.name), ['shop-web']);
       const resources = await api.environments.getChildren(apps[0]);
       assert.deepEqual(

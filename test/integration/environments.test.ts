@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
-import { activateExtension, screenshot, waitFor } from './util';
+import { activateExtension, applicationNodes, screenshot, waitFor } from './util';
 
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 
@@ -19,10 +19,17 @@ async function label(node: EnvironmentsNode): Promise<string> {
   return typeof l === 'string' ? l : (l?.label ?? '');
 }
 
+/** The environment `name` (no parent), or the application `name` under one, at any depth of the engines' nesting. */
 async function findChild(parent: EnvironmentsNode | undefined, name: string): Promise<EnvironmentsNode> {
-  const kids = await children(parent);
-  for (const k of kids) if ((await label(k)) === name) return k;
-  throw new Error(`no node '${name}' among ${JSON.stringify(await Promise.all(kids.map(label)))}`);
+  if (!parent) {
+    const roots = await children();
+    for (const k of roots) if ((await label(k)) === name) return k;
+    throw new Error(`no node '${name}' among ${JSON.stringify(await Promise.all(roots.map(label)))}`);
+  }
+  const apps = await applicationNodes(parent);
+  const found = apps.find((a) => a.app.name === name);
+  if (found) return found;
+  throw new Error(`no application '${name}' among ${JSON.stringify(apps.map((a) => a.app.name))}`);
 }
 
 async function resourceLabels(app: EnvironmentsNode): Promise<string[]> {
@@ -61,8 +68,17 @@ describe('Environments', () => {
     const prodItem = api.environments.getTreeItem(roots[2]);
     assert.match(String(prodItem.contextValue), /protected/);
 
-    const apps = (await Promise.all((await children(dev)).map(label))).sort();
+    const apps = (await applicationNodes(dev)).map((a) => a.app.name).sort();
     for (const name of ['shop-web', 'shop-api', 'shop-worker', 'cache']) assert.ok(apps.includes(name), `dev has ${name}: ${apps}`);
+    // The tree mirrors the engines: what the flux-system Kustomization renders (its Kustomizations and
+    // HelmRelease) is under it, so no name appears twice at one level.
+    const top = (await children(dev)).filter((n): n is Extract<EnvironmentsNode, { type: 'application' }> => n.type === 'application').map((n) => n.app.name);
+    assert.deepEqual(top.sort(), ['flux-system', 'shop-cache-dev']);
+    const fluxSystem = await findChild(dev, 'flux-system');
+    const underFlux = (await children(fluxSystem)).filter((n): n is Extract<EnvironmentsNode, { type: 'application' }> => n.type === 'application').map((n) => n.app.name).sort();
+    assert.deepEqual(underFlux, ['cache', 'shop-api', 'shop-web', 'shop-worker']);
+    await api.tree.reveal(fluxSystem, { expand: true, select: false, focus: false });
+    await screenshot('tree-engine-nesting');
 
     const web = await findChild(dev, 'shop-web');
     const resources = await resourceLabels(web);

@@ -1,7 +1,7 @@
 // Runs in a session whose workspace is NOT trusted: no external tool may run.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateExtension, screenshot } from './util';
+import { activateExtension, screenshot, applicationNodes } from './util';
 
 describe('Environments in an untrusted workspace', () => {
   it('is really untrusted', () => {
@@ -21,8 +21,7 @@ describe('Environments in an untrusted workspace', () => {
     // Expand every application of every environment.
     let apps = 0;
     for (const env of envs) {
-      for (const app of await api.environments.getChildren(env)) {
-        if (app.type !== 'application') continue;
+      for (const app of await applicationNodes(env)) {
         apps++;
         const kids = await api.environments.getChildren(app);
         if (app.app.renderer.kind === 'kustomize' || app.app.renderer.kind === 'helm') {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
-import { activateExtension, EXTENSION_ID, sleep, waitFor } from './util';
+import { activateExtension, EXTENSION_ID, sleep, waitFor, applicationNodes } from './util';
 
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 const fixture = () => path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test', 'fixtures', 'hostile-args');
@@ -17,7 +17,7 @@ async function application(name: string): Promise<EnvironmentsNode | undefined> 
   const api = await activateExtension();
   for (const env of (await api.environments.getChildren()) ?? []) {
     if (env.type !== 'environment') continue;
-    for (const n of (await api.environments.getChildren(env)) ?? []) if (n.type === 'application' && n.app.name === name) return n;
+    for (const n of await applicationNodes(env)) if (n.app.name === name) return n;
   }
   return undefined;
 }

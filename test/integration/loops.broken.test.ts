@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, sleep, waitFor } from './util';
+import { activateExtension, sleep, waitFor, applicationNodes } from './util';
 import type { EnvironmentsNode } from '../../src/vscode/environmentsView';
 
 /** The window the counts are taken over; a wait, not a timing assertion. */
@@ -38,8 +38,7 @@ describe('A missing tool and no kubeconfig (issue #20: no render loop)', functio
     assert.deepEqual(envs.map((e) => e.env.name), ['dev', 'staging', 'prod']);
     const helmApps: Application[] = [];
     for (const env of envs) {
-      for (const node of await api.environments.getChildren(env)) {
-        if (node.type !== 'application') continue;
+      for (const node of await applicationNodes(env)) {
         const kids = await api.environments.getChildren(node);
         if (node.app.renderer.kind === 'helm') {
           helmApps.push(node.app);

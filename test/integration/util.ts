@@ -146,3 +146,19 @@ export async function environmentNodeOf(folderName: string, envName: string): Pr
   assert.ok(node, `the tree shows ${folderName}'s ${envName}`);
   return node;
 }
+
+/**
+ * Every application node under an environment node, at any depth (an application another one renders
+ * — a Flux Kustomization's HelmReleases, an app of apps' children — is shown under it), depth-first.
+ * Expanding a node renders its application, as in the tree.
+ */
+export async function applicationNodes(parent: EnvironmentsNode): Promise<Array<Extract<EnvironmentsNode, { type: 'application' }>>> {
+  const api = await activateExtension();
+  const out: Array<Extract<EnvironmentsNode, { type: 'application' }>> = [];
+  for (const n of (await api.environments.getChildren(parent)) ?? []) {
+    if (n.type !== 'application') continue;
+    out.push(n);
+    out.push(...(await applicationNodes(n)));
+  }
+  return out;
+}
