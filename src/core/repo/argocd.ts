@@ -12,6 +12,7 @@ import { insideRepository, renderFolder, type HelmOptions } from './sources';
 import type { FluxBuild, RepoError, ValueOrigin } from './model';
 
 export const ARGO_GROUP = 'argoproj.io';
+const SKIP_RENDERING_RE = /^\s*#\s*\+argocd:skip-file-rendering\b/m;
 
 export function isArgoApplication(d: Definition): boolean {
   return d.id.group === ARGO_GROUP && d.id.kind === 'Application';
@@ -292,6 +293,12 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
       d.renderer = { kind: 'unsupported', reason: `config management plugin '${plugin}': the plugin runs its own commands in Argo CD's repo-server, which Reconcile cannot run` };
       d.errors.push({ code: 'unsupported', severity: 'warning', message: `${where}: not supported: config management plugin '${plugin}' (its commands run only in Argo CD's repo-server)`, location: locOf(def, [...p, 'plugin']) });
     } else if (r.kind === 'plain') {
+      // directory.md "Skipping File Rendering": a file with `# +argocd:skip-file-rendering` is not a manifest.
+      if (d.renderer.kind === 'plain') {
+        const files = d.renderer.files;
+        const skip = files.filter((f) => SKIP_RENDERING_RE.test(tree.read(f).text ?? ''));
+        if (skip.length) d.renderer = { kind: 'plain', files: files.filter((f) => !skip.includes(f)) };
+      }
       // A directory with *.jsonnet files is a Jsonnet application (Argo CD's tool detection; directory.jsonnet
       // sets its ext vars and TLAs). Never rendered as if it held only its YAML.
       const jsonnet = (directory.recurse === true ? tree.filesUnder(dir) : tree.filesIn(dir).map((f) => path.join(dir, f))).filter((f) => f.endsWith('.jsonnet'));

@@ -229,7 +229,7 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
   // (An unsupported Argo CD definer — a plugin, Jsonnet — accounts for its folder's files too: they are no other app.)
   const definerPlainFiles = new Set(
     definers.flatMap((d) =>
-      d.renderer.kind === 'plain' ? d.renderer.files
+      d.renderer.kind === 'plain' ? (d.sourceKind === 'argocd' ? d.sourcePaths : d.renderer.files) // (an Argo CD folder's skipped files too)
       : d.renderer.kind === 'kustomize' && d.renderer.flux ? d.renderer.flux.files
       : d.renderer.kind === 'unsupported' && d.sourceKind === 'argocd' ? d.sourcePaths
       : [],
