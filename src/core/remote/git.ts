@@ -16,6 +16,7 @@ import type { RenderError } from '../render/types';
 import { FileTree } from '../repo/file-tree';
 import { KustomizeGraph, KUSTOMIZATION_FILES } from '../repo/kustomize';
 import { matchesGlob } from '../util/glob';
+import { generatedResources } from '../render/flux/build';
 import { redact, withoutCredentials } from './redact';
 import { UNTRUSTED_REMOTE } from './render';
 
@@ -157,6 +158,11 @@ export async function localGitSpec(spec: RemoteGitSpec, ctx: GitFetchOptions & {
       origins: { root: spec.root, chartRoot: t.dir },
     };
     return { ok: true, spec: helm, inputs: [...tree.filesUnder(dir), ...valueFiles.filter((f) => !inside(t.dir, f))].sort(), note };
+  }
+  if (spec.flux) {
+    // kustomize-controller: a path without a kustomization gets one listing its manifests and sub-kustomizations.
+    const files = tree.filesUnder(dir);
+    return { ok: true, spec: { kind: 'kustomize', dir, origins: { root: t.dir }, flux: { ...spec.kustomize, root: t.dir, files, generate: await generatedResources(dir) } }, inputs: files, note };
   }
   const d = spec.directory ?? {};
   const all = (d.recurse ? tree.filesUnder(dir) : tree.filesIn(dir).map((f) => path.join(dir, f))).sort();

@@ -12,6 +12,7 @@ import { definitionLabel, isRecord, locateIn, str, type AppDraft, type Definitio
 import { fluxClusterFromPath } from './environment-name';
 import { renderFolder } from './sources';
 import { helmChartChart, helmRepositoryChart, ociRepositoryChart } from '../remote/flux';
+import { redact } from '../remote/redact';
 import type { FluxBuild, FluxImage, FluxPatch, FluxPostRenderer, RemoteChartSpec, RepoError, ValueOrigin } from './model';
 
 export const FLUX_KUSTOMIZE_GROUP = 'kustomize.toolkit.fluxcd.io';
@@ -178,6 +179,23 @@ function sourceIsLocal(ctx: DiscoveryContext, defs: Definition[], owner: Definit
   return false;
 }
 
+/**
+ * A GitRepository source that is another repository, with the revision source-controller checks out
+ * (`ref.commit`, else `ref.name`, `ref.tag`, `ref.branch`; `master` when no ref is given, as its API
+ * says). undefined when it is this repository, unknown, or not a GitRepository.
+ */
+function otherGitRepository(ctx: DiscoveryContext, defs: Definition[], owner: Definition, ref: Record<string, unknown>): { url: string; revision: string } | undefined {
+  if ((str(ref.kind) ?? 'GitRepository') !== 'GitRepository') return undefined;
+  const src = findSource(defs, 'GitRepository', str(ref.name) ?? '', str(ref.namespace) ?? owner.id.namespace);
+  const spec = src && isRecord(src.value.spec) ? src.value.spec : undefined;
+  const url = spec ? str(spec.url) : undefined;
+  if (!url || ctx.isThisRepo(url) !== false) return undefined;
+  const r = isRecord(spec!.ref) ? spec!.ref : {};
+  if (str(r.semver)) return undefined; // a semver ref needs the remote's tags: left to sourceIsLocal's note
+  const revision = str(r.commit) ?? str(r.name) ?? str(r.tag) ?? str(r.branch) ?? 'master';
+  return { url, revision };
+}
+
 function kustomizationDraft(ctx: DiscoveryContext, defs: Definition[], d: Definition): AppDraft {
   const draft = baseDraft(ctx, d);
   const spec = isRecord(d.value.spec) ? d.value.spec : {};
@@ -186,6 +204,19 @@ function kustomizationDraft(ctx: DiscoveryContext, defs: Definition[], d: Defini
   draft.namespace = str(spec.targetNamespace);
   draft.dependsOn = dependsOnOf(d, spec);
   const elsewhere = sourceElsewhere(ctx, defs, d, ref, label, draft, () => locOf(d, ['spec', 'sourceRef']));
+  const other = elsewhere ? undefined : otherGitRepository(ctx, defs, d, ref);
+  if (other) {
+    // Another Git repository: cloned with the user's git when rendered (src/core/remote/git.ts) and built
+    // as kustomize-controller builds the path (a kustomization generated when there is none).
+    const fields = fluxFields(ctx, d, spec, label, draft.errors);
+    draft.renderer = {
+      kind: 'unsupported',
+      reason: `${label}: source GitRepository ${str(ref.name) ?? ''} (${redact(other.url)}) is another repository; it is cloned when rendered`,
+      remoteGit: { url: other.url, revision: other.revision, path: str(spec.path) ?? '.', root: ctx.tree.root, kustomize: { ...fields.build, label }, flux: true },
+    };
+    draft.sourcePaths = [...new Set([d.file, ...fields.inputs])].sort();
+    return draft;
+  }
   if (!elsewhere && !sourceIsLocal(ctx, defs, d, ref, draft, () => locOf(d, ['spec', 'sourceRef']))) return draft;
   const dir = path.resolve(ctx.tree.root, str(spec.path) ?? '.');
   const dirOrigin = str(spec.path) !== undefined ? originIn(d, ['spec', 'path'], str(spec.path)) : undefined;
@@ -617,6 +648,32 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
     draft.remote.push(`${url ?? `${refKind}/${str(ref.name) ?? ''}`} ${chart}${str(chartSpec.version) ? `@${chartSpec.version}` : ''}`);
     draft.renderer = { kind: 'unsupported', reason: `${label}: chart '${chart}' comes from ${refKind} ${str(ref.name) ?? ''}${url ? ` (${url})` : ''}: ${found.reason}` };
     draft.errors.push({ code: 'remote', severity: 'info', message: `${label}: chart '${chart}' comes from ${url ?? `${refKind} ${str(ref.name)}`}: ${found.reason}; not rendered`, location: locOf(d, ['spec', 'chart']) });
+    return draft;
+  }
+  const otherChart = refKind === 'GitRepository' ? otherGitRepository(ctx, defs, d, ref) : undefined;
+  if (otherChart) {
+    // A chart in another Git repository: cloned when rendered, then rendered with this release's values.
+    const remote = remoteHelmRelease(ctx, d, draft, { repoURL: '', chart }, placedBy);
+    const r = remote.renderer.kind === 'helm' ? remote.renderer : undefined;
+    const chartFiles = [chartSpec.valuesFile, ...(Array.isArray(chartSpec.valuesFiles) ? chartSpec.valuesFiles : [])].filter((f): f is string => typeof f === 'string');
+    draft.renderer = {
+      kind: 'unsupported',
+      reason: `${label}: chart '${chart}' is in GitRepository ${str(ref.name) ?? ''} (${redact(otherChart.url)}), another repository; it is cloned when rendered`,
+      remoteGit: {
+        url: otherChart.url,
+        revision: otherChart.revision,
+        path: chart,
+        root: ctx.tree.root,
+        helm: {
+          releaseName: r?.releaseName ?? d.id.name,
+          ...(r?.namespace ? { namespace: r.namespace } : {}),
+          // Flux: valuesFiles are paths in the source (the repository root), not the chart
+          ...(chartFiles.length ? { valueFiles: chartFiles.map((f) => path.relative(chart, f)) } : {}),
+          ...(r?.values ? { values: r.values } : {}),
+          ...(r?.includeCrds ? { includeCrds: true } : {}),
+        },
+      },
+    };
     return draft;
   }
   if (!sourceIsLocal(ctx, defs, d, ref, draft, () => locOf(d, ['spec', 'chart', 'spec', 'sourceRef']))) return draft;

@@ -160,6 +160,8 @@ export interface RemoteGitSpec {
   kustomize?: Omit<FluxBuild, 'root' | 'files'>;
   /** This repository's root (values files from `$ref` sources are inside it). */
   root: string;
+  /** A Flux Kustomization's path: built as kustomize-controller builds it (a kustomization generated for a folder without one). */
+  flux?: boolean;
 }
 
 /** A chart in a remote repository, as the repository names it (src/core/remote resolves it). */

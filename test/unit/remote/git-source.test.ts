@@ -39,8 +39,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 function repository(name: string, url: string): string {
   const dir = join(scratch, name);
   cpSync(join(fixture, 'this'), dir, { recursive: true });
-  const f = join(dir, 'argocd', 'apps.yaml');
-  writeFileSync(f, readFileSync(f, 'utf8').replaceAll('OTHER_REPO_URL', url));
+  for (const f of [join(dir, 'argocd', 'apps.yaml'), join(dir, 'clusters', 'prod', 'other-repo.yaml')]) writeFileSync(f, readFileSync(f, 'utf8').replaceAll('OTHER_REPO_URL', url));
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'remote', 'add', 'origin', 'https://git.example.com/platform/gitops.git');
   return dir;
@@ -73,6 +72,20 @@ test('a folder of manifests of another repository: recurse and exclude', async (
 test("a chart of another repository with its own values file and a $values file of this repository", async () => {
   const r = ok(await renderer(join(scratch, 'cache')).renderApplication(find(await discover(here), 'web')));
   assert.deepEqual((r.documents[0].object as { data: unknown }).data, { message: 'from-this-repository', tier: 'prod' });
+});
+
+test('Flux: a Kustomization of another repository (generated kustomization, targetNamespace, namePrefix) at a tag', async () => {
+  const app = find(await discover(here), 'other-manifests');
+  assert.equal(app.renderer.kind === 'unsupported' && app.renderer.remoteGit?.revision, 'v1');
+  const r = ok(await renderer(join(scratch, 'cache')).renderApplication(app));
+  assert.deepEqual(r.documents.map((d) => `${d.id?.namespace}/${d.id?.name}`).sort(), ['team-a/a-a', 'team-a/a-b', 'team-a/a-skip-me']);
+});
+
+test('Flux: a HelmRelease of a chart in another repository, valuesFiles as paths in the source', async () => {
+  const r = ok(await renderer(join(scratch, 'cache')).renderApplication(find(await discover(here), 'other-web')));
+  const cm = r.documents[0].object as { metadata: { name: string; namespace: string }; data: unknown };
+  assert.equal(cm.metadata.name, 'team-a-other-web');
+  assert.deepEqual(cm.data, { message: 'from-values-prod', tier: 'from-the-helmrelease' });
 });
 
 test('offline: the last fetch is used and marked; with nothing fetched, one note; untrusted: not fetched', async () => {
