@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as packageJson from '../../package.json';
 import { version } from '../../package.json';
 import { createRenderer } from '../core/render';
-import { SchemaChecks } from '../core/check/file-checks';
+import { helmTemplateNotes, SchemaChecks } from '../core/check/file-checks';
 import { checkEnvironment } from '../core/check/environment-checks';
 import { failed, formatJson, formatText, type FailOn } from '../core/check/format';
 import { findYamlFiles } from '../core/util/yaml-files';
@@ -64,6 +64,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
       add(checkFilePolicies(f, text, policy.options, parsed));
       checked++;
     }
+    add(helmTemplateNotes(files, read)); // templates are not YAML until rendered: said, not skipped silently
   } else {
     const model = await loadModel(args, io, 'check', root);
     const renderer = createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env });

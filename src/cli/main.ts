@@ -54,7 +54,8 @@ Options:
   --format F           output format: envs text|json; check text|json|sarif|junit (default text)
   --env E              environment name (render)
   --app A              application name or id (render)
-  --fail-on LEVEL      exit 1 when a finding at or above LEVEL exists (check; default error)
+  --fail-on LEVEL      exit 1 when a finding at or above LEVEL exists (check; default error);
+                       warning also fails on anything not checked
   --context C          kubeconfig context of the cluster (drift, plan; default the environment's)
   --strategy S         drift: local (fast comparison, default) or server-side (dry-run apply)
   --kubernetes-version V   bundled schemas of this version (check; default the newest bundled)
@@ -63,7 +64,8 @@ Options:
                        tool paths (default: $RECONCILE_KUBECTL, … then PATH)
   --kubeconfig P       kubeconfig used to map environments to contexts (default: $KUBECONFIG, ~/.kube/config)
 
-Exit codes: 0 ok, 1 findings (problems in the repository, failed renders), 2 usage or tool error.
+Exit codes: 0 ok, 1 findings (problems in the repository, failed renders), 2 usage or tool error,
+or a path that is missing or a file where a folder is expected.
 `;
 
 export interface Io {

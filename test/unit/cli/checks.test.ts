@@ -40,21 +40,25 @@ test('check --env: another repository is a note (as envs says), kinds without a 
   const repo = scratchRepo();
   try {
     const envs = await run(['envs', repo]);
-    assert.match(envs.out, /note: Application vendor: source .* is not this repository/);
+    assert.equal(envs.code, 0, 'envs: the other repository is no error');
+    assert.match(envs.out, /^ {2}vendor +argocd/m);
     const r = await run(['check', repo, '--env', 'default']);
     assert.equal(r.code, 0, r.out + r.err);
     const lines = r.out.trim().split('\n');
-    assert.deepEqual(lines.map((l) => l.replace(/: \[default\].*/, '')), [
+    // the other repository cannot be fetched here (no git on PATH), a plugin runs only in Argo CD: not rendered, notes
+    assert.deepEqual(lines.map((l) => l.replace(/: \[default\].*/, '').replace(/render\/(unsupported|remote-unavailable)$/, 'render/…')), [
       'apps/web/web.yaml:17:1: info schema/unknown-kind',
-      'argocd/apps.yaml:1:1: info render/unsupported',
-      '0 error(s), 0 warning(s), 2 note(s), 2 not checked in 1 file(s) checked',
+      'argocd/apps.yaml:1:1: info render/…',
+      'argocd/apps.yaml:1:1: info render/…',
+      '0 error(s), 0 warning(s), 3 note(s), 3 not checked in 1 file(s) checked',
     ]);
     assert.match(lines[0], /2 example\.com\/Widget objects of web: schema not checked/);
-    assert.match(lines[1], /vendor: .*is another repository/);
+    assert.match(lines[1], /info render\/remote-unavailable: \[default\] vendor: .*vendor\/platform\.git/);
+    assert.match(lines[2], /info render\/unsupported: \[default\] plugin: config management plugin/);
     const strict = await run(['check', repo, '--env', 'default', '--fail-on', 'warning']);
     assert.equal(strict.code, 1, 'not checked is never clean');
     const json = JSON.parse((await run(['check', repo, '--env', 'default', '--format', 'json'])).out) as Array<{ code: string; notChecked?: boolean }>;
-    assert.deepEqual(json.map((f) => [f.code, f.notChecked]), [['schema/unknown-kind', true], ['render/unsupported', true]]);
+    assert.deepEqual(json.map((f) => [f.code, f.notChecked]), [['schema/unknown-kind', true], ['render/remote-unavailable', true], ['render/unsupported', true]]);
   } finally {
     rmSync(repo, { recursive: true, force: true });
   }
@@ -127,14 +131,14 @@ test('JUnit: valid against the JUnit XSD; warnings and "not checked" are failure
     assert.deepEqual(await junitValid(byDefault.out), []);
     assert.equal(byDefault.code, 0);
     assert.match(byDefault.out, /<testsuites name="reconcile check" tests="\d+" failures="0" errors="0">/);
-    assert.equal((byDefault.out.match(/<skipped /g) ?? []).length, 2, 'the two "not checked" notes are skipped cases');
+    assert.equal((byDefault.out.match(/<skipped /g) ?? []).length, 3, 'the three "not checked" notes are skipped cases');
     assert.ok(!byDefault.out.includes('<failure'), byDefault.out);
     const strict = await run(['check', repo, '--env', 'default', '--format', 'junit', '--fail-on', 'warning']);
     assert.deepEqual(await junitValid(strict.out), []);
     assert.equal(strict.code, 1);
-    assert.match(strict.out, /<testsuites name="reconcile check" tests="\d+" failures="3" errors="0">/);
+    assert.match(strict.out, /<testsuites name="reconcile check" tests="\d+" failures="4" errors="0">/);
     assert.match(strict.out, /<failure message="[^"]*Service lost selects app=nothing[^"]*" type="warning">/);
-    assert.equal((strict.out.match(/type="not-checked"/g) ?? []).length, 2);
+    assert.equal((strict.out.match(/type="not-checked"/g) ?? []).length, 3);
     const never = await run(['check', repo, '--env', 'default', '--format', 'junit', '--fail-on', 'never']);
     assert.ok(!never.out.includes('<failure'));
     // the schema does reject what a CI server would not read
@@ -162,4 +166,15 @@ test('SARIF and JSON: no made-up links; docs are the repository-relative rule pa
   } finally {
     rmSync(repo, { recursive: true, force: true });
   }
+});
+
+test('check over files: a Helm chart\'s templates are one "not checked" note, not silently clean', async () => {
+  const chart = join(fixtures, 'checks-cli', 'chart');
+  const r = await run(['check', chart]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.deepEqual(r.out.trim().split('\n'), [
+    'web/Chart.yaml:1:1: info check/helm-template: 2 Helm templates of chart web not checked as files: a template is YAML only once rendered (`reconcile check --env` checks the rendered output)',
+    '0 error(s), 0 warning(s), 1 note(s), 1 not checked in 4 file(s) checked',
+  ]);
+  assert.equal((await run(['check', chart, '--fail-on', 'warning'])).code, 1);
 });
