@@ -84,7 +84,9 @@ test('check: the examples as files hold exactly their deliberate plaintext Secre
     // the api's own configuration file (a configMapGenerator input) is no Kubernetes object: a note
     'apps/api/base/application.yaml:2:1: info yaml/not-kubernetes: not a Kubernetes object (it has neither apiVersion nor kind): not checked as Kubernetes',
     'apps/api/overlays/dev/secret.yaml:11:1: error secret/plaintext: Secret api-db-credentials is committed with 2 plaintext values (username, password); use an ExternalSecret, a SealedSecret or SOPS',
-    '1 error(s), 0 warning(s), 1 note(s) in 69 file(s) checked',
+    // the chart's templates are YAML only once rendered (check --env): said, not skipped silently
+    'charts/cache/Chart.yaml:1:1: info check/helm-template: 3 Helm templates of chart cache not checked as files: a template is YAML only once rendered (`reconcile check --env` checks the rendered output)',
+    '1 error(s), 0 warning(s), 2 note(s), 1 not checked in 69 file(s) checked',
   ]);
   assert.ok(!r.out.includes('not-a-real-password'));
 });
@@ -141,7 +143,8 @@ test('check --format sarif is SARIF 2.1.0 (validated), --format junit is JUnit X
     assert.ok(validate(JSON.parse(readFileSync(out, "utf8"))), JSON.stringify(validate.errors));
     assert.equal(sarif.version, '2.1.0');
     const results = sarif.runs[0].results.filter((x: { ruleId: string }) => x.ruleId !== 'yaml/not-kubernetes'); // the note on application.yaml
-    assert.deepEqual(results.map((x: { ruleId: string; level: string }) => [x.ruleId, x.level]), [['secret/plaintext', 'error']]);
+    assert.deepEqual(results.map((x: { ruleId: string; level: string }) => [x.ruleId, x.level]), [['secret/plaintext', 'error'], ['check/helm-template', 'note']]);
+    assert.deepEqual(results[1].properties, { notChecked: true });
     assert.equal(results[0].locations[0].physicalLocation.artifactLocation.uri, 'apps/api/overlays/dev/secret.yaml');
     assert.equal(results[0].locations[0].physicalLocation.region.startLine, 11);
     const junit = await run(['check', '.', '--format', 'junit']);
