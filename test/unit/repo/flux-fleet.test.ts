@@ -27,3 +27,15 @@ test('flux-fleet: a Kustomization with no Flux field renders its kustomization a
   assert.ok(apps.flux.files.includes(join(root, 'apps/components/ha/pdb.yaml')), 'the component is copied for the build');
   assert.deepEqual(app(m, 'production', 'apps').errors, []);
 });
+
+test('flux-fleet: a HelmRelease is read as its Kustomization applies it (targetNamespace, postBuild substitution of its values)', async () => {
+  const m = await discover(root);
+  const g = app(m, 'staging', 'greeter').renderer;
+  assert.ok(g.kind === 'helm');
+  assert.equal(g.namespace, 'web-stg');
+  assert.deepEqual(g.values, { replicaCount: 3, message: 'hi from staging', features: ['a', 'b'] }); // ${greeter_replicas:=1} with "3", ${greeting}
+  assert.equal(g.includeCrds, undefined); // install.crds: Skip (upgrade Skip by default)
+  const minimal = app(m, 'staging', 'minimal').renderer;
+  assert.ok(minimal.kind === 'helm');
+  assert.deepEqual(minimal.values, { message: null, features: null }); // chart defaults the valuesFiles do not set are dropped
+});
