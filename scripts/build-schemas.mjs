@@ -28,6 +28,8 @@ import ts from 'typescript';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import os from 'node:os';
+import yaml from 'js-yaml';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,9 +51,40 @@ const ADDED_AFTER_134 = {
 };
 
 const K8S_PACKAGES = ['kubernetes-models', '@kubernetes-models/apimachinery'];
-const CRD_PACKAGES = ['@kubernetes-models/argo-cd', '@kubernetes-models/flux-cd', '@kubernetes-models/cert-manager'];
-/** Read only for the definitions the packages above reference (cert-manager → Gateway API). */
-const REFERENCED_PACKAGES = ['@kubernetes-models/gateway-api'];
+const CRD_PACKAGES = [
+  '@kubernetes-models/argo-cd', '@kubernetes-models/flux-cd', '@kubernetes-models/cert-manager',
+  '@kubernetes-models/external-secrets', '@kubernetes-models/sealed-secrets', '@kubernetes-models/prometheus-operator',
+  '@kubernetes-models/kyverno', '@kubernetes-models/argo-rollouts',
+  '@kubernetes-models/keda',
+];
+/** Read only for the definitions the packages above reference. */
+const REFERENCED_PACKAGES = ['@kubernetes-models/gateway-api']; // cert-manager's ACME solver → Gateway API
+/**
+ * CustomResourceDefinitions as their projects release them, from Go modules in the module cache
+ * (GOMODCACHE, default the shared ~/.cache/reconcile/go/mod of scripts/setup; fill it with
+ * `go mod download <module>@<version>`). Their kinds replace the package-derived ones: the CRD's
+ * own schema keeps what the npm models lose (inline-embedded fields such as Flux's
+ * healthCheckExprs[].current/failed, x-kubernetes-* markers, CEL rules). Stored as structural
+ * schemas without descriptions (crds.json `raw`), converted at run time by src/core/schema/crd.ts,
+ * the converter of the repository's own CRDs.
+ */
+const CRD_MODULES = [
+  { module: 'github.com/fluxcd/source-controller', version: 'v1.9.5', dir: 'config/crd/bases' }, // Flux v2.9.5
+  { module: 'github.com/fluxcd/kustomize-controller', version: 'v1.9.5', dir: 'config/crd/bases' },
+  { module: 'github.com/fluxcd/helm-controller', version: 'v1.6.4', dir: 'config/crd/bases' },
+  { module: 'github.com/argoproj/argo-cd/v3', version: 'v3.6.2', dir: 'manifests/crds' },
+  { module: 'github.com/cert-manager/cert-manager', version: 'v1.21.2', dir: 'deploy/crds' },
+  // Gateway API (its npm models lose fields such as HTTPRoute's parentRefs)
+  { module: 'sigs.k8s.io/gateway-api', version: 'v1.7.0', dir: 'config/crd/standard' },
+  // Istio's networking API (its npm models use types the reader does not follow)
+  { module: 'istio.io/api', version: 'v1.32.0', dir: 'kubernetes', groups: ['networking.istio.io'] },
+];
+const goModCache = process.env.GOMODCACHE || path.join(process.env.RECONCILE_CACHE || path.join(os.homedir(), '.cache', 'reconcile'), 'go', 'mod');
+/** The module cache's folder of a module version (upper-case letters are escaped as `!x`). */
+function moduleDir(m) {
+  const esc = (x) => x.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+  return path.join(goModCache, `${esc(m.module)}@${esc(m.version)}`);
+}
 /** Formats the runtime validator implements (others are dropped: the apiserver ignores most). */
 const KEPT_FORMATS = new Set(['int32', 'int64', 'quantity', 'byte', 'date-time']);
 
@@ -369,8 +402,54 @@ function writeLines(obj) {
   return `{\n${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(obj[k])}`).join(',\n')}\n}\n`;
 }
 
+/** A structural schema without descriptions (and the other keys validation ignores), keys sorted. */
+function stripSchema(s, descOut, at) {
+  if (Array.isArray(s)) return s.map((x) => stripSchema(x, descOut, at));
+  if (!s || typeof s !== 'object') return s;
+  const out = {};
+  for (const k of Object.keys(s).sort()) {
+    const v = s[k];
+    if (k === 'description') {
+      if (typeof v === 'string' && descOut) descOut[at] = v;
+    } else if (k === 'example' || k === 'externalDocs') continue;
+    else if (k === 'enum' || k === 'required' || k === 'default' || k === 'x-kubernetes-list-map-keys') out[k] = v;
+    else if (k === 'properties' && v && typeof v === 'object') out[k] = Object.fromEntries(Object.keys(v).sort().map((p) => [p, stripSchema(v[p], descOut, at ? `${at}.${p}` : p)]));
+    else if (k === 'items' || k === 'additionalProperties') out[k] = stripSchema(v, descOut, `${at}${k === 'items' ? '[]' : '{}'}`);
+    else out[k] = stripSchema(v, undefined, at);
+  }
+  return out;
+}
+
+/** The served versions of the CRDs of CRD_MODULES: { gvk → structural schema }, and their descriptions by field path. */
+function readCrdModules() {
+  const raw = {};
+  const desc = {};
+  const sources = {};
+  for (const m of CRD_MODULES) {
+    const dir = path.join(moduleDir(m), m.dir);
+    if (!fs.existsSync(dir)) throw Object.assign(new Error(`CRDs of ${m.module}@${m.version} not found in ${dir}: run \`go mod download ${m.module}@${m.version}\` with GOMODCACHE=${goModCache}`), { missingInput: true });
+    sources[m.module] = m.version;
+    for (const f of fs.readdirSync(dir).filter((x) => /\.ya?ml$/.test(x) && x !== 'kustomization.yaml').sort()) {
+      for (const doc of yaml.loadAll(fs.readFileSync(path.join(dir, f), 'utf8'))) {
+        if (!doc || doc.kind !== 'CustomResourceDefinition') continue;
+        const { group, names } = doc.spec;
+        if (m.groups && !m.groups.includes(group)) continue;
+        for (const v of doc.spec.versions ?? []) {
+          if (v.served === false || !v.schema?.openAPIV3Schema) continue;
+          const gvk = `${group}/${v.name}/${names.kind}`;
+          const d = {};
+          raw[gvk] = stripSchema(v.schema.openAPIV3Schema, d, '');
+          if (Object.keys(d).length) desc[gvk] = d;
+        }
+      }
+    }
+  }
+  return { raw, desc, sources };
+}
+
 async function main() {
   const t0 = Date.now();
+  const crdModules = readCrdModules();
   for (const p of [...K8S_PACKAGES, ...CRD_PACKAGES, ...REFERENCED_PACKAGES]) readPackage(p);
   const k8sNames = [...decls.values()].filter((d) => K8S_PACKAGES.includes(d.pkg)).map((d) => d.name).sort();
   for (const n of k8sNames) await defineDecl(decls.get(n));
@@ -417,21 +496,27 @@ async function main() {
     omit,
     definitions: k8sDefs,
   };
+  // Kinds that a released CRD describes are taken from it (crdModules.raw), not from the package.
+  const pkgKinds = crdKinds.filter((k) => !k.kind.endsWith('List') && !(`${k.group}/${k.version}/${k.kind}` in crdModules.raw));
+  const keep = reachable(pkgKinds.map((k) => k.def), crdDefs);
+  for (const n of Object.keys(crdDefs)) if (!keep.has(n) && !(n in k8sDefs)) delete crdDefs[n];
   const crds = {
-    kinds: Object.fromEntries(crdKinds.filter((k) => !k.kind.endsWith('List')).sort((a, b) => `${a.group}/${a.version}/${a.kind}`.localeCompare(`${b.group}/${b.version}/${b.kind}`)).map((k) => [`${k.group}/${k.version}/${k.kind}`, k.def])),
+    kinds: Object.fromEntries(pkgKinds.sort((a, b) => `${a.group}/${a.version}/${a.kind}`.localeCompare(`${b.group}/${b.version}/${b.kind}`)).map((k) => [`${k.group}/${k.version}/${k.kind}`, k.def])),
     definitions: crdDefs,
+    raw: crdModules.raw,
   };
   const files = {
     'kubernetes.json': `{"versions":${JSON.stringify(kubernetes.versions)},"latest":${JSON.stringify(LATEST)},\n"kinds":${writeLines(kubernetes.kinds).trimEnd()},\n"omit":${stableStringify(omit)},\n"definitions":${writeLines(k8sDefs).trimEnd()}}\n`,
-    'crds.json': `{"kinds":${writeLines(crds.kinds).trimEnd()},\n"definitions":${writeLines(crdDefs).trimEnd()}}\n`,
-    'descriptions.json': writeLines({ ...k8sDesc, ...Object.fromEntries(Object.entries(descriptions).filter(([k]) => k in crdDefs)) }),
+    'crds.json': `{"kinds":${writeLines(crds.kinds).trimEnd()},\n"definitions":${writeLines(crdDefs).trimEnd()},\n"raw":${writeLines(crds.raw).trimEnd()}}\n`,
+    'descriptions.json': writeLines({ ...k8sDesc, ...Object.fromEntries(Object.entries(descriptions).filter(([k]) => k in crdDefs)), ...Object.fromEntries(Object.entries(crdModules.desc).map(([gvk, d]) => [`crd:${gvk}`, d])) }),
   };
   const pkgVersion = (p) => JSON.parse(fs.readFileSync(path.join(nm, p, 'package.json'), 'utf8')).version;
   const manifest = {
     generatedBy: 'scripts/build-schemas.mjs',
     kubernetesVersions: VERSIONS,
     sources: Object.fromEntries([...K8S_PACKAGES, ...CRD_PACKAGES, ...REFERENCED_PACKAGES, '@kubernetes/client-node', 'typescript'].map((p) => [p, pkgVersion(p)])),
-    counts: { kubernetesDefinitions: Object.keys(k8sDefs).length, kubernetesKinds: kindList.length, crdDefinitions: Object.keys(crdDefs).length, crdKinds: Object.keys(crds.kinds).length },
+    crdModules: crdModules.sources,
+    counts: { kubernetesDefinitions: Object.keys(k8sDefs).length, kubernetesKinds: kindList.length, crdDefinitions: Object.keys(crdDefs).length, crdKinds: Object.keys(crds.kinds).length + Object.keys(crds.raw).length, crdKindsFromReleasedCrds: Object.keys(crds.raw).length },
     files: Object.fromEntries(Object.entries(files).map(([f, text]) => [f, { bytes: Buffer.byteLength(text), sha256: crypto.createHash('sha256').update(text).digest('hex') }])),
   };
   files['manifest.json'] = JSON.stringify(manifest, null, 2) + '\n';
@@ -453,6 +538,11 @@ async function main() {
 }
 
 main().catch((e) => {
+  if (e?.missingInput) {
+    // The inputs are not in this machine's caches: nothing to compare with (exit 3, not a failure of the bundle).
+    console.error(`inputs missing: ${e.message}`);
+    process.exit(3);
+  }
   console.error(e);
   process.exit(1);
 });

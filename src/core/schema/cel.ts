@@ -46,6 +46,8 @@ export function toCelValue(v: unknown, s: JsonSchema | undefined): unknown {
     const extra = isRecord(s?.additionalProperties) ? (s!.additionalProperties as JsonSchema) : undefined;
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) out[k] = toCelValue(x, props?.[k] ?? extra);
+    // defaults, as the API server applies them before it runs the rules (Gateway API's parentRefs[].kind…)
+    if (props) for (const [k, ps] of Object.entries(props)) if (!(k in out) && isRecord(ps) && ps.default !== undefined) out[k] = toCelValue(structuredClone(ps.default), ps);
     return out;
   }
   return v;
@@ -87,6 +89,9 @@ export function parseFieldPath(fp: string): (string | number)[] | undefined {
 /** Evaluates every rule set on a document's value. */
 export function evaluateCel(root: unknown, ruleSets: readonly CelRuleSet[], budgetMs = 50): CelResult {
   const res: CelResult = { violations: [], skippedForBudget: 0, unsupported: 0 };
+  // Compiled before the clock starts (once per rule and process, cached): the budget is for evaluation,
+  // so that a kind's first object does not lose its rules to compilation on a busy machine.
+  for (const set of ruleSets) for (const r of set.rules) compileCel(r.rule, ['self']);
   const started = performance.now();
   for (const set of ruleSets) {
     for (const target of reach(root, set.path)) {

@@ -99,8 +99,11 @@ export function toJsonSchema(s: Record<string, unknown>, path: string[], celRule
       case 'example':
       case 'externalDocs':
       case 'nullable':
-      case 'default':
         break; // not validation (nulls are dropped before validation, as the API server prunes them)
+      case 'default':
+        // not validation (ajv ignores it), but the API server applies it before CEL rules run: cel.ts does too
+        out.default = v;
+        break;
       default:
         out[k] = v;
     }

@@ -7,7 +7,7 @@ import { parseManifests } from '../manifest/parse';
 import { quickParse } from '../manifest/quick';
 import { loadBundledSchemas, bundledDescription, type BundledSchemas } from './bundle';
 import { addDefinitions, compileSchema, createAjv, sharedSubschemaCount } from './compile';
-import { closeSchema, isCrd, schemasFromCrd } from './crd';
+import { closeSchema, isCrd, schemasFromCrd, toJsonSchema } from './crd';
 import { hashText } from './split';
 import { gvkKey, type CelRuleSet, type GroupVersionKind, type JsonSchema, type SchemaSource } from './types';
 
@@ -57,6 +57,8 @@ export class SchemaRegistry {
   private readonly builtinGroups = new Set<string>();
   /** What registerCrdsFromText registered per origin, and the hash of the text it came from. */
   private readonly crdTexts = new Map<string, { hash: string; kinds: GroupVersionKind[] }>();
+  /** Bundled released CRDs converted (crd.ts), by `group/version/Kind`. */
+  private readonly rawConverted = new Map<string, { schema: JsonSchema; celRules: CelRuleSet[] }>();
 
   constructor(opts: SchemaRegistryOptions = {}) {
     if (opts.bundled !== false) {
@@ -196,6 +198,16 @@ export class SchemaRegistry {
     const reg = this.registered.get(key);
     if (reg?.length) return reg[0];
     if (!this.bundle) return undefined;
+    const raw = this.bundle.crdRaw(key);
+    if (raw) {
+      let conv = this.rawConverted.get(key);
+      if (!conv) {
+        const celRules: CelRuleSet[] = [];
+        conv = { schema: toJsonSchema(raw, [], celRules, true), celRules };
+        this.rawConverted.set(key, conv);
+      }
+      return { group, version, kind, source: 'bundled-crd', origin: 'bundled', schema: conv.schema, celRules: conv.celRules };
+    }
     const crdDef = this.bundle.crdKind(key);
     if (crdDef) return { group, version, kind, source: 'bundled-crd', origin: 'bundled', schema: { $ref: crdDef }, celRules: [] };
     const def = this.bundle.builtinKind(this.kubernetesVersion, key);
@@ -260,6 +272,7 @@ export class SchemaRegistry {
       return out;
     };
     const root = rewrite(entry.schema) as JsonSchema;
+    if (opts.descriptions && this.bundle?.crdRaw(`${group}/${version}/${kind}`) && entry.source === 'bundled-crd') describeByPath(root, `crd:${group}/${version}/${kind}`, '');
     return { ...root, definitions: used };
   }
 
@@ -273,6 +286,16 @@ export class SchemaRegistry {
     }
     return out;
   }
+}
+
+/** Puts the bundled descriptions of a released CRD (keyed by field path: `spec.a`, `spec.list[]`, `spec.map{}`) on its schema. */
+function describeByPath(s: JsonSchema, owner: string, at: string): void {
+  const d = bundledDescription(owner, at);
+  if (d && s.description === undefined) s.description = d;
+  const props = s.properties as Record<string, JsonSchema> | undefined;
+  if (props && typeof props === 'object') for (const [k, p] of Object.entries(props)) if (p && typeof p === 'object') describeByPath(p, owner, at ? `${at}.${k}` : k);
+  if (s.items && typeof s.items === 'object' && !Array.isArray(s.items)) describeByPath(s.items as JsonSchema, owner, `${at}[]`);
+  if (s.additionalProperties && typeof s.additionalProperties === 'object') describeByPath(s.additionalProperties as JsonSchema, owner, `${at}{}`);
 }
 
 function nearestVersion(v: string, versions: string[]): string {

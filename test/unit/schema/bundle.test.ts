@@ -10,8 +10,10 @@ import { ALL_SCHEMA_CODES, SchemaRegistry, bundledDescription, docsFor, loadBund
 
 const bundled = join(repoRoot, 'src', 'core', 'schema', 'bundled');
 
-test('scripts/build-schemas.mjs --check: the committed bundle is what the packages generate', () => {
+test('scripts/build-schemas.mjs --check: the committed bundle is what the packages and the CRD modules generate', (t) => {
   const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'build-schemas.mjs'), '--check'], { cwd: repoRoot, encoding: 'utf8' });
+  // exit 3: the released CRDs' Go modules are not in this machine's module cache (see CRD_MODULES)
+  if (r.status === 3) return t.skip(r.stderr.trim());
   assert.equal(r.status, 0, r.stderr);
 });
 
@@ -63,7 +65,10 @@ test('three minor versions ending with the newest; built-in kinds and CRD kinds'
 test('sizes: what validation loads stays small; descriptions are a separate file', () => {
   const kib = (f: string) => statSync(join(bundled, f)).size / 1024;
   assert.ok(kib('kubernetes.json') < 400, `kubernetes.json ${kib('kubernetes.json')} KiB`);
-  assert.ok(kib('crds.json') < 400, `crds.json ${kib('crds.json')} KiB`);
+  // the CRDs of Argo CD, Flux, cert-manager, Gateway API and Istio networking as released (ApplicationSet
+  // alone is ≈380 KiB: every generator repeats the template), External Secrets, Sealed Secrets, the
+  // Prometheus operator, Kyverno, Argo Rollouts and KEDA from their npm models
+  assert.ok(kib('crds.json') < 1600, `crds.json ${kib('crds.json')} KiB`);
   const manifest = JSON.parse(readFileSync(join(bundled, 'manifest.json'), 'utf8'));
   assert.equal(manifest.sources['kubernetes-models'], '5.1.0');
 });
