@@ -4,7 +4,9 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseManifests, rangeOfPath, readManifestFile, type ManifestDocument, type ManifestFile } from '../manifest/parse';
+import { DEFAULT_MAX_FILE_BYTES, parseManifests, rangeOfPath, readManifestFile, type ManifestDocument, type ManifestFile } from '../manifest/parse';
+import { screenBytes } from '../manifest/limits';
+import { quickParse } from '../manifest/quick';
 import { FILE_START, type SourceLocation } from '../manifest/range';
 import type { Application, Resource } from '../repo/model';
 import { FileTree } from '../repo/file-tree';
@@ -484,6 +486,18 @@ async function renderPlain(files: readonly string[], maxOutputBytes: number): Pr
   const origins = new Map<RenderedPart, { mf: ManifestFile; doc: ManifestDocument; file: string }>();
   let size = 0;
   for (const file of files) {
+    // Most files take the fast loader; the full parse below is for the rest (errors, anchors, Lists).
+    const quick = await quickPlainParts(file);
+    if (quick) {
+      for (const part of quick) {
+        size += part.text.length;
+        if (size > maxOutputBytes) {
+          return { ok: false, error: { code: 'output-too-large', tool: 'plain', message: `the manifests are larger than ${Math.round(maxOutputBytes / (1024 * 1024))} MB; too large to show` } };
+        }
+        parts.push(part);
+      }
+      continue;
+    }
     // kubectl apply -f reads these files (YAML 1.1: `privileged: on` is true); so do drift, sync and policies.
     const mf = asKubectlReads(await readManifestFile(file));
     const bad = mf.errors.find((e) => e.severity === 'error');
@@ -520,6 +534,47 @@ async function renderPlain(files: readonly string[], maxOutputBytes: number): Pr
   });
   if (!x.ok) return { ok: false, error: { code: 'invalid-input', tool: 'plain', message: x.message, ...(x.source ? { file: x.source.file, location: x.source } : {}) } };
   return { ok: true, documents: x.documents, yaml: x.yaml };
+}
+
+/**
+ * The resource documents of a plain manifest file read with the fast loader (manifest/quick.ts, with
+ * kubectl's YAML 1.1 reading), as renderPlain's full parse gives them: the same objects, identities,
+ * source ranges and texts, at a fraction of the cost (the full parse was most of a 1,000-object drift).
+ * Undefined when the file needs the full parse: a limit, a syntax error, anchors, a List document
+ * (its items are placed on their own lines, which needs node ranges).
+ */
+/**
+ * Text that may use a collection as a mapping key (`{{ .Values.x }}`, `[a, b]: c`, `? key`): the two
+ * loaders make different strings of such keys. An over-approximation (`[{…}, {…}]` matches too).
+ */
+const COLLECTION_KEY = /[{,][ \t]*[{[]|[}\]][ \t]*:(?:[ \t]|$)|^[ \t]*(?:-[ \t]+)*\?(?:[ \t]|$)/m;
+
+export async function quickPlainParts(file: string): Promise<RenderedPart[] | undefined> {
+  let buf: Buffer;
+  try {
+    const st = await fs.stat(file);
+    if (!st.isFile() || st.size > DEFAULT_MAX_FILE_BYTES) return undefined;
+    buf = await fs.readFile(file);
+  } catch {
+    return undefined;
+  }
+  const screened = screenBytes(buf);
+  if (screened.text === undefined || screened.refusal) return undefined;
+  const text = screened.text;
+  if (COLLECTION_KEY.test(text)) return undefined;
+  const docs = quickParse(text, { kubectl: true });
+  if (!docs || docs.some((d) => isListDocument(d.value))) return undefined;
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const offset = (p: { line: number; character: number }) => (p.line < lineStarts.length ? lineStarts[p.line] + p.character : text.length);
+  const parts: RenderedPart[] = [];
+  for (const d of docs) {
+    if (d.shape !== 'resource') continue;
+    let t = text.slice(offset(d.range.start), offset(d.range.end)).replace(/^---[^\n]*\n/, '');
+    if (!t.endsWith('\n')) t += '\n';
+    parts.push({ text: t, document: { object: d.value as Record<string, unknown>, id: d.id, range: FILE_START, source: { file, range: d.range } } });
+  }
+  return parts;
 }
 
 const ABS_PATH = /(\/[^\s'":,]+)/g;
