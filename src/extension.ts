@@ -103,7 +103,10 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
     vscode.workspace.registerTextDocumentContentProvider(DRIFT_SCHEME, driftDocuments),
     historyLenses,
     vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, gitDocuments),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => repos.forget()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      repos.forget();
+      void languageClient.settingsChanged(); // modeline schemas may be fetched now
+    }),
     ...registerHistoryCommands({ repo, repos, documents: gitDocuments, prompts, log }),
     planView,
     planTree,

@@ -13,6 +13,7 @@ import {
   type TextDocumentPositionParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { URI } from './uri';
 import { docsCommandUri, mergeEquivalentFindings, type Finding, type Fix } from '../core/findings';
@@ -27,6 +28,7 @@ import { loadPolicyContext, type PolicyContext } from '../core/check/policy-cont
 import { ParsedText } from '../core/manifest/parsed-text';
 import { screenOpenDocument, type InputRefusal } from '../core/manifest/limits';
 import { refusalFinding } from '../core/schema/validator';
+import { modelineNote, ModelineSchemas, modelinesOf, validateWithUserSchema } from '../core/schema/modeline';
 import { checkEnvironment as checkEnvironmentPolicies, checkFile as checkPolicies, environmentObjects, PolicyFileCache } from '../core/policy';
 import type { Application } from '../core/repo';
 import type { RenderedDocument } from '../core/render';
@@ -34,7 +36,10 @@ import type { RenderedDocument } from '../core/render';
 const DEBOUNCE_MS = 250;
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
-let settings: CheckSettings = {};
+/** The client's settings; `trusted`: the workspace is trusted (modeline schemas are fetched only then). */
+let settings: CheckSettings & { trusted?: boolean } = {};
+/** Schemas that documents name in `# yaml-language-server: $schema=` modelines (fetched once, cached). */
+let modelineSchemas: ModelineSchemas | undefined;
 let schemas: ContextSchemas;
 let initialCluster: ClusterSettings | undefined;
 const assist = new SchemaAssist((uri) => schemas.checksFor(URI.toPath(uri)).registry);
@@ -95,6 +100,29 @@ connection.onInitialize((params) => {
   );
   workspaceRoots = (params.workspaceFolders ?? []).filter((f) => f.uri.startsWith('file:')).map((f) => URI.toPath(f.uri));
   initialCluster = init?.cluster;
+  const modelineCache = init?.storageDir ? path.join(path.dirname(init.storageDir), 'modeline-schemas') : undefined;
+  modelineSchemas = new ModelineSchemas({
+    cacheDir: modelineCache,
+    readFile: (f) => openText(f),
+    writeFile: (f, text) => {
+      try {
+        fs.mkdirSync(path.dirname(f), { recursive: true });
+        fs.writeFileSync(f, text);
+      } catch (e) {
+        connection.console.warn(`could not cache a modeline schema in ${f}: ${(e as Error).message}`);
+      }
+    },
+    fetchText: async (url) => {
+      const r = await fetch(url, { signal: AbortSignal.timeout(15_000), redirect: 'follow' });
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      const text = await r.text();
+      if (text.length > 16 * 1024 * 1024) throw new Error('larger than 16 MB');
+      return text;
+    },
+    onFetched: () => {
+      for (const d of documents.all()) if (d.getText().includes('$schema=')) schedule(d);
+    },
+  });
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -215,8 +243,21 @@ function validate(doc: TextDocument): void {
   const parsed = new ParsedText(text, last?.parsed);
   const policyCache = last?.policy ?? new PolicyFileCache();
   lastChecks.set(doc.uri, { parsed, policy: policyCache });
+  // Modelines (`# yaml-language-server: $schema=…`, `# reconcile: ignore-schema`) decide which schema a document gets.
+  const modelines = /yaml-language-server:|reconcile:\s*ignore-schema/.test(text) ? modelinesOf(text) : undefined;
   try {
-    if (!deferred) findings.push(...schemas.checksFor(file).check(file, text, parsed));
+    if (!deferred && !modelines?.ignoreSchema) {
+      let schemaFindings = schemas.checksFor(file).check(file, text, parsed);
+      for (const m of modelines?.documents ?? []) {
+        if (m.known) continue; // a known mirror's kind and version: the bundled (or cluster) schema applies
+        // The user's own schema: this document is checked against it, never against ours.
+        schemaFindings = schemaFindings.filter((f) => f.source !== 'schema' || f.range.start.line < m.from || f.range.start.line > m.to);
+        const got = modelineSchemas?.get(m.target, file, settings.trusted === true) ?? { error: 'cannot be read' };
+        if ('schema' in got) schemaFindings.push(...validateWithUserSchema(file, text, m, got.schema));
+        else if ('error' in got) schemaFindings.push(modelineNote(file, text, m, got.error));
+      }
+      findings.push(...schemaFindings);
+    }
   } catch (e) {
     connection.console.error(`schema check failed on ${file}: ${(e as Error).stack ?? e}`);
   }

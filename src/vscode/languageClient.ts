@@ -122,12 +122,14 @@ export class ReconcileLanguageClient implements vscode.Disposable {
 }
 
 /** What the server needs of the settings (see docs/settings.md). */
-export function settingsForServer(): { kubernetesVersion?: string; deferSchemaGlobs: string[] } {
+export function settingsForServer(): { kubernetesVersion?: string; deferSchemaGlobs: string[]; trusted: boolean } {
   const c = vscode.workspace.getConfiguration('reconcile');
   const redHat = vscode.extensions.getExtension('redhat.vscode-yaml');
   const defer = c.get<string>('schema.redHatYaml', 'defer') === 'defer' && redHat !== undefined;
   return {
     kubernetesVersion: c.get<string>('kubernetesVersion') || undefined,
     deferSchemaGlobs: defer ? redHatKubernetesGlobs(vscode.workspace.getConfiguration('yaml').get('schemas')) : [],
+    // Schemas named by modelines are fetched only in a trusted workspace.
+    trusted: vscode.workspace.isTrusted,
   };
 }

@@ -192,4 +192,26 @@ describe('Schema quick fixes', () => {
     assert.deepEqual(reconcile(doc.uri).map((d) => d.message), []);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
+  it('honours yaml-language-server $schema modelines and # reconcile: ignore-schema', async () => {
+    // The user's schema, next to the file: the document is checked against it, not against ours.
+    fs.writeFileSync(scratchFile('widget.schema.json'), fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'modeline', 'widget.schema.json')));
+    const file = scratchFile('widgets.yaml');
+    fs.writeFileSync(file, fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'modeline', 'widgets.yaml')));
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const found = await waitFor(() => {
+      const d = reconcile(doc.uri).filter((x) => codeOf(x) === 'schema/modeline');
+      return d.length >= 2 ? d : undefined;
+    }, 'findings from the modeline schema', 20_000);
+    assert.deepEqual(found.map((d) => doc.lineAt(d.range.start.line).text.trim()).sort(), ['colour: red', 'size: huge']);
+    // Widget is a kind we have no schema for: without the modeline that would be "no schema known".
+    assert.ok(!reconcile(doc.uri).some((d) => codeOf(d) === 'schema/unknown-kind' && d.range.start.line < 16), 'our schema check is not run on documents with their own schema');
+    await screenshot('schema-modeline');
+    // ignore-schema turns schema checks off for the file.
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(doc.uri, new vscode.Position(0, 0), '# reconcile: ignore-schema\n');
+    await vscode.workspace.applyEdit(edit);
+    await waitFor(() => reconcile(doc.uri).filter((x) => x.source === 'reconcile' && codeOf(x).startsWith('schema/')).length === 0, 'no schema findings with ignore-schema', 20_000);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
 });
