@@ -58,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   const tree = vscode.window.createTreeView('reconcile.environments', { treeDataProvider: environments, showCollapseAll: true });
   contextStatus.setEnvironments((ctx) => repo.environments().filter((e) => e.env.context === ctx).map((e) => (repo.current.length > 1 ? `${e.env.name} of ${e.folder.folder.name}` : e.env.name)));
   context.subscriptions.push(repo.onDidChange(() => void contextStatus.update()));
+  context.subscriptions.push(vscode.languages.registerCodeActionsProvider({ scheme: 'file', language: 'yaml' }, repo.codeActions, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }));
   const drift = new DriftService(repo, log);
   environments.setDrift(drift);
   const driftLenses = new DriftLensProvider(drift);

@@ -333,6 +333,18 @@ connection.onCodeAction((params) => {
       actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.isPreferred, edit: { changes } });
     }
   }
+  // An unknown field with a near known one: rename the key (`replica` → `replicas`).
+  for (const d of params.context.diagnostics) {
+    const suggestion = d.code === 'schema/unknown-field' ? /\(did you mean "([^"]+)"\?\)/.exec(d.message)?.[1] : undefined;
+    if (!suggestion || d.range.start.line !== d.range.end.line) continue;
+    actions.push({
+      title: `Rename to ${suggestion}`,
+      kind: CodeActionKind.QuickFix,
+      diagnostics: [d],
+      isPreferred: true,
+      edit: { changes: { [params.textDocument.uri]: [{ range: d.range, newText: suggestion }] } },
+    });
+  }
   return actions;
 });
 

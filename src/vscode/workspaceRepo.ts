@@ -9,7 +9,7 @@ import { discoverWithChildren, type Application, type Environment, type RepoErro
 import { createRenderer, spawnRunner, type ProcessRunner, type ReconcileRenderer, type RenderResult } from '../core/render';
 import { kubeconfigPaths, readKubeconfig } from '../core/cluster/kubeconfig';
 import type { OutputLog } from './log';
-import { docsCommandUri, mergeEquivalentFindings, type Finding } from '../core/findings';
+import { docsCommandUri, mergeEquivalentFindings, type Finding, type Fix } from '../core/findings';
 import type { SourceRange } from '../core/manifest';
 import { applicationFile, applicationProblem } from '../core/check/environment-checks';
 import { renderEnvironment, repositoryIdentity, type RenderedEnvironment } from '../core/drift';
@@ -51,6 +51,28 @@ export class WorkspaceRepo implements vscode.Disposable {
   /** Applications somebody asked to render (expanded, opened): they are re-rendered on change. */
   private readonly wanted = new Set<string>();
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('reconcile-render');
+  /** The fixes of the environment findings published, by file, rule, line and message. */
+  private readonly findingFixes = new Map<string, Fix[]>();
+
+  /** Quick fixes of the environment findings (the language server offers those of the file's own findings). */
+  readonly codeActions: vscode.CodeActionProvider = {
+    provideCodeActions: (document, _range, context) => {
+      const out: vscode.CodeAction[] = [];
+      for (const d of context.diagnostics) {
+        if (d.source !== 'reconcile') continue;
+        const code = typeof d.code === 'object' ? String(d.code.value) : String(d.code ?? '');
+        for (const fix of this.findingFixes.get(fixKey(document.uri.fsPath, code, d.range.start.line, d.message)) ?? []) {
+          const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
+          action.diagnostics = [d];
+          action.isPreferred = fix.isPreferred;
+          action.edit = new vscode.WorkspaceEdit();
+          for (const e of fix.edits) action.edit.replace(vscode.Uri.file(e.file), new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
+          out.push(action);
+        }
+      }
+      return out;
+    },
+  };
   private readonly disposables: vscode.Disposable[] = [];
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -497,8 +519,13 @@ export class WorkspaceRepo implements vscode.Disposable {
     };
     const fromRepoError = (e: RepoError, where: string) =>
       add(e.location?.file, diagnostic(e.location?.range, `${where}${e.message}`, e.severity ?? 'error', e.code));
-    const fromFinding = (f: Finding) =>
-      add(f.file, diagnostic(f.range, f.message, f.severity, f.docs ? { value: f.code, target: vscode.Uri.parse(/^[a-z]+:/.test(f.docs) ? f.docs : docsCommandUri(f.docs)) } : f.code));
+    this.findingFixes.clear();
+    const fromFinding = (f: Finding) => {
+      const d = diagnostic(f.range, f.message, f.severity, f.docs ? { value: f.code, target: vscode.Uri.parse(/^[a-z]+:/.test(f.docs) ? f.docs : docsCommandUri(f.docs)) } : f.code);
+      // An environment's finding keeps its fixes (add limits, suppress for this resource…): offered as quick fixes.
+      if (f.file && f.fixes?.length) this.findingFixes.set(fixKey(f.file, f.code, f.range.start.line, f.message), f.fixes);
+      add(f.file, d);
+    };
     // Environment and rendered findings: one per rule, place and environment; a repository policy and a
     // built-in rule that flag the same range are one problem naming both.
     const findings: Finding[] = [];
@@ -537,6 +564,10 @@ export class WorkspaceRepo implements vscode.Disposable {
     for (const t of this.environmentTimers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+function fixKey(file: string, code: string, line: number, message: string): string {
+  return `${file}\u0000${code}\u0000${line}\u0000${message}`;
 }
 
 export type ProblemsScope = 'errorsAndWarnings' | 'errors' | 'all' | 'none';

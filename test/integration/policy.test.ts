@@ -112,7 +112,12 @@ describe('Policies over a rendered environment', () => {
     assert.ok(!found.some((x) => codeOf(x) === 'practice/image-tag' && x.range.start.line === 18), 'not shown twice');
     // The missing limits that the worker overlay's JSON 6902 patch introduced land on that patch.
     const worker = vscode.Uri.file(path.join(ws(), 'apps/worker/overlays/dev/kustomization.yaml'));
-    await waitFor(() => reconcile(worker).some((x) => codeOf(x) === 'vap/shop-require-resource-limits' && x.message.startsWith('[dev]')), 'the limits finding on the worker overlay', 30_000);
+    const limits = await waitFor(() => reconcile(worker).find((x) => codeOf(x) === 'vap/shop-require-resource-limits' && x.message.startsWith('[dev]')), 'the limits finding on the worker overlay', 30_000);
+    // An environment's finding has quick fixes too: suppress it for this resource (on the base document).
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', worker, limits.range, vscode.CodeActionKind.QuickFix.value);
+    const suppress = actions.find((a) => /^Suppress vap\/shop-require-resource-limits for this resource$/.test(a.title));
+    assert.ok(suppress, `quick fixes offered: ${actions.map((a) => a.title).join(' | ')}`);
+    assert.ok(suppress.edit?.entries().some(([u]) => /apps\/worker\/base\//.test(u.fsPath)), 'the suppression goes on the base document of the resource');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

@@ -214,4 +214,19 @@ describe('Schema quick fixes', () => {
     await waitFor(() => reconcile(doc.uri).filter((x) => x.source === 'reconcile' && codeOf(x).startsWith('schema/')).length === 0, 'no schema findings with ignore-schema', 20_000);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
+  it('offers "Rename to …" for an unknown field that is a near miss of a known one', async () => {
+    const file = scratchFile('typo.yaml');
+    fs.writeFileSync(file, 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: typo\nspec:\n  replica: 2\n  selector:\n    matchLabels: {app: typo}\n  template:\n    metadata:\n      labels: {app: typo}\n    spec:\n      containers:\n        - name: typo\n          image: nginx:1.27\n');
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const d = await waitFor(() => reconcile(doc.uri).find((x) => codeOf(x) === 'schema/unknown-field'), 'the unknown field', 20_000);
+    assert.match(d.message, /did you mean "replicas"/);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range, vscode.CodeActionKind.QuickFix.value);
+    const rename = actions.find((a) => a.title === 'Rename to replicas');
+    assert.ok(rename?.edit, `quick fixes: ${actions.map((a) => a.title).join(' | ')}`);
+    assert.ok(await vscode.workspace.applyEdit(rename.edit));
+    assert.equal(doc.lineAt(5).text, '  replicas: 2');
+    await waitFor(() => !reconcile(doc.uri).some((x) => codeOf(x) === 'schema/unknown-field'), 'the finding to go away', 20_000);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
 });
