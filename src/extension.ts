@@ -8,6 +8,7 @@ import { registerCommands } from './vscode/commands';
 import { WorkspaceRepo } from './vscode/workspaceRepo';
 import { RENDERED_SCHEME, RenderedDocuments } from './vscode/renderedDocuments';
 import { ContextStatus } from './vscode/contextStatus';
+import { imagePinActions } from './vscode/imagePin';
 import { ReconcileLanguageClient } from './vscode/languageClient';
 import { clusterSettings } from './vscode/clusterSettings';
 import { DriftService } from './vscode/driftService';
@@ -58,7 +59,10 @@ export function activate(context: vscode.ExtensionContext): ReconcileApi {
   const tree = vscode.window.createTreeView('reconcile.environments', { treeDataProvider: environments, showCollapseAll: true });
   contextStatus.setEnvironments((ctx) => repo.environments().filter((e) => e.env.context === ctx).map((e) => (repo.current.length > 1 ? `${e.env.name} of ${e.folder.folder.name}` : e.env.name)));
   context.subscriptions.push(repo.onDidChange(() => void contextStatus.update()));
-  context.subscriptions.push(vscode.languages.registerCodeActionsProvider({ scheme: 'file', language: 'yaml' }, repo.codeActions, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }));
+  context.subscriptions.push(
+    vscode.languages.registerCodeActionsProvider({ scheme: 'file', language: 'yaml' }, repo.codeActions, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    vscode.languages.registerCodeActionsProvider({ scheme: 'file', language: 'yaml' }, imagePinActions(repo), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+  );
   const drift = new DriftService(repo, log);
   environments.setDrift(drift);
   const driftLenses = new DriftLensProvider(drift);

@@ -110,6 +110,13 @@ describe('Policies over a rendered environment', () => {
     assert.equal(vap.severity, vscode.DiagnosticSeverity.Error, 'Deny → error');
     assert.match(vap.message, /\(also built-in practice\/image-tag\)$/);
     assert.ok(!found.some((x) => codeOf(x) === 'practice/image-tag' && x.range.start.line === 18), 'not shown twice');
+    // Its quick fix pins the tag to what the next environment runs (staging's web image).
+    const pins = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', overlay, vap.range, vscode.CodeActionKind.QuickFix.value);
+    const pin = pins.find((a) => /^Pin to /.test(a.title));
+    assert.equal(pin?.title, 'Pin to 1.9.0-rc.2 (what staging runs)', pins.map((a) => a.title).join(' | '));
+    const [[uri, edits]] = pin!.edit!.entries();
+    assert.equal(uri.fsPath, overlay.fsPath);
+    assert.equal(edits[0].newText, '1.9.0-rc.2');
     // The missing limits that the worker overlay's JSON 6902 patch introduced land on that patch.
     const worker = vscode.Uri.file(path.join(ws(), 'apps/worker/overlays/dev/kustomization.yaml'));
     const limits = await waitFor(() => reconcile(worker).find((x) => codeOf(x) === 'vap/shop-require-resource-limits' && x.message.startsWith('[dev]')), 'the limits finding on the worker overlay', 30_000);

@@ -97,3 +97,36 @@ export function promotionGroups(c: EnvironmentsComparison, left: { name: string;
   const best = (g: PromotionGroup) => Math.min(...g.resources.map((r) => RANK[r.relevance]));
   return out.sort((a, b) => best(a) - best(b) || a.application.localeCompare(b.application));
 }
+
+/** `registry:5000/org/app:1.2@sha256:…` → name `registry:5000/org/app`, tag `1.2`, digest `sha256:…`. */
+export function splitImage(ref: string): { name: string; tag?: string; digest?: string } {
+  const [noDigest, digest] = ref.split('@');
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  const name = colon > slash ? noDigest.slice(0, colon) : noDigest;
+  const tag = colon > slash ? noDigest.slice(colon + 1) : undefined;
+  return { name, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+}
+
+/**
+ * What an environment runs of an image: the tags and digests its rendered objects' containers use,
+ * mutable tags (`latest`) left out. For "pin to what the next environment runs".
+ */
+export function imageVersions(objects: Iterable<Record<string, unknown>>, image: string): Array<{ tag?: string; digest?: string }> {
+  const out = new Map<string, { tag?: string; digest?: string }>();
+  const visit = (v: unknown, depth: number) => {
+    if (depth > 12 || !v || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x, depth + 1);
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o.image === 'string' && typeof o.name === 'string') {
+      const s = splitImage(o.image);
+      if (s.name === image && (s.digest || (s.tag && s.tag !== 'latest'))) out.set(`${s.tag ?? ''}@${s.digest ?? ''}`, { ...(s.tag ? { tag: s.tag } : {}), ...(s.digest ? { digest: s.digest } : {}) });
+    }
+    for (const x of Object.values(o)) visit(x, depth + 1);
+  };
+  for (const obj of objects) visit(obj, 0);
+  return [...out.values()];
+}
