@@ -110,7 +110,7 @@ test('empty cluster: everything to create (exit 1), text, Markdown and JSON', as
   assert.equal(doc.context, 'reconcile-local');
   assert.equal(doc.server, cluster.server);
   assert.equal(doc.exitCode, 1);
-  assert.deepEqual(doc.counts, { total: 5, create: 5, update: 0, unchanged: 0, failed: 0, prune: 0, conflicts: 0 });
+  assert.deepEqual(doc.counts, { total: 5, create: 5, update: 0, unchanged: 0, failed: 0, prune: 0, skip: 0, conflicts: 0 });
   assert.deepEqual(
     doc.items.map((i: { action: string; key: string; source: string; application: string }) => `${i.action} ${i.key} ${i.source} ${i.application}`),
     [
