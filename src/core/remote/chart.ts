@@ -246,6 +246,33 @@ export async function resolveRemoteChart(ref: RemoteChartRef, opts: RemoteFetchO
   return { ok: false, message: `could not fetch chart ${what}: ${why}` };
 }
 
+/** helm's repositories.yaml (HELM_REPOSITORY_CONFIG, else helm's configuration folder). */
+function repositoriesFile(env: NodeJS.ProcessEnv): string {
+  if (env.HELM_REPOSITORY_CONFIG) return env.HELM_REPOSITORY_CONFIG;
+  const home = env.HOME ?? env.USERPROFILE ?? '';
+  const config =
+    env.HELM_CONFIG_HOME ??
+    (process.platform === 'darwin' ? path.join(home, 'Library', 'Preferences', 'helm')
+    : process.platform === 'win32' ? path.join(env.APPDATA ?? home, 'helm')
+    : path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'helm'));
+  return path.join(config, 'repositories.yaml');
+}
+
+/** The name under which the user added this repository URL to helm, if they did (credentials stay in helm's file). */
+export function helmRepositoryName(repoURL: string, env: NodeJS.ProcessEnv): string | undefined {
+  const want = withoutCredentials(repoURL).replace(/\/+$/, '');
+  try {
+    const doc = parseYaml(fs.readFileSync(repositoriesFile(env), 'utf8')) as unknown;
+    const repos = isRecord(doc) && Array.isArray(doc.repositories) ? doc.repositories : [];
+    for (const r of repos) {
+      if (isRecord(r) && typeof r.name === 'string' && /^[A-Za-z0-9][\w.-]*$/.test(r.name) && typeof r.url === 'string' && withoutCredentials(r.url).replace(/\/+$/, '') === want) return r.name;
+    }
+  } catch {
+    /* no helm configuration: pulled by URL */
+  }
+  return undefined;
+}
+
 async function pull(ref: RemoteChartRef, version: string, digest: string | undefined, opts: RemoteFetchOptions): Promise<{ ok: true; chart: PulledChart } | { ok: false; reason: string }> {
   const cache = opts.cache;
   const tmp = cache.tempDir();
@@ -253,15 +280,18 @@ async function pull(ref: RemoteChartRef, version: string, digest: string | undef
     const untar = path.join(tmp, 'unpacked');
     const oci = isOciRef(ref);
     // Flags as --name=value and the reference after `--`: nothing from the repository is read as a flag.
+    // A repository the user added to helm (`helm repo add`, with its credentials) is pulled by its name,
+    // so helm applies the user's own configuration; any other by URL.
+    const named = oci ? undefined : helmRepositoryName(ref.repoURL, opts.env);
     const args = [
       'pull',
       `--version=${version}`,
       '--untar',
       `--untardir=${untar}`,
       `--destination=${tmp}`,
-      ...(oci ? (plainHttp(ref) ? ['--plain-http'] : []) : [`--repo=${ref.repoURL.replace(/\/+$/, '')}`]),
+      ...(oci ? (plainHttp(ref) ? ['--plain-http'] : []) : named ? [] : [`--repo=${ref.repoURL.replace(/\/+$/, '')}`]),
       '--',
-      oci ? `${ref.repoURL.replace(/\/+$/, '')}/${ref.chart}` : ref.chart,
+      oci ? `${ref.repoURL.replace(/\/+$/, '')}/${ref.chart}` : named ? `${named}/${ref.chart}` : ref.chart,
     ];
     const run = await opts.runner.run(opts.helm, args, {
       cwd: tmp,

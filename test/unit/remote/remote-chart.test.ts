@@ -4,6 +4,7 @@
 // never show. Each Application follows a rule of Argo CD's documentation (fixtures/argocd-remote/README.md).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +176,19 @@ test('credentials written in a repoURL never show: every message has them redact
       assert.ok(!t.includes('Sup3r-S3cret'), t);
       assert.ok(!t.includes('robot:'), t);
     }
+    // The user's own credentials: the repository added to their helm (`helm repo add --username --password`)
+    // is pulled by its name, so helm sends them; Reconcile neither reads nor shows them.
+    const helmHome = join(scratch, 'user-helm');
+    const userEnv = { ...process.env, HELM_CONFIG_HOME: join(helmHome, 'config'), HELM_CACHE_HOME: join(helmHome, 'cache'), HELM_DATA_HOME: join(helmHome, 'data'), RECONCILE_REMOTE_CACHE: join(scratch, 'cache-user') };
+    // (asynchronously: the repository is served by this process)
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile(tools().helm, ['repo', 'add', 'private', locked.url, '--username', 'robot', '--password-stdin'], { env: userEnv }, (e) => (e ? reject(e) : resolve()));
+      child.stdin!.end('right-horse');
+    });
+    const plain = await discover(repository('user-creds', locked.url));
+    const r = await createRenderer({ tools: { helm: tools().helm }, trusted: true, env: userEnv, remoteCacheDir: join(scratch, 'cache-user') }).renderApplication(find(plain, 'web-range'));
+    assert.equal((objects(r)['ConfigMap/web-range-web'].data as Record<string, string>).chartVersion, '1.0.0');
+    assert.ok(!JSON.stringify(r).includes('right-horse'));
   } finally {
     await locked.stop();
   }
