@@ -66,5 +66,5 @@ test('flux HelmRelease: chart.spec.valuesFiles without values.yaml replace the c
   const objs = objects(await realRenderer().renderApplication(find(m, 'staging', 'minimal')));
   const dep = objs.find((o) => o.kind === 'Deployment')!;
   assert.equal(dep.spec.template.spec.containers[0].image, 'ghcr.io/example/hello:0.9.0');
-  assert.deepEqual(env(dep), { MESSAGE: '', FEATURES: '' }); // values.yaml's message and features do not apply
+  assert.deepEqual(env(dep), { MESSAGE: null, FEATURES: '' }); // values.yaml's message and features do not apply (`quote` of nothing prints nothing)
 });
