@@ -154,7 +154,7 @@ export function hookSkipReason(desired: Pick<DesiredObject, 'object' | 'deployer
   const where = inCluster === undefined ? '' : inCluster ? '; it is in the cluster' : '; it is not in the cluster now';
   if (c.phase === 'Test') return `${describe(c)}: tests, not run by sync; not compared${where}`;
   if (!c.hook) return `${c.note ?? describe(c)}; not compared`;
-  return `${describe(c)}: a hook is created by a sync in its phase and deleted by its delete policy, not kept in the cluster; not compared${where}`;
+  return `${describe(c)}: run by a sync in its phase, not kept as desired state; not compared${where}`;
 }
 
 /** The result when there is nothing to compare (missing, unknown, skipped), or undefined when there is. */
