@@ -37,8 +37,16 @@ const nm = path.join(root, 'node_modules');
 const outDir = path.join(root, 'src', 'core', 'schema', 'bundled');
 const check = process.argv.includes('--check');
 
-const LATEST = '1.36';
-const VERSIONS = ['1.34', '1.35', '1.36'];
+const LATEST = '1.37';
+const VERSIONS = ['1.34', '1.35', '1.36', '1.37'];
+/**
+ * Versions taken from a real kube-apiserver's /openapi/v2 (scripts/fetch-openapi.mjs saves it from the
+ * kube-apiserver that scripts/setup builds): converted by src/core/schema/openapi.ts (the converter of
+ * live clusters' schemas); the definitions that differ from the package-derived ones (1.36) are stored
+ * as that version's `overrides`, the kinds it serves get the version.
+ */
+const OPENAPI_VERSIONS = { '1.37': 'v1.37.2' };
+const reconcileCache = process.env.RECONCILE_CACHE || path.join(os.homedir(), '.cache', 'reconcile');
 /**
  * kubernetes-models also keeps API versions that Kubernetes removed long ago (extensions/v1beta1 …).
  * A kind is bundled when client-node (1.34) serves it, or when it is listed here with the minor
@@ -79,7 +87,7 @@ const CRD_MODULES = [
   // Istio's networking API (its npm models use types the reader does not follow)
   { module: 'istio.io/api', version: 'v1.32.0', dir: 'kubernetes', groups: ['networking.istio.io'] },
 ];
-const goModCache = process.env.GOMODCACHE || path.join(process.env.RECONCILE_CACHE || path.join(os.homedir(), '.cache', 'reconcile'), 'go', 'mod');
+const goModCache = process.env.GOMODCACHE || path.join(reconcileCache, 'go', 'mod');
 /** The module cache's folder of a module version (upper-case letters are escaped as `!x`). */
 function moduleDir(m) {
   const esc = (x) => x.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
@@ -447,9 +455,50 @@ function readCrdModules() {
   return { raw, desc, sources };
 }
 
+/** io.k8s.api.apps.v1.Deployment → IoK8sApiAppsV1Deployment (the packages' naming). */
+function bundleName(openApiName) {
+  return openApiName.split(/[.-]/).filter(Boolean).map((s) => s[0].toUpperCase() + s.slice(1)).join('');
+}
+
+/** The OpenAPI v2 document of each OPENAPI_VERSIONS release, converted: { version → { definitions, kinds, descriptions } }. */
+async function readOpenApiVersions() {
+  const { tsImport } = await import('tsx/esm/api');
+  const { convertOpenApi } = await tsImport(pathToFileURL(path.join(root, 'src', 'core', 'schema', 'openapi.ts')).href, import.meta.url);
+  const out = {};
+  for (const [minor, release] of Object.entries(OPENAPI_VERSIONS)) {
+    const file = path.join(reconcileCache, 'openapi', `kubernetes-${release}.json`);
+    if (!fs.existsSync(file)) throw Object.assign(new Error(`the /openapi/v2 of kube-apiserver ${release} is not in ${file}: run node scripts/fetch-openapi.mjs (after scripts/setup)`), { missingInput: true });
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const conv = convertOpenApi(doc);
+    const rename = (n) => {
+      if (Array.isArray(n)) return n.map(rename);
+      if (!n || typeof n !== 'object') return n;
+      const o = {};
+      for (const [k, v] of Object.entries(n)) {
+        if (k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) o.$ref = bundleName(v.slice('#/$defs/'.length).replace(/~1/g, '/').replace(/~0/g, '~'));
+        else if (k === 'properties' && v && typeof v === 'object') o[k] = Object.fromEntries(Object.entries(v).map(([p, ps]) => [p, rename(ps)]));
+        else o[k] = k === 'enum' || k === 'required' ? v : rename(v);
+      }
+      return o;
+    };
+    const definitions = Object.fromEntries(Object.entries(conv.definitions).map(([n, d]) => [bundleName(n), rename(d)]));
+    const descriptions = {};
+    for (const [n, d] of Object.entries(doc.definitions)) {
+      const e = {};
+      if (typeof d.description === 'string') e[''] = d.description;
+      for (const [p, ps] of Object.entries(d.properties ?? {})) if (typeof ps?.description === 'string') e[p] = ps.description;
+      if (Object.keys(e).length) descriptions[bundleName(n)] = e;
+    }
+    const kinds = conv.kinds.map((k) => ({ group: k.group, version: k.version, kind: k.kind, def: bundleName(k.definition) }));
+    out[minor] = { release, definitions, kinds, descriptions };
+  }
+  return out;
+}
+
 async function main() {
   const t0 = Date.now();
   const crdModules = readCrdModules();
+  const openApi = await readOpenApiVersions();
   for (const p of [...K8S_PACKAGES, ...CRD_PACKAGES, ...REFERENCED_PACKAGES]) readPackage(p);
   const k8sNames = [...decls.values()].filter((d) => K8S_PACKAGES.includes(d.pkg)).map((d) => d.name).sort();
   for (const n of k8sNames) await defineDecl(decls.get(n));
@@ -462,6 +511,12 @@ async function main() {
 
   // Versions: which kinds are served, which fields are absent.
   const omit = { '1.34': {}, '1.35': {} };
+  // Versions from a real API server: the definitions that differ from the packages' (kept for the older versions).
+  const overrides = {};
+  for (const [minor, o] of Object.entries(openApi)) {
+    overrides[minor] = {};
+    for (const [n, d] of Object.entries(o.definitions)) if (!(n in k8sDefs) || stableStringify(k8sDefs[n]) !== stableStringify(d)) overrides[minor][n] = d;
+  }
   for (const name of Object.keys(k8sDefs)) {
     const s = k8sDefs[name];
     if (!s || s.type !== 'object' || !s.properties) continue;
@@ -471,20 +526,33 @@ async function main() {
     if (missing.length && missing.length < Object.keys(s.properties).length) omit['1.34'][name] = missing.sort();
   }
   const dropped = [];
-  const kindList = k8sKinds
-    .filter((k) => !k.kind.endsWith('List') || k.kind === 'List')
-    .map((k) => {
+  const PACKAGE_VERSIONS = VERSIONS.filter((v) => !(v in openApi));
+  const served = new Map(); // gvk → kind entry
+  for (const k of k8sKinds.filter((x) => !x.kind.endsWith('List') || x.kind === 'List')) {
+    const gvk = `${k.group}/${k.version}/${k.kind}`;
+    const added = ADDED_AFTER_134[gvk];
+    const versions = servedIn134(k) ? PACKAGE_VERSIONS : added ? PACKAGE_VERSIONS.filter((v) => cmpVersion(v, added) >= 0) : [];
+    if (!versions.length) dropped.push(gvk);
+    else served.set(gvk, { ...k, versions: [...versions] });
+  }
+  for (const [minor, o] of Object.entries(openApi)) {
+    for (const k of o.kinds) {
       const gvk = `${k.group}/${k.version}/${k.kind}`;
-      const added = ADDED_AFTER_134[gvk];
-      const versions = servedIn134(k) ? VERSIONS : added ? VERSIONS.filter((v) => cmpVersion(v, added) >= 0) : [];
-      if (!versions.length) dropped.push(gvk);
-      return { ...k, versions };
-    })
-    .filter((k) => k.versions.length)
-    .sort((a, b) => `${a.group}/${a.version}/${a.kind}`.localeCompare(`${b.group}/${b.version}/${b.kind}`));
+      const e = served.get(gvk);
+      if (e && e.def === k.def) e.versions.push(minor);
+      else if (!e) served.set(gvk, { ...k, versions: [minor] });
+      else throw new Error(`${gvk}: ${minor} names its definition ${k.def}, the packages ${e.def}`);
+    }
+  }
+  const kindList = [...served.values()].sort((a, b) => `${a.group}/${a.version}/${a.kind}`.localeCompare(`${b.group}/${b.version}/${b.kind}`));
   if (process.env.VERBOSE) console.log(`not served by 1.34 and not listed as added later (left out): ${dropped.join(' ')}`);
   // Only what the served kinds reach (and the CRD definitions reference).
-  const reach = reachable([...kindList.map((k) => k.def), ...Object.values(crdDefs)], definitions);
+  const reach = reachable([...kindList.filter((k) => k.versions.some((v) => PACKAGE_VERSIONS.includes(v))).map((k) => k.def), ...Object.values(crdDefs)], definitions);
+  for (const [minor, o] of Object.entries(overrides)) {
+    const r = reachable(kindList.filter((k) => k.versions.includes(minor)).map((k) => k.def), { ...definitions, ...o });
+    for (const n of Object.keys(o)) if (!r.has(n)) delete o[n];
+    for (const n of r) if (n in k8sDefs) reach.add(n); // still used, unchanged, by this version
+  }
   for (const n of Object.keys(k8sDefs)) if (!reach.has(n)) delete k8sDefs[n];
   for (const n of Object.keys(k8sDesc)) if (!reach.has(n)) delete k8sDesc[n];
   for (const v of Object.keys(omit)) for (const n of Object.keys(omit[v])) if (!reach.has(n)) delete omit[v][n];
@@ -495,6 +563,7 @@ async function main() {
     kinds: Object.fromEntries(kindList.map((k) => [`${k.group}/${k.version}/${k.kind}`, k.versions.length === VERSIONS.length ? k.def : { def: k.def, versions: k.versions }])),
     omit,
     definitions: k8sDefs,
+    overrides,
   };
   // Kinds that a released CRD describes are taken from it (crdModules.raw), not from the package.
   const pkgKinds = crdKinds.filter((k) => !k.kind.endsWith('List') && !(`${k.group}/${k.version}/${k.kind}` in crdModules.raw));
@@ -506,9 +575,9 @@ async function main() {
     raw: crdModules.raw,
   };
   const files = {
-    'kubernetes.json': `{"versions":${JSON.stringify(kubernetes.versions)},"latest":${JSON.stringify(LATEST)},\n"kinds":${writeLines(kubernetes.kinds).trimEnd()},\n"omit":${stableStringify(omit)},\n"definitions":${writeLines(k8sDefs).trimEnd()}}\n`,
+    'kubernetes.json': `{"versions":${JSON.stringify(kubernetes.versions)},"latest":${JSON.stringify(LATEST)},\n"kinds":${writeLines(kubernetes.kinds).trimEnd()},\n"omit":${stableStringify(omit)},\n"definitions":${writeLines(k8sDefs).trimEnd()},\n"overrides":{${Object.keys(overrides).sort().map((v) => `${JSON.stringify(v)}:${writeLines(overrides[v]).trimEnd()}`).join(',\n')}}}\n`,
     'crds.json': `{"kinds":${writeLines(crds.kinds).trimEnd()},\n"definitions":${writeLines(crdDefs).trimEnd()},\n"raw":${writeLines(crds.raw).trimEnd()}}\n`,
-    'descriptions.json': writeLines({ ...k8sDesc, ...Object.fromEntries(Object.entries(descriptions).filter(([k]) => k in crdDefs)), ...Object.fromEntries(Object.entries(crdModules.desc).map(([gvk, d]) => [`crd:${gvk}`, d])) }),
+    'descriptions.json': writeLines({ ...Object.fromEntries(Object.values(openApi).flatMap((o) => Object.entries(o.descriptions).filter(([n]) => Object.values(overrides).some((ov) => n in ov) && !(n in k8sDesc)))), ...k8sDesc, ...Object.fromEntries(Object.entries(descriptions).filter(([k]) => k in crdDefs)), ...Object.fromEntries(Object.entries(crdModules.desc).map(([gvk, d]) => [`crd:${gvk}`, d])) }),
   };
   const pkgVersion = (p) => JSON.parse(fs.readFileSync(path.join(nm, p, 'package.json'), 'utf8')).version;
   const manifest = {
@@ -516,7 +585,8 @@ async function main() {
     kubernetesVersions: VERSIONS,
     sources: Object.fromEntries([...K8S_PACKAGES, ...CRD_PACKAGES, ...REFERENCED_PACKAGES, '@kubernetes/client-node', 'typescript'].map((p) => [p, pkgVersion(p)])),
     crdModules: crdModules.sources,
-    counts: { kubernetesDefinitions: Object.keys(k8sDefs).length, kubernetesKinds: kindList.length, crdDefinitions: Object.keys(crdDefs).length, crdKinds: Object.keys(crds.kinds).length + Object.keys(crds.raw).length, crdKindsFromReleasedCrds: Object.keys(crds.raw).length },
+    apiServers: Object.fromEntries(Object.entries(openApi).map(([minor, o]) => [minor, `kube-apiserver ${o.release} /openapi/v2`])),
+    counts: { kubernetesDefinitions: Object.keys(k8sDefs).length, kubernetesOverrides: Object.fromEntries(Object.entries(overrides).map(([v, o]) => [v, Object.keys(o).length])), kubernetesKinds: kindList.length, crdDefinitions: Object.keys(crdDefs).length, crdKinds: Object.keys(crds.kinds).length + Object.keys(crds.raw).length, crdKindsFromReleasedCrds: Object.keys(crds.raw).length },
     files: Object.fromEntries(Object.entries(files).map(([f, text]) => [f, { bytes: Buffer.byteLength(text), sha256: crypto.createHash('sha256').update(text).digest('hex') }])),
   };
   files['manifest.json'] = JSON.stringify(manifest, null, 2) + '\n';

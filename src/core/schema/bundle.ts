@@ -15,6 +15,8 @@ interface KubernetesBundleFile {
   /** Per version: properties of definitions that this version does not have. */
   omit: Record<string, Record<string, string[]>>;
   definitions: Record<string, JsonSchema>;
+  /** Per version taken from a real API server: its definitions that differ from `definitions`. */
+  overrides?: Record<string, Record<string, JsonSchema>>;
 }
 
 interface CrdBundleFile {
@@ -82,7 +84,7 @@ export function loadBundledSchemas(): BundledSchemas {
     definitionsFor(version) {
       let defs = perVersion.get(version);
       if (defs) return defs;
-      defs = { ...k8s.definitions, ...crds.definitions };
+      defs = { ...k8s.definitions, ...crds.definitions, ...(k8s.overrides?.[version] ?? {}) };
       for (const [name, props] of Object.entries(k8s.omit[version] ?? {})) {
         const s = defs[name] as { properties?: Record<string, unknown>; required?: string[] };
         if (!s?.properties) continue;

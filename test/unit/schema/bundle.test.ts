@@ -46,10 +46,10 @@ test('every object schema in the bundle is closed unless it preserves unknown fi
   assert.deepEqual(described, []);
 });
 
-test('three minor versions ending with the newest; built-in kinds and CRD kinds', () => {
+test('four minor versions ending with the newest (1.37); built-in kinds and CRD kinds', () => {
   const b = loadBundledSchemas();
-  assert.deepEqual(b.versions, ['1.34', '1.35', '1.36']);
-  assert.equal(b.latest, '1.36');
+  assert.deepEqual(b.versions, ['1.34', '1.35', '1.36', '1.37']);
+  assert.equal(b.latest, '1.37');
   for (const v of b.versions) {
     const kinds = b.builtinKinds(v);
     for (const k of ['apps/v1/Deployment', '/v1/Service', '/v1/ConfigMap', 'batch/v1/CronJob', 'networking.k8s.io/v1/Ingress', 'policy/v1/PodDisruptionBudget', 'autoscaling/v2/HorizontalPodAutoscaler', 'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy', 'apiextensions.k8s.io/v1/CustomResourceDefinition']) {

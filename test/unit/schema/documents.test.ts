@@ -29,7 +29,7 @@ test('removed apiVersions name their replacement (or say there is none); depreca
     'schema/deprecated-api 43:12-43:14',
   ]);
   assert.equal(covered(text, f[0]), 'extensions/v1beta1');
-  assert.match(f[0].message, /^extensions\/v1beta1 Deployment was removed in Kubernetes 1\.16 \(target 1\.36\); use apps\/v1/);
+  assert.match(f[0].message, /^extensions\/v1beta1 Deployment was removed in Kubernetes 1\.16 \(target 1\.37\); use apps\/v1/);
   assert.match(f[1].message, /^policy\/v1beta1 PodSecurityPolicy was removed in Kubernetes 1\.25 .*there is no replacement: use Pod Security Admission/);
   assert.match(f[2].message, /batch\/v1beta1 CronJob .*use batch\/v1$/);
   assert.match(f[3].message, /networking\.k8s\.io\/v1beta1 Ingress .*use networking\.k8s\.io\/v1/);
@@ -59,11 +59,21 @@ test('kubernetesVersion selects the bundled schemas: MutatingAdmissionPolicy v1 
   // A version of a built-in group that the target does not serve, where another version is known: an error.
   const v2 = new SchemaValidator({ kubernetesVersion: '1.34' }).validateFile('/d.yaml', 'apiVersion: apps/v2\nkind: Deployment\nmetadata: {name: d}\n');
   assert.deepEqual(v2.map((x) => [x.code, x.severity, x.message]), [['schema/unknown-kind', 'error', 'apps/v2 does not serve Deployment in Kubernetes 1.34; use apps/v1']]);
-  assert.deepEqual(SchemaRegistry.bundledVersions(), ['1.34', '1.35', '1.36']);
-  assert.equal(new SchemaRegistry({ kubernetesVersion: '1.40' }).kubernetesVersion, '1.36', 'a newer request uses the newest bundled');
+  assert.deepEqual(SchemaRegistry.bundledVersions(), ['1.34', '1.35', '1.36', '1.37']);
+  assert.equal(new SchemaRegistry({ kubernetesVersion: '1.40' }).kubernetesVersion, '1.37', 'a newer request uses the newest bundled');
   // Fields added after 1.34 are unknown there: PodSpec.schedulingGroup (1.36).
   const pod = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  schedulingGroup: {}\n  containers: [{name: a, image: b}]\n';
   assert.deepEqual(new SchemaValidator({ kubernetesVersion: '1.34' }).validateFile('/p.yaml', pod).map((x) => x.code), ['schema/unknown-field']);
+});
+
+test('Kubernetes 1.37 (from the real kube-apiserver v1.37.2) is bundled and the default: its new fields and enums are known', () => {
+  const deployment = (protocol: string, mode: string) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: d }\nspec:\n  selector: { matchLabels: { app: d } }\n  template:\n    metadata: { labels: { app: d } }\n    spec:\n      containers:\n        - name: c\n          image: nginx\n          readinessProbe: { httpGet: { port: 8080, protocol: ${protocol} } }\n          livenessProbe: { grpc: { port: 9090, mode: ${mode} } }\n`;
+  const codes = (v: SchemaValidator, t: string) => v.validateFile('/d.yaml', t).map((x) => x.code);
+  assert.equal(new SchemaRegistry().kubernetesVersion, '1.37');
+  assert.deepEqual(codes(new SchemaValidator(), deployment('HTTP2', 'TLS')), []);
+  assert.deepEqual(codes(new SchemaValidator(), deployment('HTTP3', 'Plaintext')), ['schema/enum']);
+  assert.deepEqual(codes(new SchemaValidator({ kubernetesVersion: '1.36' }), deployment('HTTP2', 'TLS')), ['schema/unknown-field', 'schema/unknown-field'], '1.36 has no such fields');
 });
 
 test('Helm templates are not validated as YAML; Argo CD placeholders in valid YAML are', () => {

@@ -197,7 +197,7 @@ spec:
 });
 
 test('the cluster beats the bundle: fields and enums of 1.37 that the bundled 1.36 lacks are known and checked', () => {
-  const bundledOnly = new SchemaRegistry();
+  const bundledOnly = new SchemaRegistry({ kubernetesVersion: '1.36' });
   const deployment = (protocol: string, mode: string) => `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: d }
