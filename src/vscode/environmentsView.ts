@@ -3,7 +3,7 @@
 import { counted } from '../core/util/plural';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Application, Environment, RepoError, SourceLocation } from '../core/repo';
+import { namespaceGroups, type Application, type Environment, type RepoError, type SourceLocation } from '../core/repo';
 import { resourcesOf, type RenderError } from '../core/render';
 import { resourceKey, type ResourceId } from '../core/manifest';
 import { summaryLine, notInGitLine, type DriftCounts, type DriftResult, type NotInGit } from '../core/drift';
@@ -22,6 +22,8 @@ export type EnvironmentsNode =
   | { type: 'managers'; env: Environment; managers: Manager[] }
   | { type: 'manager'; env: Environment; manager: Manager }
   | { type: 'notInGitItem'; env: Environment; item: NotInGit }
+  /** The `default` environment (no environments found) groups its applications by namespace. */
+  | { type: 'namespace'; env: Environment; folder: vscode.WorkspaceFolder; namespace: string; apps: Application[] }
   | { type: 'error'; message: string; detail?: string; location?: SourceLocation; severity: 'error' | 'warning' | 'info' };
 
 export interface ResourceEntry {
@@ -118,6 +120,15 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const top = node.env.applications.filter((app) => !app.parent || !ids.has(app.parent) || app.parent === app.id);
         const apps = top.filter((app) => !this.onlyDrifted || this.subtreeHasDrift(node.env, app, key));
         const managers = this.drift?.managers(key) ?? [];
+        // No environments were found (one `default` holds everything): group by namespace instead of one flat list.
+        const groups = namespaceGroups(node.env, apps);
+        if (groups) {
+          return [
+            ...node.env.errors.map(errorNode),
+            ...groups.map((g): EnvironmentsNode => ({ type: 'namespace', env: node.env, folder: node.folder, namespace: g.namespace, apps: g.apps })),
+            ...(notInGit.length ? [{ type: 'notInGit', env: node.env, items: notInGit } as EnvironmentsNode] : []),
+          ];
+        }
         return [
           ...node.env.errors.map(errorNode),
           // "Show Only Drifted" hides the engines' objects unless one of them is unhealthy.
@@ -128,6 +139,8 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
           ...(notInGit.length ? [{ type: 'notInGit', env: node.env, items: notInGit } as EnvironmentsNode] : []),
         ];
       }
+      case 'namespace':
+        return node.apps.map((app): EnvironmentsNode => ({ type: 'application', app, env: node.env, folder: node.folder }));
       case 'notInGit':
         return node.items.map((item): EnvironmentsNode => ({ type: 'notInGitItem', env: node.env, item }));
       case 'managers':
@@ -282,6 +295,15 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         if (r && !r.ok) md.appendMarkdown(`\n**Render failed:** ${r.error.message}\n`);
         item.tooltip = md;
         item.contextValue = `application ${app.sourceKind}`;
+        return item;
+      }
+      case 'namespace': {
+        const item = new vscode.TreeItem(node.namespace || '(no namespace)', vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `ns:${node.folder.uri.toString()}:${node.env.name}:${node.namespace}`;
+        item.description = counted(node.apps.length, 'application');
+        item.iconPath = new vscode.ThemeIcon('symbol-namespace');
+        item.tooltip = `Applications of ${node.env.name} that deploy into ${node.namespace ? `namespace ${node.namespace}` : 'no particular namespace'}. Add a .reconcile.yaml to map folders to environments and clusters.`;
+        item.contextValue = 'namespace';
         return item;
       }
       case 'kind': {

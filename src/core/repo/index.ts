@@ -6,3 +6,4 @@ export { environmentFromPath, matchContext, fluxClusterFromPath, isProductionNam
 export { KustomizeGraph, KUSTOMIZATION_FILES, isRemoteRef, type KustomizationNode, type KustomizeClosure, type KustomizePatch, type KustomizeGenerator, type PatchTarget } from './kustomize';
 export { FileTree } from './file-tree';
 export { normalizeRepoUrl } from './context';
+export { namespaceGroups } from './grouping';
