@@ -102,6 +102,12 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
               d.errors.push({ code: 'missing-path', message: `${where}: values file '${vf}' names source ref '$${m[1]}' that the Application does not define`, location: locOf(def, [...p, 'helm', 'valueFiles']) });
               continue;
             }
+            if (ctx.isThisRepo(str(r.repoURL)) === false) {
+              // multiple_sources.md: `$ref` is the root of the ref source's repository — here another one.
+              d.remote.push(`${redact(str(r.repoURL) ?? '')} ${m[2]}`);
+              d.errors.push({ code: 'remote', severity: 'warning', message: `${where}: values file '${vf}' is in ${redact(str(r.repoURL) ?? '')} (another repository); not fetched, so the render lacks its values`, location: locOf(def, [...p, 'helm', 'valueFiles', i]) });
+              continue;
+            }
             f = path.resolve(tree.root, m[2]);
           } else if (/^https?:\/\//.test(vf)) {
             d.remote.push(vf);
@@ -111,6 +117,19 @@ function applicationDrafts(ctx: DiscoveryContext, app: Record<string, unknown>, 
             chartValueFiles.push(vf);
             continue;
           } else f = path.resolve(dir, vf);
+          // helm.md "Glob Patterns in Value Files": a pattern expands in place, in lexical order, to the
+          // files it matches that are not listed explicitly; no match is an error unless ignoreMissingValueFiles.
+          if (/[*?[]/.test(path.basename(f)) || /[*?[]/.test(path.relative(tree.root, path.dirname(f)))) {
+            const explicit = new Set(helm.valueFiles.filter((x): x is string => typeof x === 'string' && !/[*?[]/.test(x)).map((x) => path.resolve(dir, x)));
+            const rel = path.relative(tree.root, f).split(path.sep).join('/');
+            const hits = [...tree.files].filter((x) => matchesGlob(tree.rel(x), rel) && !explicit.has(x) && !valueFiles.includes(x)).sort(doublestarOrder);
+            if (!hits.length && !ignoreMissing) d.errors.push({ code: 'missing-path', message: `${where}: values file glob "${vf}" matched no files`, location: locOf(def, [...p, 'helm', 'valueFiles', i]) });
+            for (const x of hits) {
+              valueFiles.push(x);
+              valueOrigins.push(at([...p, 'helm', 'valueFiles', i], path.relative(dir, x)));
+            }
+            continue;
+          }
           if (ignoreMissing && !tree.isFile(f)) continue;
           valueFiles.push(f);
           valueOrigins.push(at([...p, 'helm', 'valueFiles', i], m ? m[2] : vf));
@@ -641,4 +660,18 @@ function parseArgoImage(s: string): { name: string; newName?: string; newTag?: s
   if (target !== undefined) [newName, newTag] = splitTag(target);
   else [name, newTag] = splitTag(name);
   return { name, ...(newName && newName !== name ? { newName } : {}), ...(newTag ? { newTag } : {}), ...(digest ? { digest } : {}) };
+}
+
+/** doublestar's walk order: a folder's own files (lexically) before its sub-folders (lexically). */
+function doublestarOrder(a: string, b: string): number {
+  const pa = a.split(path.sep);
+  const pb = b.split(path.sep);
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    if (pa[i] === pb[i]) continue;
+    const fileA = i === pa.length - 1;
+    const fileB = i === pb.length - 1;
+    if (fileA !== fileB) return fileA ? -1 : 1;
+    return pa[i] < pb[i] ? -1 : 1;
+  }
+  return pa.length - pb.length;
 }
