@@ -34,8 +34,10 @@ async function until(probe, what, timeoutMs = 60_000) {
   }
 }
 
-/** Runs a command from the command palette, as a user types it. */
+/** Runs a command from the command palette, as a user types it (a dialog left open by a failed test is cancelled first). */
 async function runCommand(page, title) {
+  const left = await dialogOnScreen(page);
+  if (left?.buttons.includes('Cancel')) await clickDialogButton(page, 'Cancel');
   await page.keyboard.press('Escape');
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
@@ -63,10 +65,17 @@ async function dialogOnScreen(page) {
   return { message: message.trim(), detail: detail.trim(), buttons };
 }
 
-/** Clicks the button labelled `label` on the modal dialog. */
+/**
+ * Clicks the button labelled `label` on the modal dialog, and waits until that dialog is gone (none on
+ * screen, or the next question in its place).
+ */
 async function clickDialogButton(page, label) {
+  const before = await dialogOnScreen(page);
   await page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label }).first().click();
-  await until(async () => !(await page.locator('.monaco-dialog-box').isVisible().catch(() => false)), `the dialog to close after "${label}"`, 15_000);
+  await until(async () => {
+    const now = await dialogOnScreen(page);
+    return !now || now.message !== before?.message || now.detail !== before?.detail;
+  }, `the dialog to close after "${label}"`, 15_000);
 }
 
 /**

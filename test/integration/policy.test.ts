@@ -111,6 +111,7 @@ describe('Policies over a rendered environment', () => {
     assert.match(vap.message, /\(also built-in practice\/image-tag\)$/);
     assert.ok(!found.some((x) => codeOf(x) === 'practice/image-tag' && x.range.start.line === 18), 'not shown twice');
     // Its quick fix pins the tag to what the next environment runs (staging's web image).
+    await vscode.workspace.openTextDocument(overlay); // code actions are asked of an open document
     const pins = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', overlay, vap.range, vscode.CodeActionKind.QuickFix.value);
     const pin = pins.find((a) => /^Pin to /.test(a.title));
     assert.equal(pin?.title, 'Pin to 1.9.0-rc.2 (what staging runs)', pins.map((a) => a.title).join(' | '));
@@ -121,6 +122,7 @@ describe('Policies over a rendered environment', () => {
     const worker = vscode.Uri.file(path.join(ws(), 'apps/worker/overlays/dev/kustomization.yaml'));
     const limits = await waitFor(() => reconcile(worker).find((x) => codeOf(x) === 'vap/shop-require-resource-limits' && x.message.startsWith('[dev]')), 'the limits finding on the worker overlay', 30_000);
     // An environment's finding has quick fixes too: suppress it for this resource (on the base document).
+    await vscode.workspace.openTextDocument(worker);
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', worker, limits.range, vscode.CodeActionKind.QuickFix.value);
     const suppress = actions.find((a) => /^Suppress vap\/shop-require-resource-limits for this resource$/.test(a.title));
     assert.ok(suppress, `quick fixes offered: ${actions.map((a) => a.title).join(' | ')}`);
