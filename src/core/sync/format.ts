@@ -114,6 +114,12 @@ function phaseLine(i: PlanItem): string {
   return `${SIGN[i.action]} ${label(i.id)}${what}`;
 }
 
+/** Why a sync skips the item, without repeating the description phaseLine() already shows. */
+function skipWhy(i: PlanItem): string {
+  const d = i.hook ? `${describe(i.hook)}: ` : '';
+  return d && i.note?.startsWith(d) ? i.note.slice(d.length) : (i.note ?? '');
+}
+
 export function planText(plan: Plan, opts: PlanFormatOptions = {}): string {
   const lines: string[] = [headline(plan)];
   if (hasPhases(plan)) {
@@ -123,7 +129,7 @@ export function planText(plan: Plan, opts: PlanFormatOptions = {}): string {
       lines.push(`  ${g.title}`);
       for (const i of changes) {
         lines.push(`    ${phaseLine(i)}`);
-        if (i.action === 'skip' && i.note) lines.push(`        ${i.note}`);
+        if (i.action === 'skip' && i.note) lines.push(`        ${skipWhy(i)}`);
       }
       const same = g.items.length - changes.length;
       if (same) lines.push(`    = ${plural(same, 'resource')} unchanged`);
@@ -214,7 +220,7 @@ export function planMarkdown(plan: Plan, opts: PlanFormatOptions = {}): string {
     lines.push('### Phases', '', 'In the order a sync runs them. Health is not checked yet: each wave starts when the apply of the previous one returns.', '');
     for (const g of phaseGroups(plan)) {
       lines.push(`- **${mdText(g.title)}**`);
-      for (const i of g.items) lines.push(`  - ${mdText(phaseLine(i))}${i.action === 'skip' && i.note ? ` — ${mdText(i.note)}` : ''}`);
+      for (const i of g.items) lines.push(`  - ${mdText(phaseLine(i))}${i.action === 'skip' && i.note ? ` — ${mdText(skipWhy(i))}` : ''}`);
     }
     lines.push('');
   }
