@@ -193,6 +193,8 @@ export interface ClusterSchemaResult {
   /** Identifies the documents behind the schemas: equal fingerprints, equal schemas. */
   fingerprint: string;
   stats: ClusterSchemaStats;
+  /** The cluster's Kubernetes minor version (`1.37`), from its OpenAPI documents' info.version, when they say. */
+  kubernetesVersion?: string;
 }
 
 export interface LoadClusterSchemasOptions {
@@ -435,7 +437,10 @@ function resultOf(o: LoadClusterSchemasOptions, loader: Loader, source: ClusterS
   loader.stats.documents = docs.length;
   loader.stats.ms = Math.round(performance.now() - t0);
   const fingerprint = docs.length ? `${o.descriptions ? 'd:' : ''}${docs.map((d) => `${d.ref.gv ?? ''}=${d.ref.id}`).sort().join(',')}` : '';
-  return { context: o.context, schemas, source, format, fetchedAt, errors: loader.errors, fingerprint, stats: loader.stats };
+  const result: ClusterSchemaResult = { context: o.context, schemas, source, format, fetchedAt, errors: loader.errors, fingerprint, stats: loader.stats };
+  const minor = docs.map((d) => /^v?(\d+)\.(\d+)/.exec(d.c.serverVersion ?? '')).find((m) => m);
+  if (minor) result.kubernetesVersion = `${minor[1]}.${minor[2]}`;
+  return result;
 }
 
 /** Runs `fn` over `items`, at most `n` at a time. */
@@ -643,6 +648,8 @@ export function registerClusterSchemas(registry: SchemaRegistry, result: Cluster
     registry.registerSchema(s.group, s.version, s.kind, s.schema, { source: 'cluster', origin, close: false, celRules: s.celRules });
     registered++;
   }
+  // The cluster's version becomes the registry's target unless one was chosen (reconcile.kubernetesVersion, --kubernetes-version).
+  if (result.kubernetesVersion) registry.adoptClusterVersion(result.kubernetesVersion);
   byOrigin.set(origin, next);
   return { registered, total: next.size };
 }

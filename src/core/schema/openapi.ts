@@ -48,6 +48,8 @@ export interface ConvertedOpenApi {
   /** Converted definitions by name (shared by the kinds' schemas). */
   definitions: Record<string, JsonSchema>;
   kinds: OpenApiKind[];
+  /** The document's `info.version`: for a kube-apiserver its release, e.g. `v1.37.2`. */
+  serverVersion?: string;
 }
 
 export interface ConvertOpenApiOptions {
@@ -306,7 +308,10 @@ export function convertOpenApi(doc: unknown, opts: ConvertOpenApiOptions = {}): 
       kinds.push({ ...gvk, definition: name, schema, celRules });
     }
   }
-  return { format: found.format, definitions, kinds };
+  const info = isRecord(doc) && isRecord(doc.info) ? doc.info : undefined;
+  const out: ConvertedOpenApi = { format: found.format, definitions, kinds };
+  if (typeof info?.version === 'string') out.serverVersion = info.version;
+  return out;
 }
 
 function containsCel(s: unknown, cel: Map<JsonSchema, CelRule[]>): boolean {

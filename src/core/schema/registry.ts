@@ -47,7 +47,10 @@ const COMMON_KINDS = ['apps/v1/Deployment', '/v1/Service', '/v1/ConfigMap', '/v1
 const SOURCE_RANK: Record<SchemaSource, number> = { cluster: 0, repo: 1, 'bundled-crd': 2, bundled: 3 };
 
 export class SchemaRegistry {
-  readonly kubernetesVersion: string;
+  /** The Kubernetes minor version whose bundled built-in schemas apply (see adoptClusterVersion). */
+  kubernetesVersion: string;
+  /** Whether kubernetesVersion was asked for (a setting, a flag): a cluster's version does not replace it. */
+  readonly versionChosen: boolean;
   /** Bumped whenever what `resolve` answers may have changed (validators cache on it). */
   generation = 0;
   private readonly bundle?: BundledSchemas;
@@ -61,6 +64,7 @@ export class SchemaRegistry {
   private readonly rawConverted = new Map<string, { schema: JsonSchema; celRules: CelRuleSet[] }>();
 
   constructor(opts: SchemaRegistryOptions = {}) {
+    this.versionChosen = !!opts.kubernetesVersion;
     if (opts.bundled !== false) {
       this.bundle = loadBundledSchemas();
       const v = opts.kubernetesVersion ?? this.bundle.latest;
@@ -69,6 +73,27 @@ export class SchemaRegistry {
     } else {
       this.kubernetesVersion = opts.kubernetesVersion ?? '1.36';
     }
+  }
+
+  /**
+   * A connected cluster's Kubernetes version (`1.37`, `v1.36.4`): when no version was chosen, the
+   * bundled built-in schemas of that version (or the nearest older bundled one) apply from now on.
+   * Returns whether the target changed (validators are then compiled again).
+   */
+  adoptClusterVersion(version: string): boolean {
+    if (this.versionChosen || !this.bundle) return false;
+    const m = /^v?(\d+)\.(\d+)/.exec(version);
+    if (!m) return false;
+    const wanted = `${m[1]}.${m[2]}`;
+    const v = this.bundle.versions.includes(wanted) ? wanted : nearestVersion(wanted, this.bundle.versions);
+    if (v === this.kubernetesVersion) return false;
+    this.kubernetesVersion = v;
+    this.builtinGroups.clear();
+    for (const gvk of this.bundle.builtinKinds(v)) this.builtinGroups.add(gvk.split('/')[0]);
+    this.ajv = undefined;
+    this.compiled.clear();
+    this.generation++;
+    return true;
   }
 
   /** Minor versions the bundle has schemas for, oldest first. */
