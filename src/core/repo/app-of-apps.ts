@@ -22,10 +22,24 @@ export interface AppOfAppsOptions extends DiscoverOptions {
   signal?: AbortSignal;
 }
 
-/** Is this an Argo CD application whose render may hold Applications that discovery cannot see in files? */
-function rendersApplications(app: Application, tree: () => FileTree): boolean {
-  if (app.sourceKind !== 'argocd' || app.renderer.kind !== 'helm' || app.renderer.remoteChart) return false;
-  return emitsArgoApplications(tree(), app.renderer.chartDir);
+/**
+ * Is this an Argo CD application whose render holds Applications discovery cannot see as written: a
+ * chart whose templates emit them, or a kustomization that includes Application files and changes what
+ * it includes (patches, prefixes, namespaces, components, generators, other kustomizations)?
+ */
+function rendersApplications(app: Application, model: RepoModel, tree: () => FileTree): 'helm' | 'kustomize' | undefined {
+  if (app.sourceKind !== 'argocd') return undefined;
+  if (app.renderer.kind === 'helm' && !app.renderer.remoteChart) return emitsArgoApplications(tree(), app.renderer.chartDir) ? 'helm' : undefined;
+  if (app.renderer.kind !== 'kustomize') return undefined;
+  const children = model.environments.flatMap((e) => e.applications).filter((c) => c.parent === app.id && c.definedBy && app.sourcePaths.includes(c.definedBy.file));
+  if (children.length === 0) return undefined;
+  // Only when the kustomization can change them: an Application file listed as it is needs no render.
+  const kustomizations = app.sourcePaths.filter((f) => /^(kustomization\.ya?ml|Kustomization)$/.test(path.basename(f)));
+  const changes = kustomizations.some((k) => {
+    const r = tree().read(k);
+    return !!r.text && /^(patches|patchesStrategicMerge|patchesJson6902|namePrefix|nameSuffix|namespace|components|replacements|transformers|generators|helmCharts|images|labels|commonLabels|commonAnnotations):/m.test(r.text);
+  });
+  return changes || app.renderer.flux ? 'kustomize' : undefined;
 }
 
 /**
@@ -43,7 +57,8 @@ export async function discoverWithChildren(root: string, opts: AppOfAppsOptions)
   const treeOf = () => (tree ??= FileTree.scan(root, { maxFileBytes: discoverOptions.maxFileBytes }));
   let model = await discover(root, discoverOptions);
   for (let level = 1; ; level++) {
-    const parents = model.environments.flatMap((e) => e.applications).filter((a) => !done.has(a.id) && rendersApplications(a, treeOf));
+    const current = model;
+    const parents = current.environments.flatMap((e) => e.applications).filter((a) => !done.has(a.id) && rendersApplications(a, current, treeOf));
     if (parents.length === 0 || signal?.aborted) break;
     if (level > maxDepth) {
       for (const p of parents) notes.set(p.id, { code: 'depth-limit', severity: 'warning', message: `app of apps deeper than ${maxDepth} levels: the Applications that ${p.name} renders are not followed` });
@@ -54,7 +69,14 @@ export async function discoverWithChildren(root: string, opts: AppOfAppsOptions)
       done.add(p.id);
       const r = await renderer.renderApplication(p, { signal });
       if (!r.ok) {
-        notes.set(p.id, { code: 'unsupported', severity: 'info', message: `the Argo CD Applications this chart renders are not shown: it did not render (${r.error.message})` });
+        notes.set(p.id, {
+          code: 'unsupported',
+          severity: 'info',
+          message:
+            p.renderer.kind === 'helm'
+              ? `the Argo CD Applications this chart renders are not shown: it did not render (${r.error.message})`
+              : `the Argo CD Applications below are shown as written, not as this kustomization changes them: it did not render (${r.error.message})`,
+        });
         continue;
       }
       const byFile = new Map<string, string[]>();
@@ -67,7 +89,9 @@ export async function discoverWithChildren(root: string, opts: AppOfAppsOptions)
         else byFile.set(file, [text]);
       }
       if (byFile.size === 0) continue;
-      rendered.push({ parent: p.id, documents: [...byFile].map(([file, texts]) => ({ file, text: texts.join('---\n') })) });
+      // (the kustomization's files: never the parent's own definition)
+      const replaces = p.renderer.kind === 'kustomize' ? p.sourcePaths.filter((f) => f !== p.definedBy?.file && !(p.alsoDefinedBy ?? []).some((l) => l.file === f)) : undefined;
+      rendered.push({ parent: p.id, documents: [...byFile].map(([file, texts]) => ({ file, text: texts.join('---\n') })), ...(replaces ? { replaces } : {}) });
       added++;
     }
     if (added === 0) break;

@@ -133,6 +133,14 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
   // Argo CD objects an application rendered (app of apps through Helm): its children. One already
   // defined in a file of the repository is not defined twice.
   const renderedParent = new Map<SourceLocation, string>();
+  // A kustomize parent's render replaces the Applications written in its files (it may patch them).
+  const replaced = new Set((opts.renderedDefinitions ?? []).flatMap((r) => r.replaces ?? []));
+  if (replaced.size) {
+    for (let i = ctx.definitions.length - 1; i >= 0; i--) {
+      const d = ctx.definitions[i];
+      if (d.id.group === ARGO_GROUP && (d.id.kind === 'Application' || d.id.kind === 'ApplicationSet') && replaced.has(d.file)) ctx.definitions.splice(i, 1);
+    }
+  }
   const staticArgo = new Set(ctx.definitions.filter((d) => d.id.group === ARGO_GROUP).map((d) => `${d.id.kind}/${d.id.namespace ?? ''}/${d.id.name}`));
   for (const set of opts.renderedDefinitions ?? []) {
     for (const { file, text } of set.documents) {

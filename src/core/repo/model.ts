@@ -358,6 +358,11 @@ export interface RenderedDefinitions {
   parent: string;
   /** YAML text per source file (a chart template…): the objects as rendered. */
   documents: Array<{ file: string; text: string }>;
+  /**
+   * Files of the repository whose Argo CD objects the render replaces (a kustomize parent: its
+   * kustomization's own Applications, as patched by it). Their written definitions are not used.
+   */
+  replaces?: string[];
 }
 
 /** Name of the environment that collects applications whose environment cannot be told. */

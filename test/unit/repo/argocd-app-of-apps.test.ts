@@ -66,3 +66,15 @@ test('app of apps deeper than the limit stops there and says so', async () => {
   const team = byName(m, 'team');
   assert.ok(team.errors.some((e) => e.code === 'depth-limit' && /deeper than 1 levels/.test(e.message)), JSON.stringify(team.errors));
 });
+
+test('app of apps through kustomize: the children are the Applications as the parent renders them (patched)', async () => {
+  const kroot = join(__dirname, '..', '..', 'fixtures', 'argocd-app-of-apps-kustomize');
+  const m = await discoverWithChildren(kroot, { renderer: realRenderer() });
+  const web = apps(m).find((a) => a.sourceKind === 'argocd' && a.name === 'web')!;
+  assert.equal(web.parent, apps(m).find((a) => a.name === 'root')!.id);
+  assert.equal(web.environment, 'prod');
+  assert.equal(web.renderer.kind === 'kustomize' && web.renderer.dir, join(kroot, 'services/web/overlays/prod'));
+  // discover alone reads the file as written
+  const written = (await discover(kroot)).environments.flatMap((e) => e.applications).find((a) => a.sourceKind === 'argocd' && a.name === 'web')!;
+  assert.equal(written.renderer.kind === 'kustomize' && written.renderer.dir, join(kroot, 'services/web/overlays/dev'));
+});
