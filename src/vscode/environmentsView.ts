@@ -197,7 +197,8 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       nodes.push({ type: 'error', severity: 'warning', message: `not supported: ${app.renderer.reason}` });
       return nodes;
     }
-    const result = await this.repo.render(app);
+    // Expanding an application renders it first, before the environment-wide renders queued behind.
+    const result = await this.repo.render(app, undefined, true);
     if (!result.ok) {
       nodes.push(renderErrorNode(result.error));
       return nodes;

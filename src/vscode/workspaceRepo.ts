@@ -367,14 +367,14 @@ export class WorkspaceRepo implements vscode.Disposable {
   }
 
   /** Renders (or answers from the cache) and remembers that the application is wanted. */
-  async render(app: Application, token?: vscode.CancellationToken): Promise<RenderResult> {
+  async render(app: Application, token?: vscode.CancellationToken, urgent = false): Promise<RenderResult> {
     const key = this.appKey(app);
     this.wanted.add(key);
     await this.logTools(app);
     const controller = new AbortController();
     const sub = token?.onCancellationRequested(() => controller.abort());
     try {
-      const r = await this.rendererFor(app).renderApplication(app, { signal: controller.signal });
+      const r = await this.rendererFor(app).renderApplication(app, { signal: controller.signal, urgent });
       if (!r.ok && r.error.code === 'aborted') return r;
       if (r.ok ? !r.cached : !r.remembered) this.renderAttempts.set(key, (this.renderAttempts.get(key) ?? 0) + 1);
       const before = this.results.get(key);

@@ -73,6 +73,8 @@ interface InFlight {
   promise: Promise<RenderResult>;
   controller: AbortController;
   callers: number;
+  /** Moves the render to the front of the queue while it waits for a slot (an urgent caller joined it). */
+  promote?: () => void;
 }
 
 export function createRenderer(options: RendererOptions): ReconcileRenderer {
@@ -157,13 +159,20 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
     const hit = cache.get(key);
     if (hit) return hit.ok ? { ...hit, cached: true } : hit;
     let flight = inFlight.get(key);
+    if (flight && opts.urgent) flight.promote?.(); // the user waits for what was queued in the background
     if (!flight) {
       const controller = new AbortController();
+      // Set while the render waits for a slot (the semaphore calls back before `f` exists).
+      const queued: { promote?: () => void } = {};
       const f: InFlight = {
         controller,
         callers: 0,
+        promote: () => queued.promote?.(),
         promise: semaphore
-          .run(() => renderNow(spec, tool, { ...opts, signal: controller.signal }).catch((e: unknown) => refused(e, spec)), controller.signal)
+          .run(() => renderNow(spec, tool, { ...opts, signal: controller.signal }).catch((e: unknown) => refused(e, spec)), controller.signal, {
+            urgent: opts.urgent,
+            onQueued: (promote) => (queued.promote = promote),
+          })
           // Only a cancellation is reported as one; anything else says what it is.
           .catch((e: unknown): RenderResult => (controller.signal.aborted ? aborted(spec) : renderException(spec, e)))
           .then((r) => {

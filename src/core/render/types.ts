@@ -29,6 +29,8 @@ export interface RenderOptions {
    * they are worked out from the spec (kustomization graph, chart folder, files).
    */
   inputs?: readonly string[];
+  /** Someone waits for this render now (an application expanded in the tree): it goes before background renders. */
+  urgent?: boolean;
 }
 
 export interface RenderedDocument {

@@ -17,8 +17,12 @@ export class Semaphore {
     return this.waiting.length;
   }
 
-  /** Waits for a slot. Rejects if the signal aborts while waiting (the slot is then not taken). */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  /**
+   * Waits for a slot. Rejects if the signal aborts while waiting (the slot is then not taken).
+   * `urgent`: someone waits for it now (an expanded tree node): it goes before the queued ones.
+   * `onQueued` gets a function that moves this waiter to the front later (an urgent caller joining it).
+   */
+  acquire(signal?: AbortSignal, opts: { urgent?: boolean; onQueued?: (promote: () => void) => void } = {}): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.active < this.limit) {
       this.active++;
@@ -36,12 +40,20 @@ export class Semaphore {
         if (i >= 0) this.waiting.splice(i, 1);
         reject(abortError(signal!));
       });
-      this.waiting.push(grant);
+      if (opts.urgent) this.waiting.unshift(grant);
+      else this.waiting.push(grant);
+      opts.onQueued?.(() => {
+        const i = this.waiting.indexOf(grant);
+        if (i > 0) {
+          this.waiting.splice(i, 1);
+          this.waiting.unshift(grant);
+        }
+      });
     });
   }
 
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(signal);
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal, opts: { urgent?: boolean; onQueued?: (promote: () => void) => void } = {}): Promise<T> {
+    const release = await this.acquire(signal, opts);
     try {
       return await fn();
     } finally {

@@ -34,6 +34,37 @@ test('Semaphore: at most N holders, FIFO, abort while waiting releases nothing',
   assert.throws(() => new Semaphore(0));
 });
 
+test('Semaphore: an urgent waiter goes first, and a queued one can be promoted when someone waits for it', async () => {
+  const s = new Semaphore(1);
+  const order: string[] = [];
+  const held = await s.acquire();
+  let promoteB = () => {};
+  const a = s.acquire().then((r) => (order.push('a'), r));
+  const b = s.acquire(undefined, { onQueued: (p) => (promoteB = p) }).then((r) => (order.push('b'), r));
+  const c = s.acquire().then((r) => (order.push('c'), r));
+  const u = s.acquire(undefined, { urgent: true }).then((r) => (order.push('urgent'), r));
+  promoteB(); // an urgent caller joined b: it moves to the front, before the urgent one queued earlier
+  held();
+  for (const p of [b, u, a, c]) (await p)();
+  assert.deepEqual(order, ['b', 'urgent', 'a', 'c']);
+});
+
+test('an urgent render (an application expanded in the tree) runs before the background renders queued earlier', async () => {
+  const semaphore = new Semaphore(1);
+  const renderer = createRenderer({ tools: {}, trusted: true, semaphore });
+  const file = (n: string) => join(fixtures, n);
+  const hold = await semaphore.acquire(); // every slot busy: renders queue
+  const done: string[] = [];
+  const bg1 = renderer.render({ kind: 'plain', files: [file('manifests/multi.yaml')] }).then(() => done.push('background 1'));
+  const bg2 = renderer.render({ kind: 'plain', files: [file('plain/envs/dev/quota.yaml')] }).then(() => done.push('background 2'));
+  const shown = renderer.render({ kind: 'plain', files: [file('plain/envs/prod/quota.yaml')] }, { urgent: true }).then(() => done.push('expanded'));
+  // All three are waiting for a slot (their inputs hashed, queued) before it is freed.
+  while (semaphore.queued < 3) await new Promise((r) => setTimeout(r, 5));
+  hold();
+  await Promise.all([bg1, bg2, shown]);
+  assert.deepEqual(done, ['expanded', 'background 1', 'background 2']);
+});
+
 test('globs: *, **, {a,b}, and matching a parent folder', () => {
   assert.ok(matchesGlob('apps/web/overlays/dev', 'apps/*/overlays/dev'));
   assert.ok(!matchesGlob('apps/web/x/overlays/dev', 'apps/*/overlays/dev'));
