@@ -54,7 +54,8 @@ describe('Environments', () => {
     // Screen readers get plain words that name the environment (no ⚠/✓/· symbols).
     assert.match(String(item.accessibilityInformation?.label), /^environment dev, .*context reconcile-local, namespaces shop-dev/);
     assert.doesNotMatch(String(item.accessibilityInformation?.label), /[⚠✓·＋−]/);
-    assert.equal(api.contextStatus.ariaLabel, 'Kubernetes context reconcile-local, namespace default, used by environment dev. Click to switch context.');
+    const aria = 'Kubernetes context reconcile-local, namespace default, used by environment dev. Click to switch context.';
+    await waitFor(() => api.contextStatus.ariaLabel === aria, `the status bar's aria-label (${api.contextStatus.ariaLabel})`);
     // An environment whose context is not in the kubeconfig says so, and keeps saying so after its
     // tracking stops (the sweeper stops what nothing shows): the text does not come and go.
     const staging = roots[1] as Extract<EnvironmentsNode, { type: 'environment' }>;
