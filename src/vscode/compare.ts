@@ -38,9 +38,13 @@ export class CompareView implements vscode.TreeDataProvider<CompareNode>, vscode
     this.index(r.environments.flatMap((e) => e.resources));
   }
 
-  showEnvironments(r: EnvironmentsComparison, left?: Pick<Environment, 'name' | 'namespaces'>, right?: Pick<Environment, 'name' | 'namespaces'>): void {
+  /** Application ids → names, for the group labels. */
+  private appNames = new Map<string, string>();
+
+  showEnvironments(r: EnvironmentsComparison, left?: Pick<Environment, 'name' | 'namespaces' | 'applications'>, right?: Pick<Environment, 'name' | 'namespaces' | 'applications'>): void {
     this.environments = r;
     this.revisions = undefined;
+    this.appNames = new Map([...(right?.applications ?? []), ...(left?.applications ?? [])].map((a) => [a.id, a.name]));
     this.groups = promotionGroups(r, left ?? { name: r.left, namespaces: [] }, right ?? { name: r.right, namespaces: [] });
     this.index(r.resources);
   }
@@ -119,7 +123,7 @@ export class CompareView implements vscode.TreeDataProvider<CompareNode>, vscode
       case 'app': {
         const g = node.group;
         const n = (r: Relevance) => g.resources.filter((x) => x.relevance === r).length;
-        const item = new vscode.TreeItem(g.application.replace(/^[a-z]+:/, ''), vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(this.appNames.get(g.application) ?? g.application.replace(/^[a-z]+:/, ''), vscode.TreeItemCollapsibleState.Expanded);
         item.id = `cmp-app:${g.application}`;
         item.description = [n('promotion') && `${n('promotion')} to promote`, n('config') && `${n('config')} other`, n('environment') && `${n('environment')} only environment names`].filter(Boolean).join(' · ');
         item.iconPath = new vscode.ThemeIcon(n('promotion') ? 'rocket' : n('config') ? 'diff-modified' : 'circle-outline');
