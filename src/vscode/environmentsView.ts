@@ -11,6 +11,7 @@ import type { OutputLog } from './log';
 import type { WorkspaceRepo } from './workspaceRepo';
 import type { DriftService } from './driftService';
 import { statusLine, type Manager } from '../core/delegate';
+import { classify, deployerOf, describe } from '../core/phase';
 
 export type EnvironmentsNode =
   | { type: 'notice'; label: string; detail: string; command?: vscode.Command; icon: string }
@@ -30,6 +31,8 @@ export interface ResourceEntry {
   id: ResourceId;
   source?: SourceLocation;
   patchedBy?: SourceLocation[];
+  /** A hook or a non-default phase/wave (core/phase): `PreSync hook (Argo CD, wave 0)`. */
+  phase?: string;
 }
 
 /** Above this many resources an application's resources are grouped by kind. */
@@ -204,7 +207,15 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
       return nodes;
     }
     for (const n of result.notes ?? []) nodes.push({ type: 'error', severity: 'info', message: n });
-    let entries = resourcesOf(result);
+    // Hooks and waves, as the engine that applies the application reads them (the one place: core/phase).
+    const deployer = deployerOf(app);
+    const phases = new Map<string, string>();
+    for (const d of result.documents) {
+      if (!d.id) continue;
+      const c = classify(d.object, deployer);
+      if (c.hook || c.wave !== 0 || c.phase !== 'Sync') phases.set(resourceKey(d.id), describe(c));
+    }
+    let entries: ResourceEntry[] = resourcesOf(result).map((e) => (phases.has(resourceKey(e.id)) ? { ...e, phase: phases.get(resourceKey(e.id)) } : e));
     if (this.onlyDrifted) entries = entries.filter((e) => isDrift(this.drift?.result(this.repo.environmentKeyOf(app), resourceKey(e.id))));
     else if (entries.length === 0) {
       // Never a silently empty application.
@@ -320,13 +331,14 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
         const item = new vscode.TreeItem(`${id.kind}/${id.name}`, vscode.TreeItemCollapsibleState.None);
         item.id = `res:${this.repo.appKey(node.app)}:${id.group}/${id.kind}/${id.namespace ?? ''}/${id.name}`;
         const drift = this.drift?.result(this.repo.environmentKeyOf(node.app), resourceKey(id));
-        item.description = [drift ? summaryLine(drift) : undefined, id.namespace].filter(Boolean).join(' · ');
+        item.description = [drift ? summaryLine(drift) : undefined, node.entry.phase?.replace(/ \(.*$/, ''), id.namespace].filter(Boolean).join(' · ');
         item.accessibilityInformation = { label: plainLabel(`${id.kind} ${id.name} in ${node.app.environment}`, [id.namespace && `namespace ${id.namespace}`, drift ? summaryLine(drift) : 'drift not known']) };
         item.iconPath = drift ? driftIcon(drift) : new vscode.ThemeIcon('symbol-field');
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**${id.kind}/${id.name}**\n\n- apiVersion: \`${id.group ? `${id.group}/` : ''}${id.version}\`\n`);
         if (id.namespace) md.appendMarkdown(`- namespace: \`${id.namespace}\`\n`);
         if (source) md.appendMarkdown(`- defined in: \`${vscode.workspace.asRelativePath(source.file)}\`:${source.range.start.line + 1}\n`);
+        if (node.entry.phase) md.appendMarkdown(`- applied in: ${node.entry.phase}\n`);
         for (const p of patchedBy ?? []) md.appendMarkdown(`- patched by: \`${vscode.workspace.asRelativePath(p.file)}\`:${p.range.start.line + 1}\n`);
         item.tooltip = md;
         item.contextValue = drift ? `resource drift-${drift.status}` : 'resource';
