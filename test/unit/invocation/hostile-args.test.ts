@@ -136,7 +136,7 @@ function assertOnlyExpectedCalls(): void {
     assert.equal(c.argv[0], c.tool === 'helm' ? 'template' : 'kustomize', shown);
     const end = c.argv.indexOf('--');
     assert.ok(end > 0, `-- before the positionals: ${shown}`);
-    const flags = c.tool === 'helm' ? /^--(namespace|values|set|kube-version|api-versions)=/ : /^$/;
+    const flags = c.tool === 'helm' ? /^--(namespace|values|set|kube-version|api-versions|include-crds|skip-tests)=/ : /^$/;
     for (const a of c.argv.slice(1, end)) assert.match(a, flags, shown);
     for (const a of c.argv.slice(end + 1)) assert.ok(!a.startsWith('-'), shown);
     assert.equal(c.argv.length - end - 1, c.tool === 'helm' ? 2 : 1, shown);
