@@ -79,19 +79,15 @@ export async function discoverWithChildren(root: string, opts: AppOfAppsOptions)
         });
         continue;
       }
-      const byFile = new Map<string, string[]>();
+      const documents: RenderedDefinitions['documents'] = [];
       for (const d of r.documents) {
         if (d.id?.group !== ARGO_GROUP || (d.id.kind !== 'Application' && d.id.kind !== 'ApplicationSet')) continue;
-        const file = d.source?.file ?? path.join(p.root, 'templates');
-        const l = byFile.get(file);
-        const text = stringify(d.object);
-        if (l) l.push(text);
-        else byFile.set(file, [text]);
+        documents.push({ file: d.source?.file ?? path.join(p.root, 'Chart.yaml'), text: stringify(d.object), ...(d.source ? { range: d.source.range } : {}) });
       }
-      if (byFile.size === 0) continue;
+      if (documents.length === 0) continue;
       // (the kustomization's files: never the parent's own definition)
       const replaces = p.renderer.kind === 'kustomize' ? p.sourcePaths.filter((f) => f !== p.definedBy?.file && !(p.alsoDefinedBy ?? []).some((l) => l.file === f)) : undefined;
-      rendered.push({ parent: p.id, documents: [...byFile].map(([file, texts]) => ({ file, text: texts.join('---\n') })), ...(replaces ? { replaces } : {}) });
+      rendered.push({ parent: p.id, documents, ...(replaces ? { replaces } : {}) });
       added++;
     }
     if (added === 0) break;

@@ -20,7 +20,7 @@ import { fluxDrafts, isFluxHelmRelease, isFluxKustomization, isFluxObject } from
 import { chartInputFiles, environmentValueFiles, valuesFileErrors } from './helm';
 import { KUSTOMIZATION_FILES, dedupeErrors } from './kustomize';
 import { YamlFile } from './yaml-file';
-import type { SourceLocation } from '../manifest/range';
+import { FILE_START, type SourceLocation } from '../manifest/range';
 import {
   DEFAULT_ENVIRONMENT,
   type Application,
@@ -143,14 +143,17 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
   }
   const staticArgo = new Set(ctx.definitions.filter((d) => d.id.group === ARGO_GROUP).map((d) => `${d.id.kind}/${d.id.namespace ?? ''}/${d.id.name}`));
   for (const set of opts.renderedDefinitions ?? []) {
-    for (const { file, text } of set.documents) {
+    for (const { file, text, range } of set.documents) {
       const yf = new YamlFile(file, text);
+      // Lines of the rendered text are not the template's: every place in it is the template's document.
+      const at: SourceLocation = { file, range: range ?? FILE_START };
+      yf.locate = () => at;
       for (const doc of yf.documents) {
         if (doc.shape !== 'resource' || !doc.id || doc.id.group !== ARGO_GROUP) continue;
         const key = `${doc.id.kind}/${doc.id.namespace ?? ''}/${doc.id.name}`;
         if (staticArgo.has(key)) continue; // in a file of the repository, or rendered by another parent already (a cycle)
         staticArgo.add(key);
-        const def: Definition = { file, yaml: yf, docIndex: doc.index, id: doc.id, value: doc.value as Record<string, unknown>, location: { file, range: doc.range } };
+        const def: Definition = { file, yaml: yf, docIndex: doc.index, id: doc.id, value: doc.value as Record<string, unknown>, location: { ...at } };
         ctx.definitions.push(def);
         renderedParent.set(def.location, set.parent);
       }

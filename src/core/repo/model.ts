@@ -356,8 +356,8 @@ export interface DiscoverOptions {
 export interface RenderedDefinitions {
   /** The id of the application that rendered them (the parent). */
   parent: string;
-  /** YAML text per source file (a chart template…): the objects as rendered. */
-  documents: Array<{ file: string; text: string }>;
+  /** The objects as rendered, each with the repository file (a chart template…) and range it came from. */
+  documents: Array<{ file: string; text: string; range?: SourceRange }>;
   /**
    * Files of the repository whose Argo CD objects the render replaces (a kustomize parent: its
    * kustomization's own Applications, as patched by it). Their written definitions are not used.
