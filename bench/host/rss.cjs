@@ -1,4 +1,10 @@
 // Preloaded into a benched process (`node -r bench/host/rss.cjs …`): on exit, writes its peak RSS
-// (KiB, process.resourceUsage().maxRSS) to the file named by RECONCILE_BENCH_RSS_FILE.
+// (KiB, process.resourceUsage().maxRSS) and its CPU time (ms, user + system) to the file named by
+// RECONCILE_BENCH_RSS_FILE, as "<maxRSS KiB> <cpu ms>".
 const file = process.env.RECONCILE_BENCH_RSS_FILE;
-if (file) process.on('exit', () => require('node:fs').writeFileSync(file, String(process.resourceUsage().maxRSS)));
+if (file) {
+  process.on('exit', () => {
+    const u = process.resourceUsage();
+    require('node:fs').writeFileSync(file, `${u.maxRSS} ${Math.round((u.userCPUTime + u.systemCPUTime) / 1000)}`);
+  });
+}

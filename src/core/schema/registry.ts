@@ -55,6 +55,8 @@ export class SchemaRegistry {
   generation = 0;
   private readonly bundle?: BundledSchemas;
   private ajv?: Ajv;
+  /** Bundled definitions already added to `ajv`. */
+  private addedDefs?: Set<string>;
   private readonly registered = new Map<string, RegisteredSchema[]>(); // gvk → by origin
   private readonly compiled = new Map<string, ResolvedSchema>();
   private readonly builtinGroups = new Set<string>();
@@ -110,9 +112,40 @@ export class SchemaRegistry {
   private getAjv(): Ajv {
     if (!this.ajv) {
       this.ajv = createAjv();
-      if (this.bundle) addDefinitions(this.ajv, this.bundle.definitionsFor(this.kubernetesVersion));
+      this.addedDefs = new Set();
     }
     return this.ajv;
+  }
+
+  /**
+   * Adds to ajv the bundled definitions a schema reaches by name (`{ $ref: 'IoK8s…' }`), once each:
+   * the bundle has ≈2,000 definitions, a run uses a few hundred.
+   */
+  private addReachedDefinitions(ajv: Ajv, schema: JsonSchema): void {
+    if (!this.bundle) return;
+    const defs = this.bundle.definitionsFor(this.kubernetesVersion);
+    const added = this.addedDefs!;
+    const fresh: Record<string, JsonSchema> = {};
+    const stack: unknown[] = [schema];
+    while (stack.length) {
+      const n = stack.pop();
+      if (Array.isArray(n)) {
+        for (const x of n) if (x !== null && typeof x === 'object') stack.push(x);
+      } else if (n !== null && typeof n === 'object') {
+        for (const [k, v] of Object.entries(n as Record<string, unknown>)) {
+          if (k === '$ref' && typeof v === 'string' && !v.startsWith('#')) {
+            if (!added.has(v) && defs[v]) {
+              added.add(v);
+              fresh[v] = defs[v];
+              stack.push(defs[v]);
+            }
+          } else if ((k === 'properties' || k === 'patternProperties' || k === '$defs' || k === 'definitions') && v !== null && typeof v === 'object') {
+            for (const x of Object.values(v as Record<string, unknown>)) if (x !== null && typeof x === 'object') stack.push(x); // a property may be named enum…
+          } else if (k !== 'enum' && k !== 'required' && k !== 'default' && v !== null && typeof v === 'object') stack.push(v);
+        }
+      }
+    }
+    addDefinitions(ajv, fresh);
   }
 
   /**
@@ -193,7 +226,9 @@ export class SchemaRegistry {
     if (!entry) return undefined;
     const resolved: ResolvedSchema = { ...entry };
     try {
-      resolved.validate = compileSchema(this.getAjv(), entry.schema);
+      const ajv = this.getAjv();
+      this.addReachedDefinitions(ajv, entry.schema);
+      resolved.validate = compileSchema(ajv, entry.schema);
     } catch (e) {
       resolved.compileError = e instanceof Error ? e.message : String(e);
     }
