@@ -62,7 +62,10 @@ function standalone(defs: Record<string, JsonSchema>, schema: unknown, stack: st
     return standalone(defs, defs[o.$ref], [...stack, o.$ref]);
   }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) out[k] = k === 'enum' || k === 'const' || k === 'default' || k === 'required' ? v : standalone(defs, v, stack);
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'properties' && v && typeof v === 'object') out[k] = Object.fromEntries(Object.entries(v).map(([p, ps]) => [p, standalone(defs, ps, stack)])); // JSONSchemaProps has properties named enum, default…
+    else out[k] = k === 'enum' || k === 'const' || k === 'default' || k === 'required' ? v : standalone(defs, v, stack);
+  }
   return out;
 }
 
@@ -77,7 +80,7 @@ function writeKubeconformSchemas(dir: string, out: string): number {
   const defs = bundle.definitionsFor(bundle.latest);
   const meta = { type: 'object' };
   const crdDef = bundle.builtinKind(bundle.latest, 'apiextensions.k8s.io/v1/CustomResourceDefinition')!;
-  writeFileSync(join(out, kubeconformFileName('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition')), JSON.stringify(standalone(defs, { $ref: crdDef })));
+  writeFileSync(join(out, kubeconformFileName('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition')), JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...(standalone(defs, { $ref: crdDef }) as object) }));
   let n = 1;
   for (const f of yamlFiles(join(dir, 'crds'))) {
     for (const doc of loadAll(readFileSync(f, 'utf8'))) {
