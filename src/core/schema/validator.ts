@@ -428,8 +428,12 @@ function validateUnsorted(src: DocSource, ctx: Ctx, filePath: string | undefined
   return res;
 }
 
-/** kustomization files, Helm's Chart.yaml/Chart.lock/values files and Reconcile's own configuration. */
-const TOOL_CONFIG_FILE = /(?:^|[\\/])(?:kustomization\.ya?ml|Kustomization|Chart\.ya?ml|Chart\.lock|values(?:[.-][^\\/]*)?\.ya?ml|\.reconcile\.ya?ml)$/;
+/**
+ * Configuration files that are never Kubernetes objects, by name: kustomization files, Helm's
+ * Chart.yaml/Chart.lock/values files, Reconcile's own, and common CI and tool configuration (GitHub
+ * and GitLab CI, Compose, pre-commit, linters, docs) — no note for them in the editor.
+ */
+const TOOL_CONFIG_FILE = /(?:^|[\\/])(?:kustomization\.ya?ml|Kustomization|Chart\.ya?ml|Chart\.lock|values(?:[.-][^\\/]*)?\.ya?ml|\.reconcile\.ya?ml|(?:docker-)?compose(?:[.-][^\\/]*)?\.ya?ml|\.gitlab-ci\.ya?ml|\.pre-commit-config\.ya?ml|\.golangci\.ya?ml|\.yamllint(?:\.ya?ml)?|mkdocs\.ya?ml|codecov\.ya?ml|\.github[\\/].*)$/;
 
 function shortJson(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);

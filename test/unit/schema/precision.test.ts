@@ -77,12 +77,14 @@ test('YAML that is no Kubernetes object: one note per file, nothing validated (G
   assert.match(cf[0].message, /neither apiVersion nor kind/);
 });
 
-test('known configuration files are neither notes nor errors: values.yaml, Chart.yaml, a kustomization without kind', () => {
+test('known configuration files are neither notes nor errors: values.yaml, Chart.yaml, a kustomization without kind, CI and Compose files', () => {
   const v = new SchemaValidator();
   assert.deepEqual(v.validateFile('/repo/chart/values.yaml', 'replicaCount: 1\nimage:\n  tag: 1.0\n'), []);
   assert.deepEqual(v.validateFile('/repo/chart/values-prod.yaml', 'replicaCount: 3\n'), []);
   assert.deepEqual(v.validateFile('/repo/chart/Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.0\n'), []);
   assert.deepEqual(v.validateFile('/repo/app/kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1beta1\nresources:\n  - deployment.yaml\n'), []);
+  assert.deepEqual(v.validateFile('/repo/.github/workflows/ci.yaml', 'on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n'), []);
+  assert.deepEqual(v.validateFile('/repo/docker-compose.yml', 'services:\n  web:\n    image: nginx\n'), []);
 });
 
 test('half an object is an error: kind without apiVersion, apiVersion (any group) without kind', () => {
