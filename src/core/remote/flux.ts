@@ -25,7 +25,7 @@ export function helmRepositoryChart(repository: Spec, chart: string, version: st
       chart,
       ...(s(version) && version !== '*' ? { version } : {}),
       ...(repository?.insecure === true ? { insecure: true } : {}),
-      ...(valuesFiles.length ? { chartValueFiles: valuesFiles } : {}),
+      ...(valuesFiles.length ? { chartValueFiles: valuesFiles, valuesFilesReplaceDefaults: true } : {}),
       ...(ignoreMissing ? { ignoreMissingValueFiles: true } : {}),
     },
   };

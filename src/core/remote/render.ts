@@ -3,6 +3,8 @@
 // in trusted workspaces: fetching runs the user's helm against the network with the user's credentials.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { isRecord } from '../util/record';
 import type { RenderSpec } from '../repo/model';
 import type { RenderError } from '../render/types';
 import type { RemoteCharts } from './chart';
@@ -58,13 +60,49 @@ export async function localHelmSpec(spec: HelmSpec, ctx: { trusted: boolean; cha
     }
     valueFiles.push(abs);
   }
+  // Flux: the listed files are the chart's values (values.yaml only when listed): defaults they do not set are dropped.
+  let values = spec.values;
+  if (ref.valuesFilesReplaceDefaults && valueFiles.length && !valueFiles.some((f) => path.resolve(f) === path.join(r.chartDir, 'values.yaml'))) {
+    const read = (f: string): Record<string, unknown> => {
+      try {
+        const v: unknown = parseYaml(fs.readFileSync(f, 'utf8'));
+        return isRecord(v) ? v : {};
+      } catch {
+        return {};
+      }
+    };
+    const set = valueFiles.map(read).reduce(merge, {});
+    const dropped = nulls(read(path.join(r.chartDir, 'values.yaml')), set);
+    if (Object.keys(dropped).length) values = merge(dropped, values ?? {});
+  }
   const { remoteChart: _remote, ...rest } = spec;
   const local: HelmSpec = {
     ...rest,
+    ...(values && Object.keys(values).length ? { values } : {}),
     chartDir: r.chartDir,
     // The chart's own values files first, then the repository's ($values refs…), as Argo CD passes them in order.
     valueFiles: [...valueFiles, ...spec.valueFiles],
     origins: { ...(spec.origins ?? { root: path.dirname(r.chartDir) }), chartRoot: r.chartDir, valueFiles: [...valueFiles.map(() => null), ...(spec.origins?.valueFiles ?? spec.valueFiles.map(() => null))] },
   };
   return { ok: true, spec: local, inputs: filesUnder(r.chartDir), note: r.note, offline: r.offline !== undefined };
+}
+
+/** Helm's merge: mappings merge, anything else is replaced. */
+function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = isRecord(v) && isRecord(out[k]) ? merge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+/** Nulls (helm deletes a key set to null) for the defaults that `set` does not set. */
+function nulls(defaults: Record<string, unknown>, set: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(defaults)) {
+    if (!(k in set)) out[k] = null;
+    else if (isRecord(v) && isRecord(set[k])) {
+      const inner = nulls(v, set[k] as Record<string, unknown>);
+      if (Object.keys(inner).length) out[k] = inner;
+    }
+  }
+  return out;
 }

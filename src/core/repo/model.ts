@@ -177,6 +177,11 @@ export interface RemoteChartSpec {
   chartValueFiles?: string[];
   /** Skip those of them the chart does not have (Argo CD `ignoreMissingValueFiles`). */
   ignoreMissingValueFiles?: boolean;
+  /**
+   * Flux `chart.spec.valuesFiles`: source-controller packages the chart with the merged files as its
+   * values, so the chart's values.yaml counts only when listed.
+   */
+  valuesFilesReplaceDefaults?: boolean;
 }
 
 /** A kustomize patch as Flux writes it (`spec.patches`, postRenderers' `kustomize.patches`). */

@@ -63,3 +63,8 @@ test('HelmRelease chartRef to an OCIRepository (ref.semver, insecure) and to a H
   const hc = await data(m, 'web-helmchart');
   assert.equal(hc.cm.data.chartVersion, '0.9.1');
 });
+
+test('chart.spec.valuesFiles are the chart values: the chart\'s values.yaml defaults they do not set are gone', async () => {
+  const { cm } = await data(await model(), 'web-valuesfiles');
+  assert.deepEqual(cm.data, { chartVersion: '1.0.0', message: 'from-the-chart-values-extra', replicas: null }); // the default replicas: 1 is dropped
+});
