@@ -18,6 +18,12 @@ import { KustomizeGraph, KUSTOMIZATION_FILES } from '../repo/kustomize';
 import { matchesGlob } from '../util/glob';
 import { generatedResources } from '../render/flux/build';
 import { redact, withoutCredentials } from './redact';
+import { highestMatching, isExactVersion, parseRange } from './semver';
+
+/** A revision that is a version constraint (operators or wildcards), not a branch, tag or commit. */
+function isTagRange(rev: string): boolean {
+  return /[<>=~^*|,xX ]/.test(rev) && !/^[0-9a-f]{7,64}$/.test(rev) && !isExactVersion(rev) && parseRange(rev) !== undefined && /\d|\*/.test(rev);
+}
 import { UNTRUSTED_REMOTE } from './render';
 
 export interface GitFetchOptions {
@@ -60,8 +66,18 @@ export async function fetchGitTree(url: string, revision: string | undefined, op
       const init = await git(['init', '--bare', '-q', bare]);
       if (init.exitCode !== 0) throw new Error(init.spawnError ? `could not run git (${init.spawnError.message})` : init.stderr.trim());
     }
+    // A semver constraint on tags (Argo CD targetRevision `^1.2`, Flux ref.semver): the highest matching tag.
+    let ref = rev;
+    if (isTagRange(rev)) {
+      const tags = await git(['ls-remote', '--tags', '--refs', '--', url]);
+      if (tags.exitCode !== 0) throw new Error(tags.stderr.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').replace(/^fatal:\s*/, '') || 'git ls-remote failed');
+      const names = [...tags.stdout.matchAll(/refs\/tags\/(\S+)/g)].map((m) => m[1]);
+      const best = highestMatching(names, rev);
+      if (!best) throw new Error(`no tag matches '${rev}' (tags: ${names.slice(-5).join(', ') || 'none'})`);
+      ref = `refs/tags/${best}`;
+    }
     // `--` keeps a URL or revision from the repository from being read as an option.
-    const fetch = await git(['--git-dir', bare, 'fetch', '--quiet', '--depth=1', '--no-tags', '--', url, rev]);
+    const fetch = await git(['--git-dir', bare, 'fetch', '--quiet', '--depth=1', '--no-tags', '--', url, ref]);
     if (fetch.spawnError) throw new Error(`could not run git (${fetch.spawnError.message})`);
     if (fetch.exitCode !== 0) throw new Error(fetch.stderr.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').replace(/^fatal:\s*/, '') || `git fetch exited with ${fetch.exitCode}`);
     const head = await git(['--git-dir', bare, 'rev-parse', '--verify', 'FETCH_HEAD^{commit}']);

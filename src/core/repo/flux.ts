@@ -181,8 +181,8 @@ function sourceIsLocal(ctx: DiscoveryContext, defs: Definition[], owner: Definit
 
 /**
  * A GitRepository source that is another repository, with the revision source-controller checks out
- * (`ref.commit`, else `ref.name`, `ref.tag`, `ref.branch`; `master` when no ref is given, as its API
- * says). undefined when it is this repository, unknown, or not a GitRepository.
+ * (`ref.commit`, else `ref.name`, `ref.semver`, `ref.tag`, `ref.branch`; `master` when no ref is given,
+ * as its API says). undefined when it is this repository, unknown, or not a GitRepository.
  */
 function otherGitRepository(ctx: DiscoveryContext, defs: Definition[], owner: Definition, ref: Record<string, unknown>): { url: string; revision: string } | undefined {
   if ((str(ref.kind) ?? 'GitRepository') !== 'GitRepository') return undefined;
@@ -191,8 +191,8 @@ function otherGitRepository(ctx: DiscoveryContext, defs: Definition[], owner: De
   const url = spec ? str(spec.url) : undefined;
   if (!url || ctx.isThisRepo(url) !== false) return undefined;
   const r = isRecord(spec!.ref) ? spec!.ref : {};
-  if (str(r.semver)) return undefined; // a semver ref needs the remote's tags: left to sourceIsLocal's note
-  const revision = str(r.commit) ?? str(r.name) ?? str(r.tag) ?? str(r.branch) ?? 'master';
+  // gitrepositories.md: commit, then name, then semver (the highest matching tag), then tag, then branch.
+  const revision = str(r.commit) ?? str(r.name) ?? str(r.semver) ?? str(r.tag) ?? str(r.branch) ?? 'master';
   return { url, revision };
 }
 

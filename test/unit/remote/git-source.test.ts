@@ -26,10 +26,12 @@ before(() => {
   git(other, 'add', '-A');
   git(other, 'commit', '-q', '-m', 'v1');
   git(other, 'tag', 'v1');
+  git(other, 'tag', 'v1.0.3');
   // main moves on after the tag
   const dep = join(other, 'guestbook-kustomize', 'deployment.yaml');
   writeFileSync(dep, readFileSync(dep, 'utf8').replace('guestbook:1.0.0', 'guestbook:2.0.0'));
   git(other, 'commit', '-q', '-am', 'v2');
+  git(other, 'tag', 'v1.1.0');
   here = repository('here', `file://${other}`);
 });
 
@@ -62,6 +64,12 @@ test('a kustomization of another repository at a tag, with the source kustomize 
   assert.equal(d.metadata.name, 'prod-guestbook');
   assert.equal(d.spec.template.spec.containers[0].image, 'registry.example.com/guestbook:1.0.0'); // v1, not main
   assert.match(r.notes!.join('\n'), /other \(guestbook-kustomize\) at v1: commit [0-9a-f]{12}/);
+});
+
+test('a semver constraint on tags: the highest matching tag', async () => {
+  const r = ok(await renderer(join(scratch, 'cache')).renderApplication(find(await discover(here), 'guestbook-semver')));
+  const d = r.documents[0].object as { spec: { template: { spec: { containers: Array<{ image: string }> } } } };
+  assert.equal(d.spec.template.spec.containers[0].image, 'registry.example.com/guestbook:1.0.0'); // v1.0.3, not v1.1.0
 });
 
 test('a folder of manifests of another repository: recurse and exclude', async () => {
