@@ -82,10 +82,15 @@ async function main() {
     console.log('[esbuild] watching…');
     return;
   }
-  fs.rmSync(path.join(__dirname, 'dist/cli'), { recursive: true, force: true }); // chunks of an earlier build
   fs.rmSync(path.join(__dirname, 'dist/cli.js.map'), { force: true }); // of the single-file CLI of earlier versions
-  await Promise.all(builds.map((b) => esbuild.build(b)));
+  const results = await Promise.all(builds.map((b) => esbuild.build({ ...b, metafile: true })));
   writeCliEntry();
+  // Chunks of earlier builds are removed after this one is written (not before: a CLI running meanwhile keeps its chunks).
+  const written = new Set(results.flatMap((r) => Object.keys(r.metafile.outputs)).map((f) => path.resolve(process.cwd(), f))); // metafile paths are relative to the working directory
+  for (const f of fs.readdirSync(path.join(__dirname, 'dist/cli'))) {
+    const file = path.join(__dirname, 'dist/cli', f);
+    if (!written.has(file)) fs.rmSync(file, { force: true });
+  }
   // The bundled Kubernetes and CRD schemas, read by the language server and the CLI (see src/core/schema/README.md).
   fs.mkdirSync(path.join(__dirname, 'dist/schemas'), { recursive: true });
   for (const f of fs.readdirSync(path.join(__dirname, 'src/core/schema/bundled'))) {

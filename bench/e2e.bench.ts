@@ -10,7 +10,7 @@
 //   3. plan of the 1,000-object environment beside the same kubectl diff.
 //   node bench/run.mjs e2e   (RECONCILE_BENCH_E2E_RUNS runs each, default 5; RECONCILE_BENCH_E2E_SIZES=3,33,1000,5000)
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,7 +25,8 @@ const execFileP = promisify(execFile);
 const RUNS = Number(process.env.RECONCILE_BENCH_E2E_RUNS ?? 5);
 const SIZES = (process.env.RECONCILE_BENCH_E2E_SIZES ?? '3,33,1000,5000').split(',').filter(Boolean).map(Number);
 const root = join(__dirname, '..');
-const cli = join(root, 'dist', 'cli.js');
+/** The CLI as `npm run bench` built it, copied (below) so that a rebuild of dist/ meanwhile cannot change or break it. */
+let cli = join(root, 'dist', 'cli.js');
 const TIME = '/usr/bin/time';
 const harness = (name: string) => pathToFileURL(join(root, 'test', 'harness', name)).href;
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -114,6 +115,8 @@ function objectsOf(n: number, ns: string): RawObject[] {
       metadata.namespace = ns;
       metadata.labels['reconcile.dev/environment'] = ns;
       if (kind === 'RoleBinding') (o.subjects as Array<{ namespace: string }>)[0].namespace = ns;
+      // headless: the test apiserver's service range holds a few hundred addresses, not 750
+      if (kind === 'Service') (o.spec as Record<string, unknown>).clusterIP = 'None';
       out.push(o);
     }
   }
@@ -231,6 +234,12 @@ async function clusterRows(): Promise<BenchRow[]> {
 }
 
 async function main(): Promise<void> {
+  const copy = mkdtempSync(join(tmpdir(), 'reconcile-bench-cli-'));
+  cpSync(join(root, 'dist', 'cli.js'), join(copy, 'cli.js'));
+  cpSync(join(root, 'dist', 'cli'), join(copy, 'cli'), { recursive: true });
+  cpSync(join(root, 'dist', 'schemas'), join(copy, 'schemas'), { recursive: true });
+  cli = join(copy, 'cli.js');
+  process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
   const rows = await startupRows();
   if (SIZES.length) rows.push(...(await clusterRows()));
   report(rows, `end to end: whole processes (node dist/cli.js, kubectl), median of ${RUNS} interleaved runs; ${cpus().length} cores, load average ${load()}`);
