@@ -43,19 +43,23 @@ test('kustomize render maps objects to base documents through prefixes, suffixes
         [x.source ? `${rel(root, x.source.file)}:${x.source.range.start.line}` : '?', ...(x.patchedBy ?? []).map((p) => `${rel(root, p.file)}:${p.range.start.line}`)],
       ]),
     );
+  // The overlay's `namespace:` (line 2) and `namePrefix:` (line 3), and common/labels' `labels:` entry
+  // (line 4), change the objects they build: their lines are among the changes, after the patches.
+  const overlay = ['apps/shop/overlays/dev/kustomization.yaml:2', 'apps/shop/overlays/dev/kustomization.yaml:3'];
   assert.deepEqual(show(dev), {
-    'ConfigMap/shop-dev/dev-settings': ['common/labels/settings.yaml:0'],
-    'ConfigMap/shop-dev/dev-shop-config-m7tbbtkd9d': ['apps/shop/base/kustomization.yaml:7'], // the configMapGenerator entry
-    'Service/shop-dev/dev-shop': ['apps/shop/base/service.yaml:0'],
-    'Deployment/shop-dev/dev-shop': ['apps/shop/base/deployment.yaml:0', 'components/probe/kustomization.yaml:4', 'apps/shop/overlays/dev/replicas.yaml:0'],
+    'ConfigMap/shop-dev/dev-settings': ['common/labels/settings.yaml:0', 'common/labels/kustomization.yaml:4', ...overlay],
+    'ConfigMap/shop-dev/dev-shop-config-m7tbbtkd9d': ['apps/shop/base/kustomization.yaml:7', ...overlay], // the configMapGenerator entry
+    'Service/shop-dev/dev-shop': ['apps/shop/base/service.yaml:0', ...overlay],
+    'Deployment/shop-dev/dev-shop': ['apps/shop/base/deployment.yaml:0', 'components/probe/kustomization.yaml:4', 'apps/shop/overlays/dev/replicas.yaml:0', ...overlay],
   });
   const prod = await r.renderApplication(find(m, 'kustomize:apps/shop/overlays/prod'));
   assert.ok(prod.ok);
+  const prodOverlay = ['apps/shop/overlays/prod/kustomization.yaml:2', 'apps/shop/overlays/prod/kustomization.yaml:3']; // namespace, nameSuffix
   assert.deepEqual(show(prod), {
-    'ConfigMap/shop-prod/settings-prod': ['common/labels/settings.yaml:0', 'apps/shop/overlays/prod/kustomization.yaml:15'], // inline JSON6902 with target
-    'ConfigMap/shop-prod/shop-config-prod-m7tbbtkd9d': ['apps/shop/base/kustomization.yaml:7'],
-    'Service/shop-prod/shop-prod': ['apps/shop/base/service.yaml:0', 'apps/shop/overlays/prod/service-patch.yaml:0'], // patchesJson6902 file
-    'Deployment/shop-prod/shop-prod': ['apps/shop/base/deployment.yaml:0', 'apps/shop/overlays/prod/resources.yaml:0'], // patchesStrategicMerge
+    'ConfigMap/shop-prod/settings-prod': ['common/labels/settings.yaml:0', 'common/labels/kustomization.yaml:4', 'apps/shop/overlays/prod/kustomization.yaml:15', ...prodOverlay], // inline JSON6902 with target
+    'ConfigMap/shop-prod/shop-config-prod-m7tbbtkd9d': ['apps/shop/base/kustomization.yaml:7', ...prodOverlay],
+    'Service/shop-prod/shop-prod': ['apps/shop/base/service.yaml:0', 'apps/shop/overlays/prod/service-patch.yaml:0', ...prodOverlay], // patchesJson6902 file
+    'Deployment/shop-prod/shop-prod': ['apps/shop/base/deployment.yaml:0', 'apps/shop/overlays/prod/resources.yaml:0', ...prodOverlay], // patchesStrategicMerge
   });
   // kustomize's deprecation warnings come back as warnings, not errors
   assert.ok(prod.warnings?.some((w) => /patchesStrategicMerge.*deprecated/.test(w)), JSON.stringify(prod.warnings));
