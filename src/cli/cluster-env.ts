@@ -40,7 +40,9 @@ export async function openClusterEnvironment(command: string, args: ReturnType<t
   const root = pathArgument(args, io.cwd, command).path;
   const files = kubeconfigPaths(last('kubeconfig'), io.env);
   const kube = await readKubeconfig(files);
-  const model = await discoverWithChildren(root, { kubeContexts: kube.contexts.map((c) => c.name), renderer: createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env }) });
+  // One renderer for discovery (app-of-apps parents) and the environment: tool versions are asked once, a parent renders once.
+  const renderer = createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env });
+  const model = await discoverWithChildren(root, { kubeContexts: kube.contexts.map((c) => c.name), renderer });
   const env = model.environments.find((e) => e.name === envName);
   if (!env) throw new InputError(`no environment '${envName}' (found: ${model.environments.map((e) => e.name).join(', ') || 'none'})`);
   const context = last('context') ?? env.context;
@@ -62,7 +64,6 @@ export async function openClusterEnvironment(command: string, args: ReturnType<t
     if (isClusterError(e)) return fail(io, `cannot read the cluster of ${env.name} (context ${context}): ${e.message}`);
     throw e;
   }
-  const renderer = createRenderer({ tools: toolsFrom(args, io.env, io.cwd), trusted: true, env: io.env });
   const rendered = await renderEnvironment(env, renderer);
   for (const f of rendered.failures) {
     io.err.write(`reconcile: ${env.name}/${f.application.name}: ${f.error.message}\n${f.error.stderr ? `${f.error.stderr.trimEnd()}\n` : ''}`);
