@@ -15,7 +15,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -270,4 +271,57 @@ test('charts served offline: HelmRepository (index.yaml), HelmRepository of type
   }
   const oci = await untilReady('ocirepositories.source.toolkit.fluxcd.io', 'cache-oci', 'True');
   assert.match((oci.status as { artifact: { revision: string } }).artifact.revision, /^0\.3\.1@sha256:[0-9a-f]{64}$/);
+});
+
+test('a HelmRelease whose chart comes from a HelmRepository (HTTP and OCI): after helm-controller installed it, Reconcile renders the same chart with its own helm pull and reports 0 drift', async () => {
+  // The release as a repository holds it; the chart repository is the one the harness serves (as in the test above).
+  const repo = mkdtempSync(join(tmpdir(), 'reconcile-remote-flux-'));
+  const remoteCache = mkdtempSync(join(tmpdir(), 'reconcile-remote-cache-'));
+  try {
+    const release = (name: string, source: string) => ({
+      apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name, namespace: 'flux-system' },
+      spec: {
+        interval: '60m', releaseName: name, targetNamespace: 'remote-charts',
+        chart: { spec: { chart: 'cache', version: '0.3.x', sourceRef: { kind: 'HelmRepository', name: source } } },
+        install: { createNamespace: true, disableWait: true }, upgrade: { disableWait: true },
+        values: { config: { maxmemory: '96mb', loglevel: 'warning' } },
+      },
+    });
+    const objects = [
+      { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository', metadata: { name: 'charts-http', namespace: 'flux-system' }, spec: { interval: '60m', url: flux.charts.url } },
+      { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository', metadata: { name: 'charts-oci', namespace: 'flux-system' }, spec: { interval: '60m', type: 'oci', insecure: true, url: flux.charts.oci } },
+      release('cache-http', 'charts-http'),
+      release('cache-oci', 'charts-oci'),
+    ];
+    mkdirSync(join(repo, 'clusters', 'remote'), { recursive: true });
+    writeFileSync(join(repo, 'clusters', 'remote', 'releases.yaml'), objects.map((o) => JSON.stringify(o, null, 2)).join('\n---\n'));
+    for (const o of objects) await client.serverSideApply(o as RawObject, { fieldManager: 'test-setup' });
+    for (const name of ['cache-http', 'cache-oci']) {
+      await until(`helmreleases ${name} installed`, async () => {
+        const hr = await getJson('helmreleases.helm.toolkit.fluxcd.io', 'flux-system', name);
+        return ready(hr)?.status === 'True' ? hr : undefined;
+      }, async () => JSON.stringify((await getJson('helmreleases.helm.toolkit.fluxcd.io', 'flux-system', name)).status));
+    }
+    // Reconcile: discover the releases, pull the charts with the user's helm (trusted), render, compare.
+    const model = await discover(repo);
+    const apps = model.environments.flatMap((e) => e.applications).filter((a) => a.name.startsWith('cache-'));
+    assert.deepEqual(apps.map((a) => a.name).sort(), ['cache-http', 'cache-oci']);
+    const renderer = createRenderer({ tools: { kubectl: tools.kubectl, helm: tools.helm }, trusted: true, remoteCacheDir: remoteCache });
+    const rendered = [];
+    for (const app of apps) {
+      const r = await renderer.renderApplication(app);
+      assert.ok(r.ok, `render ${app.id}: ${!r.ok && r.error.message}`);
+      assert.ok(r.documents.some((d) => d.id?.kind === 'Deployment'), `${app.name} renders the chart's Deployment`);
+      rendered.push(...r.documents);
+    }
+    const set = desiredFromDocuments(rendered);
+    for (const strategy of ['local', 'server-side'] as const) {
+      const report = await checkEnvironmentDrift(client, set, { environment: 'remote', strategy, defaultNamespace: 'remote-charts' });
+      assert.deepEqual(notInSync(report), [], `${strategy}: no false drift on what helm-controller installed`);
+      assert.equal(report.counts.inSync, set.objects.length);
+    }
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+    rmSync(remoteCache, { recursive: true, force: true });
+  }
 });
