@@ -235,18 +235,6 @@ export function applyFluxFields(kus: Record<string, unknown>, flux: FluxBuild): 
     if (i >= 0) replicas[i] = { name: r.name, count: r.count };
     else replicas.push({ name: r.name, count: r.count });
   }
-  // Argo CD source.kustomize (kustomize edit add label / add annotation / set replicas).
-  if (flux.commonLabels && Object.keys(flux.commonLabels).length) {
-    if (flux.labelsWithoutSelector) list('labels').push({ pairs: flux.commonLabels, includeSelectors: false, ...(flux.labelsWithoutSelector.includeTemplates ? { includeTemplates: true } : {}) });
-    else kus.commonLabels = { ...(isRecord(kus.commonLabels) ? kus.commonLabels : {}), ...flux.commonLabels };
-  }
-  if (flux.commonAnnotations && Object.keys(flux.commonAnnotations).length) kus.commonAnnotations = { ...(isRecord(kus.commonAnnotations) ? kus.commonAnnotations : {}), ...flux.commonAnnotations };
-  for (const r of flux.replicas ?? []) {
-    const replicas = list('replicas') as Array<Record<string, unknown>>;
-    const i = replicas.findIndex((x) => isRecord(x) && x.name === r.name);
-    if (i >= 0) replicas[i] = { name: r.name, count: r.count };
-    else replicas.push({ name: r.name, count: r.count });
-  }
   for (const img of flux.images ?? []) {
     const images = list('images') as Array<Record<string, unknown>>;
     const next: Record<string, unknown> = { name: img.name };
