@@ -196,7 +196,7 @@ export class EnvironmentsView implements vscode.TreeDataProvider<EnvironmentsNod
   private async applicationChildren(app: Application): Promise<EnvironmentsNode[]> {
     const nodes: EnvironmentsNode[] = app.errors.map(errorNode);
     for (const r of app.remote ?? []) nodes.push({ type: 'error', severity: 'info', message: `remote input (not followed): ${r}` });
-    if (app.renderer.kind === 'unsupported' && !app.renderer.remoteGit) {
+    if (app.renderer.kind === 'unsupported' && !app.renderer.remoteGit && !app.renderer.remoteOci) {
       nodes.push({ type: 'error', severity: 'warning', message: `not supported: ${app.renderer.reason}` });
       return nodes;
     }

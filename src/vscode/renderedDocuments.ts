@@ -49,7 +49,7 @@ export class RenderedDocuments implements vscode.TextDocumentContentProvider, vs
 
   private async renderOne(app: Application, token: vscode.CancellationToken): Promise<string> {
     const header = `# ${app.environment}/${app.name} (${app.sourceKind}, rendered with ${app.renderer.kind}) from ${vscode.workspace.asRelativePath(app.root)}\n`;
-    if (app.renderer.kind === 'unsupported' && !app.renderer.remoteGit) return `${header}# not rendered: ${app.renderer.reason}\n`;
+    if (app.renderer.kind === 'unsupported' && !app.renderer.remoteGit && !app.renderer.remoteOci) return `${header}# not rendered: ${app.renderer.reason}\n`;
     const r = await this.repo.render(app, token);
     if (r.ok) return `${header}${r.yaml.endsWith('\n') || r.yaml === '' ? r.yaml : `${r.yaml}\n`}`;
     // Never an empty document: say loudly what failed, with the tool's own words.

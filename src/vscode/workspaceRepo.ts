@@ -161,7 +161,7 @@ export class WorkspaceRepo implements vscode.Disposable {
     if (!env || !this.environmentChecker) return;
     const apps: { application: Application; result: Extract<RenderResult, { ok: true }> }[] = [];
     for (const application of env.applications) {
-      if (application.renderer.kind === 'unsupported' && !application.renderer.remoteGit) continue; // another repository's source renders once fetched
+      if (application.renderer.kind === 'unsupported' && !application.renderer.remoteGit && !application.renderer.remoteOci) continue; // another repository's source renders once fetched
       const result = this.results.get(this.appKey(application));
       if (!result?.ok) return; // not all rendered, or a render failed (shown as such)
       apps.push({ application, result });

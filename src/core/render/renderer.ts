@@ -28,6 +28,7 @@ import { asKubectlReads } from '../policy/kubectl-reads';
 import { ChartCache, defaultRemoteCacheDir, RemoteCharts } from '../remote';
 import { localHelmSpec } from '../remote/render';
 import { localGitSpec } from '../remote/git';
+import { localOciSpec } from '../remote/oci-artifact';
 import { FluxBuildError, fluxPostBuild, mapFromCopy, postRender, prepareFluxBuild, SubstitutionError, type PreparedBuild } from './flux';
 import type { FluxPostRenderer } from '../repo/model';
 import type { RenderError, RenderOptions, RenderResult, RenderSpec, RenderedDocument, Renderer, ToolInfo, ToolName } from './types';
@@ -125,6 +126,13 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
       if (spec.kind === 'unsupported' && spec.remoteGit) {
         // A folder of another Git repository: fetched with the user's git (or found in the cache), then rendered by what it holds.
         const local = await localGitSpec(spec.remoteGit, { trusted: options.trusted, cacheDir: options.remoteCacheDir ?? defaultRemoteCacheDir(env), runner, env, signal: opts.signal });
+        if (!local.ok) return { ok: false, error: local.error };
+        const r = await renderOrThrow(local.spec, { ...opts, inputs: [...(opts.inputs ?? []), ...local.inputs] });
+        return r.ok ? { ...r, notes: [...(r.notes ?? []), local.note] } : r;
+      }
+      if (spec.kind === 'unsupported' && spec.remoteOci) {
+        // A Flux Kustomization over an OCIRepository artifact: pulled (or found in the cache), then built from its path.
+        const local = await localOciSpec(spec.remoteOci, { trusted: options.trusted, cacheDir: options.remoteCacheDir ?? defaultRemoteCacheDir(env), env, signal: opts.signal });
         if (!local.ok) return { ok: false, error: local.error };
         const r = await renderOrThrow(local.spec, { ...opts, inputs: [...(opts.inputs ?? []), ...local.inputs] });
         return r.ok ? { ...r, notes: [...(r.notes ?? []), local.note] } : r;

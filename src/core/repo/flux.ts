@@ -13,7 +13,7 @@ import { fluxClusterFromPath } from './environment-name';
 import { renderFolder } from './sources';
 import { helmChartChart, helmRepositoryChart, ociRepositoryChart } from '../remote/flux';
 import { redact } from '../remote/redact';
-import type { FluxBuild, FluxImage, FluxPatch, FluxPostRenderer, RemoteChartSpec, RepoError, ValueOrigin } from './model';
+import type { FluxBuild, FluxImage, FluxPatch, FluxPostRenderer, RemoteChartSpec, RemoteOciSpec, RepoError, ValueOrigin } from './model';
 
 export const FLUX_KUSTOMIZE_GROUP = 'kustomize.toolkit.fluxcd.io';
 export const FLUX_HELM_GROUP = 'helm.toolkit.fluxcd.io';
@@ -196,6 +196,30 @@ function otherGitRepository(ctx: DiscoveryContext, defs: Definition[], owner: De
   return { url, revision };
 }
 
+/** The OCIRepository a Kustomization's sourceRef names (found in this repository), as the remote pull reads it. */
+function ociRepositoryOf(defs: Definition[], owner: Definition, ref: Record<string, unknown>): (Omit<RemoteOciSpec, 'path' | 'root' | 'kustomize'> & { file: string }) | undefined {
+  if (str(ref.kind) !== 'OCIRepository') return undefined;
+  const ns = str(ref.namespace) ?? owner.id.namespace ?? 'default';
+  // Each cluster's folder often has its own source of the same name: the one nearest the Kustomization (same file, then the deepest shared folder).
+  const near = (f: string) => (f === owner.file ? Infinity : path.relative(path.dirname(owner.file), path.dirname(f)).split(path.sep).filter((x) => x === '..').length * -1);
+  const src = defs
+    .filter((x) => x.id.group === FLUX_SOURCE_GROUP && x.id.kind === 'OCIRepository' && x.id.name === (str(ref.name) ?? '') && (x.id.namespace ?? 'default') === ns)
+    .sort((a, b) => near(b.file) - near(a.file))[0];
+  const spec = src && isRecord(src.value.spec) ? src.value.spec : undefined;
+  const url = spec ? str(spec.url) : undefined;
+  if (!src || !spec || !url) return undefined;
+  const r = isRecord(spec.ref) ? spec.ref : {};
+  const refOut = { ...(str(r.tag) ? { tag: str(r.tag) } : {}), ...(str(r.semver) ? { semver: str(r.semver) } : {}), ...(str(r.semverFilter) ? { semverFilter: str(r.semverFilter) } : {}), ...(str(r.digest) ? { digest: str(r.digest) } : {}) };
+  const ls = isRecord(spec.layerSelector) ? spec.layerSelector : undefined;
+  return {
+    url,
+    ...(Object.keys(refOut).length ? { ref: refOut } : {}),
+    ...(ls ? { layerSelector: { ...(str(ls.mediaType) ? { mediaType: str(ls.mediaType) } : {}), ...(str(ls.operation) ? { operation: str(ls.operation) } : {}) } } : {}),
+    ...(spec.insecure === true ? { insecure: true } : {}),
+    file: src.file,
+  };
+}
+
 function kustomizationDraft(ctx: DiscoveryContext, defs: Definition[], d: Definition): AppDraft {
   const draft = baseDraft(ctx, d);
   const spec = isRecord(d.value.spec) ? d.value.spec : {};
@@ -215,6 +239,20 @@ function kustomizationDraft(ctx: DiscoveryContext, defs: Definition[], d: Defini
       remoteGit: { url: other.url, revision: other.revision, path: str(spec.path) ?? '.', root: ctx.tree.root, kustomize: { ...fields.build, label }, flux: true },
     };
     draft.sourcePaths = [...new Set([d.file, ...fields.inputs])].sort();
+    return draft;
+  }
+  const oci = elsewhere ? undefined : ociRepositoryOf(defs, d, ref);
+  if (oci) {
+    // An OCIRepository artifact (flux push artifact): pulled when rendered (src/core/remote/oci-artifact.ts)
+    // and its path built as kustomize-controller builds it.
+    const fields = fluxFields(ctx, d, spec, label, draft.errors);
+    draft.remote.push(oci.url);
+    draft.renderer = {
+      kind: 'unsupported',
+      reason: `${label}: source OCIRepository ${str(ref.name) ?? ''} (${redact(oci.url)}) is an artifact in a registry; it is pulled when rendered`,
+      remoteOci: { ...oci, path: str(spec.path) ?? '.', root: ctx.tree.root, kustomize: { ...fields.build, label } },
+    };
+    draft.sourcePaths = [...new Set([d.file, ...fields.inputs, oci.file])].sort();
     return draft;
   }
   if (!elsewhere && !sourceIsLocal(ctx, defs, d, ref, draft, () => locOf(d, ['spec', 'sourceRef']))) return draft;

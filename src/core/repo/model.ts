@@ -131,7 +131,24 @@ export type RenderSpec =
        * then rendered by what its folder holds. Until then, `reason` says what it is.
        */
       remoteGit?: RemoteGitSpec;
+      /** A Flux Kustomization whose source is an OCIRepository: pulled at render time (src/core/remote/oci-artifact.ts), trusted workspaces only. */
+      remoteOci?: RemoteOciSpec;
     };
+
+/** A Flux OCIRepository artifact and the Kustomization path built from it. */
+export interface RemoteOciSpec {
+  /** `oci://host/repository` as written (may hold credentials: never shown). */
+  url: string;
+  ref?: { tag?: string; semver?: string; semverFilter?: string; digest?: string };
+  layerSelector?: { mediaType?: string; operation?: string };
+  insecure?: boolean;
+  /** The Kustomization's path inside the artifact. */
+  path: string;
+  /** The Kustomization's fields (built as kustomize-controller builds them). */
+  kustomize?: Omit<FluxBuild, 'root' | 'files'>;
+  /** This repository's root. */
+  root: string;
+}
 
 /** A folder of another Git repository and how Argo CD would render it. */
 export interface RemoteGitSpec {
