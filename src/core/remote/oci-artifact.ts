@@ -353,14 +353,19 @@ export async function pullOciArtifact(a: OciArtifactRef, opts: OciFetchOptions):
     const got = sha256(blob.body);
     if (got !== layer.digest) throw new Refused(`the layer's content has digest ${got}, not the ${layer.digest} its manifest names: refused`);
     const entry = path.join(base, segment(ref), segment(digest));
-    const staging = `${entry}.tmp-${process.pid}-${Date.now()}`;
+    const staging = `${entry}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     fs.mkdirSync(path.join(staging, 'content'), { recursive: true });
     try {
       untarGz(blob.body, path.join(staging, 'content'));
       const meta: PullRecord = { url, ref, digest, pulledAt: (opts.now ?? (() => new Date()))().toISOString() };
       fs.writeFileSync(path.join(staging, 'pulled.json'), JSON.stringify(meta, null, 2) + '\n');
       fs.rmSync(entry, { recursive: true, force: true });
-      fs.renameSync(staging, entry);
+      try {
+        fs.renameSync(staging, entry);
+      } catch (e) {
+        // another process stored the same digest meanwhile: its copy is the same content
+        if (!fs.existsSync(path.join(entry, 'pulled.json'))) throw e;
+      }
       return { ok: true, dir: path.join(entry, 'content'), digest, ref, pulledAt: meta.pulledAt };
     } finally {
       fs.rmSync(staging, { recursive: true, force: true });
@@ -375,14 +380,38 @@ export async function pullOciArtifact(a: OciArtifactRef, opts: OciFetchOptions):
   return { ok: false, message: `could not fetch ${what}: ${reason}` };
 }
 
+/**
+ * Pulls artifacts for one renderer: two renders of the same ref share one pull, and a ref is resolved
+ * against the registry at most once every `ttlMs` (5 minutes; a failure or an offline answer 30 s).
+ */
+export class RemoteArtifacts {
+  private readonly memo = new Map<string, { at: number; result: Promise<PulledArtifact> }>();
+  constructor(private readonly ttlMs = 5 * 60_000) {}
+
+  pull(a: OciArtifactRef, opts: OciFetchOptions): Promise<PulledArtifact> {
+    const key = `${opts.cacheDir}\n${withoutCredentials(a.url)}\n${refKey(a)}\n${a.layerSelector?.mediaType ?? ''}\n${a.insecure ? 'http' : 'https'}`;
+    const now = (opts.now ?? (() => new Date()))().getTime();
+    const m = this.memo.get(key);
+    if (m && now - m.at < this.ttlMs) return m.result;
+    const result = pullOciArtifact(a, opts).then((r) => {
+      const fresh = r.ok && !r.offline && fs.existsSync(r.dir);
+      if (opts.signal?.aborted) this.memo.delete(key); // a cancelled pull is not the answer for the next caller
+      else if (!fresh) this.memo.set(key, { at: now - this.ttlMs + 30_000, result: Promise.resolve(r) });
+      return r;
+    });
+    this.memo.set(key, { at: now, result });
+    return result;
+  }
+}
+
 export type LocalOci = { ok: true; spec: Exclude<RenderSpec, { kind: 'unsupported' }>; inputs: string[]; note: string } | { ok: false; error: RenderError };
 
 /** A Flux Kustomization's path inside an OCI artifact, pulled, as kustomize-controller builds it; or the one note that says why not. */
-export async function localOciSpec(spec: RemoteOciSpec, ctx: OciFetchOptions & { trusted: boolean }): Promise<LocalOci> {
+export async function localOciSpec(spec: RemoteOciSpec, ctx: OciFetchOptions & { trusted: boolean; artifacts?: RemoteArtifacts }): Promise<LocalOci> {
   const what = describeArtifact(spec);
   const unavailable = (message: string): LocalOci => ({ ok: false, error: { code: 'remote-unavailable', message: redact(message) } });
   if (!ctx.trusted) return unavailable(`artifact ${what} is not fetched: ${UNTRUSTED_REMOTE}. Trust the workspace to render this application.`);
-  const p = await pullOciArtifact(spec, ctx);
+  const p = await (ctx.artifacts ? ctx.artifacts.pull(spec, ctx) : pullOciArtifact(spec, ctx));
   if (!p.ok) return unavailable(p.message);
   const note = p.offline
     ? `artifact ${what} (${p.digest.slice(0, 19)}) cached from ${p.pulledAt.slice(0, 16).replace('T', ' ')} UTC (not fetched now: ${p.offline.reason})`

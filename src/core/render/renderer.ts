@@ -28,7 +28,7 @@ import { asKubectlReads } from '../policy/kubectl-reads';
 import { ChartCache, defaultRemoteCacheDir, RemoteCharts } from '../remote';
 import { localHelmSpec } from '../remote/render';
 import { localGitSpec } from '../remote/git';
-import { localOciSpec } from '../remote/oci-artifact';
+import { localOciSpec, RemoteArtifacts } from '../remote/oci-artifact';
 import { FluxBuildError, fluxPostBuild, mapFromCopy, postRender, prepareFluxBuild, SubstitutionError, type PreparedBuild } from './flux';
 import type { FluxPostRenderer } from '../repo/model';
 import type { RenderError, RenderOptions, RenderResult, RenderSpec, RenderedDocument, Renderer, ToolInfo, ToolName } from './types';
@@ -90,6 +90,7 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
   // file's content, the tool's path and version, the spec): the same inputs are tried again only when
   // the backoff is over, so however often a caller asks, a failing render runs at most once per step.
   const failures = new RetrySchedule<Extract<RenderResult, { ok: false }>>(options.retry);
+  const remoteArtifacts = new RemoteArtifacts();
   const remoteCharts = new RemoteCharts({ cache: new ChartCache(options.remoteCacheDir ?? defaultRemoteCacheDir(env)), runner, env });
 
   async function resolveTool(spec: RenderSpec): Promise<{ tool?: ToolInfo; error?: RenderError }> {
@@ -132,7 +133,7 @@ export function createRenderer(options: RendererOptions): ReconcileRenderer {
       }
       if (spec.kind === 'unsupported' && spec.remoteOci) {
         // A Flux Kustomization over an OCIRepository artifact: pulled (or found in the cache), then built from its path.
-        const local = await localOciSpec(spec.remoteOci, { trusted: options.trusted, cacheDir: options.remoteCacheDir ?? defaultRemoteCacheDir(env), env, signal: opts.signal });
+        const local = await localOciSpec(spec.remoteOci, { trusted: options.trusted, artifacts: remoteArtifacts, cacheDir: options.remoteCacheDir ?? defaultRemoteCacheDir(env), env, signal: opts.signal });
         if (!local.ok) return { ok: false, error: local.error };
         const r = await renderOrThrow(local.spec, { ...opts, inputs: [...(opts.inputs ?? []), ...local.inputs] });
         return r.ok ? { ...r, notes: [...(r.notes ?? []), local.note] } : r;

@@ -21,7 +21,7 @@ import { gzipSync } from 'node:zlib';
 import { parseAllDocuments } from 'yaml';
 import { discover, type Application, type RepoModel } from '../../../src/core/repo';
 import { createRenderer, type RenderResult } from '../../../src/core/render';
-import { pullOciArtifact, untarGz } from '../../../src/core/remote/oci-artifact';
+import { pullOciArtifact, RemoteArtifacts, untarGz } from '../../../src/core/remote/oci-artifact';
 import { realTools, toolsJsonPath } from '../render/real-tools';
 
 const run = promisify(execFile);
@@ -234,6 +234,27 @@ test('a registry that asks for a Bearer token gets one with the Docker configura
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }
+});
+
+test('one renderer resolves a ref against the registry once (two renders share it) until the memo expires', async () => {
+  const asked: string[] = [];
+  const counting: typeof fetch = (input, init) => {
+    asked.push(new URL(String(input)).pathname);
+    return fetch(input, init);
+  };
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const opts = { cacheDir: join(scratch, 'cache-memo'), env: process.env, fetch: counting, now: () => new Date(now) };
+  const artifacts = new RemoteArtifacts();
+  const a = { url: `oci://${registry}/manifests/app`, ref: { semver: '>=1.0.0 <2' }, insecure: true };
+  const [one, two] = await Promise.all([artifacts.pull(a, opts), artifacts.pull(a, opts)]);
+  assert.ok(one.ok && two.ok && one.dir === two.dir);
+  assert.equal(asked.filter((p) => p.endsWith('/tags/list')).length, 1);
+  assert.equal(asked.filter((p) => p.includes('/blobs/')).length, 1);
+  now += 6 * 60_000;
+  const three = await artifacts.pull(a, opts);
+  assert.ok(three.ok && three.digest === (one.ok && one.digest));
+  assert.equal(asked.filter((p) => p.endsWith('/tags/list')).length, 2, 'resolved again after 5 minutes');
+  assert.equal(asked.filter((p) => p.includes('/blobs/')).length, 1, 'the same digest: not downloaded again');
 });
 
 test('untrusted: one note and no fetch; the registry stopped: the cache answers (an exact tag without a word, a range "cached from"); nothing cached: remote-unavailable', async () => {
