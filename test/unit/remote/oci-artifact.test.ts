@@ -23,6 +23,8 @@ import { discover, type Application, type RepoModel } from '../../../src/core/re
 import { createRenderer, type RenderResult } from '../../../src/core/render';
 import { pullOciArtifact, RemoteArtifacts, untarGz } from '../../../src/core/remote/oci-artifact';
 import { realTools, toolsJsonPath } from '../render/real-tools';
+import { main } from '../../../src/cli/main';
+import { sink } from '../cli/io';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
@@ -143,6 +145,13 @@ test('OCI-first layout: each cluster Kustomization over an OCIRepository renders
     assert.match(r.ok ? r.notes!.join('\n') : '', new RegExp(`artifact oci://127\\.0\\.0\\.1:\\d+/manifests/app.* \\(sha256:`));
     console.log(`# oci-first ${cluster}: ${theirs.size}/${ours.size} objects equal to flux build (ref resolved to ${tag})`);
   }
+  // the CLI renders the same environment (trusted: it fetches into RECONCILE_REMOTE_CACHE)
+  const out = sink();
+  const err = sink();
+  const code = await main(['render', copy, '--env', 'production', '--kubectl', realTools().kubectl], { out, err, env: { ...process.env, RECONCILE_REMOTE_CACHE: join(scratch, 'cache-cli') }, cwd: copy });
+  assert.equal(code, 0, err.text);
+  assert.match(out.text, /name: prod-web\n\s+namespace: web/);
+  assert.match(out.text, /replicas: 5/);
   // the ref resolution is visible in the objects: >=1.0.0 <2 is 1.2.0, not 2.0.0
   const staging = objects(await renderer(cache).renderApplication(app(m, 'staging')));
   assert.equal(staging.find((o) => o.kind === 'ConfigMap')?.data?.version, '1.2.0');
@@ -277,5 +286,13 @@ test('untrusted: one note and no fetch; the registry stopped: the cache answers 
   const none = await renderer(join(scratch, 'cache-empty')).renderApplication(app(m, 'staging'));
   assert.ok(!none.ok);
   assert.equal(none.error.code, 'remote-unavailable');
+  // `reconcile check --env` reports it as a note, not an error
+  const out = sink();
+  const err = sink();
+  const code = await main(['check', copy, '--env', 'staging', '--format', 'json', '--kubectl', realTools().kubectl], { out, err, env: { ...process.env, RECONCILE_REMOTE_CACHE: join(scratch, 'cache-empty-cli') }, cwd: copy });
+  const findings = (JSON.parse(out.text) as Array<{ code: string; severity: string }>).filter((f) => f.code === 'render/remote-unavailable');
+  assert.equal(findings.length, 1, out.text);
+  assert.equal(findings[0].severity, 'info');
+  assert.equal(code, 0, err.text + out.text);
   assert.match(none.error.message, /^could not fetch oci:\/\/127\.0\.0\.1:\d+\/manifests\/app \(semver:>=1\.0\.0 <2\): (ECONNREFUSED|.*refused)/);
 });
