@@ -35,20 +35,30 @@ export function isFluxObject(d: Pick<Definition, 'id'>): boolean {
 
 const locOf = locateIn;
 
-const sourceIndex = new WeakMap<Definition[], Map<string, Definition>>();
+const sourceIndex = new WeakMap<Definition[], Map<string, Definition[]>>();
 
-function findSource(defs: Definition[], kind: string, name: string, namespace: string | undefined): Definition | undefined {
+/**
+ * The source a reference names. Each cluster's folder often has its own source of the same kind, name
+ * and namespace (clusters/staging and clusters/production each with a `flux-system` GitRepository):
+ * the one nearest the referencing object wins — the same file, then the deepest shared folder.
+ */
+function findSource(defs: Definition[], kind: string, name: string, namespace: string | undefined, near?: string): Definition | undefined {
   let index = sourceIndex.get(defs);
   if (!index) {
     index = new Map();
     for (const d of defs) {
       if (d.id.group !== FLUX_SOURCE_GROUP) continue;
       const k = `${d.id.kind}/${d.id.namespace ?? 'default'}/${d.id.name}`;
-      if (!index.has(k)) index.set(k, d);
+      const list = index.get(k);
+      if (list) list.push(d);
+      else index.set(k, [d]);
     }
     sourceIndex.set(defs, index);
   }
-  return index.get(`${kind}/${namespace ?? 'default'}/${name}`);
+  const all = index.get(`${kind}/${namespace ?? 'default'}/${name}`);
+  if (!all || all.length === 1 || !near) return all?.[0];
+  const distance = (f: string) => (f === near ? -1 : path.relative(path.dirname(near), path.dirname(f)).split(path.sep).filter((x) => x === '..').length);
+  return [...all].sort((a, b) => distance(a.file) - distance(b.file))[0];
 }
 
 export function fluxDrafts(ctx: DiscoveryContext, defs: Definition[]): AppDraft[] {
@@ -83,7 +93,7 @@ function inTargetNamespaces(ctx: DiscoveryContext, defs: Definition[]): { placed
     const substitutes = !!post && (Object.keys(post.vars).length > 0 || post.unknown.length > 0);
     const ref = isRecord(spec.sourceRef) ? spec.sourceRef : {};
     if ((!ns && !substitutes) || (str(ref.kind) ?? 'GitRepository') !== 'GitRepository') continue;
-    const src = findSource(defs, 'GitRepository', str(ref.name) ?? '', str(ref.namespace) ?? d.id.namespace);
+    const src = findSource(defs, 'GitRepository', str(ref.name) ?? '', str(ref.namespace) ?? d.id.namespace, d.file);
     const url = src && isRecord(src.value.spec) ? str(src.value.spec.url) : undefined;
     if (url && ctx.isThisRepo(url) === false) continue;
     if (src && otherRevision(ctx.tree.root, isRecord(src.value.spec) && isRecord(src.value.spec.ref) ? src.value.spec.ref : {})) continue;
@@ -160,7 +170,7 @@ function sourceIsLocal(ctx: DiscoveryContext, defs: Definition[], owner: Definit
   const ns = str(ref.namespace) ?? owner.id.namespace;
   const label = definitionLabel(owner);
   if (kind === 'GitRepository') {
-    const src = findSource(defs, kind, name, ns);
+    const src = findSource(defs, kind, name, ns, owner.file);
     const url = src && isRecord(src.value.spec) ? str(src.value.spec.url) : undefined;
     if (url && ctx.isThisRepo(url) === false) {
       draft.remote.push(url);
@@ -171,7 +181,7 @@ function sourceIsLocal(ctx: DiscoveryContext, defs: Definition[], owner: Definit
     return true;
   }
   if (kind === 'Bucket') return true;
-  const src = findSource(defs, kind, name, ns);
+  const src = findSource(defs, kind, name, ns, owner.file);
   const url = src && isRecord(src.value.spec) ? str(src.value.spec.url) : undefined;
   draft.remote.push(url ?? `${kind}/${name}`);
   draft.renderer = { kind: 'unsupported', reason: `${label}: source ${kind} ${name}${url ? ` (${url})` : ''} is fetched by Flux; rendering it needs network` };
@@ -186,7 +196,7 @@ function sourceIsLocal(ctx: DiscoveryContext, defs: Definition[], owner: Definit
  */
 function otherGitRepository(ctx: DiscoveryContext, defs: Definition[], owner: Definition, ref: Record<string, unknown>): { url: string; revision: string } | undefined {
   if ((str(ref.kind) ?? 'GitRepository') !== 'GitRepository') return undefined;
-  const src = findSource(defs, 'GitRepository', str(ref.name) ?? '', str(ref.namespace) ?? owner.id.namespace);
+  const src = findSource(defs, 'GitRepository', str(ref.name) ?? '', str(ref.namespace) ?? owner.id.namespace, owner.file);
   const spec = src && isRecord(src.value.spec) ? src.value.spec : undefined;
   const url = spec ? str(spec.url) : undefined;
   if (!url || ctx.isThisRepo(url) !== false) return undefined;
@@ -377,7 +387,7 @@ function sourceElsewhere(ctx: DiscoveryContext, defs: Definition[], owner: Defin
   const name = str(ref.name) ?? '';
   const ns = str(ref.namespace) ?? owner.id.namespace;
   if (kind === 'GitRepository') {
-    const src = findSource(defs, kind, name, ns);
+    const src = findSource(defs, kind, name, ns, owner.file);
     const spec = src && isRecord(src.value.spec) ? src.value.spec : undefined;
     const url = spec ? str(spec.url) : undefined;
     if (!src || (url && ctx.isThisRepo(url) === false)) return undefined;
@@ -421,7 +431,7 @@ function artifactOf(ctx: DiscoveryContext, defs: Definition[], owner: Definition
       const alias = str(s.alias);
       if (!alias) continue;
       const kind = str(s.kind) ?? '';
-      const src = kind === 'GitRepository' ? findSource(defs, kind, str(s.name) ?? '', str(s.namespace) ?? g.id.namespace) : undefined;
+      const src = kind === 'GitRepository' ? findSource(defs, kind, str(s.name) ?? '', str(s.namespace) ?? g.id.namespace, g.file) : undefined;
       const url = src && isRecord(src.value.spec) ? str(src.value.spec.url) : undefined;
       const here = kind === 'GitRepository' && (!url || ctx.isThisRepo(url) !== false) && !(src && otherRevision(ctx.tree.root, isRecord((src.value.spec as Record<string, unknown>).ref) ? ((src.value.spec as Record<string, unknown>).ref as Record<string, unknown>) : {}));
       aliases.set(alias, here);
@@ -654,7 +664,7 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
     // The chart is pulled at render time with the user's helm (src/core/remote).
     const kind = str(ref.kind) ?? '';
     const sourceSpec = (k: string, n: string) => {
-      const x = findSource(defs, k, n, str(ref.namespace) ?? d.id.namespace);
+      const x = findSource(defs, k, n, str(ref.namespace) ?? d.id.namespace, d.file);
       return x && isRecord(x.value.spec) ? x.value.spec : undefined;
     };
     const found = kind === 'OCIRepository' ? ociRepositoryChart(sourceSpec(kind, str(ref.name) ?? '')) : kind === 'HelmChart' ? helmChartChart(sourceSpec(kind, str(ref.name) ?? ''), sourceSpec) : { ok: false as const, reason: `chartRef kind '${kind}' is not OCIRepository or HelmChart` };
@@ -674,7 +684,7 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
   const ref = isRecord(chartSpec.sourceRef) ? chartSpec.sourceRef : {};
   const refKind = str(ref.kind) ?? 'HelmRepository';
   if (refKind === 'HelmRepository' || refKind === 'OCIRepository') {
-    const src = findSource(defs, refKind, str(ref.name) ?? '', str(ref.namespace) ?? d.id.namespace);
+    const src = findSource(defs, refKind, str(ref.name) ?? '', str(ref.namespace) ?? d.id.namespace, d.file);
     const url = src && isRecord(src.value.spec) ? str(src.value.spec.url) : undefined;
     // The chart is pulled at render time with the user's helm (src/core/remote); its valuesFiles are the chart's.
     const chartFiles = [chartSpec.valuesFile, ...(Array.isArray(chartSpec.valuesFiles) ? chartSpec.valuesFiles : [])].filter((f): f is string => typeof f === 'string');
