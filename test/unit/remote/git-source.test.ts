@@ -125,3 +125,24 @@ test('credentials in the repoURL never show', async () => {
   assert.ok(!JSON.stringify(r).includes('Sup3r-S3cret'), JSON.stringify(r));
   assert.match(r.error.message, /https:\/\/\*\*\*@127\.0\.0\.1:9/);
 });
+
+test("Flux multi-tenancy: a tenant's Kustomization of the tenant's own repository renders its objects into the tenant namespace", async () => {
+  const mt = join(__dirname, '..', '..', 'fixtures', 'flux-multi-tenancy');
+  const tenant = join(scratch, 'dev-team');
+  cpSync(join(mt, 'dev-team'), tenant, { recursive: true });
+  git(tenant, 'init', '-q', '-b', 'main');
+  git(tenant, 'add', '-A');
+  git(tenant, 'commit', '-q', '-m', 'podinfo for staging');
+  const platform = join(scratch, 'platform');
+  cpSync(join(mt, 'platform'), platform, { recursive: true });
+  const sync = join(platform, 'tenants', 'base', 'dev-team', 'sync.yaml');
+  writeFileSync(sync, readFileSync(sync, 'utf8').replace('TENANT_REPO_URL', `file://${tenant}`));
+  git(platform, 'init', '-q', '-b', 'main');
+  git(platform, 'remote', 'add', 'origin', 'https://git.example.com/platform/fleet.git');
+  const m = await discover(platform);
+  const app = find(m, 'dev-team');
+  assert.ok(app, `the tenant's Kustomization is an application: ${m.environments.flatMap((e) => e.applications.map((a) => a.name)).join(', ')}`);
+  assert.equal(app.environment, 'staging');
+  const r = ok(await renderer(join(scratch, 'mt-cache')).renderApplication(app));
+  assert.deepEqual(r.documents.map((d) => `${d.id?.kind} ${d.id?.namespace}/${d.id?.name}`).sort(), ['Deployment apps/podinfo', 'Service apps/podinfo']);
+});
