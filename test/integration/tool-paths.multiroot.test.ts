@@ -46,9 +46,18 @@ describe('Relative tool paths in a multi-root workspace', () => {
         `${name}'s prod as a kustomize application`,
         20_000,
       );
-      const r = await api.repo.render(app);
-      assert.ok(r.ok, `${name}: ${r.ok ? '' : r.error.message}`);
-      assert.equal(r.tool?.path, path.join(folder(name).uri.fsPath, 'bin', 'kubectl'));
+      // Settings of two folders change one after the other and reach the extension as two events: a
+      // render that ran between them used the older settings; the next one (after the event) the new ones.
+      const own = path.join(folder(name).uri.fsPath, 'bin', 'kubectl');
+      let last = '';
+      const r = await waitFor(async () => {
+        const x = await api.repo.render(app);
+        last = x.ok ? String(x.tool?.path) : x.error.message;
+        return x.ok && x.tool?.path === own ? x : undefined;
+      }, `${name} rendered with its own bin/kubectl (last: ${last})`, 30_000).catch((e: Error) => {
+        throw new Error(`${e.message}; last render used ${last}`);
+      });
+      assert.equal(r.tool?.path, own);
     }
     for (const name of names) {
       const ran = fs.readFileSync(path.join(folder(name).uri.fsPath, 'bin', 'ran'), 'utf8');
