@@ -93,11 +93,15 @@ describe('Compare and metrics', function () {
     assert.ok(relevance.includes('environment'), `some resources differ only by the environment's names: ${relevance.join(', ')}`);
     const folded = apps.flatMap((a) => api.compare.getChildren(a)).find((n) => n.type === 'resource' && n.relevance === 'environment')!;
     assert.equal(api.compare.getTreeItem(folded).description, 'only environment names, namespaces and labels differ');
-    // The Environments tree folded, so that the Compare view has the room a user would give it.
-    await vscode.commands.executeCommand('workbench.actions.treeView.reconcile.environments.collapseAll');
-    await vscode.commands.executeCommand('reconcile.compare.focus');
-    await sleep(1000);
-    await screenshot('compare-environments');
+    // The Environments view hidden for a moment, so that the Compare view has the room a user would give it.
+    await vscode.commands.executeCommand('reconcile.environments.toggleVisibility');
+    try {
+      await vscode.commands.executeCommand('reconcile.compare.focus');
+      await sleep(1000);
+      await screenshot('compare-environments');
+    } finally {
+      await vscode.commands.executeCommand('reconcile.environments.toggleVisibility');
+    }
     // Rendering for Compare published nothing: the Problems view is what it was.
     await sleep(500);
     assert.deepEqual(problems(), before);
