@@ -45,7 +45,8 @@ export class CompareView implements vscode.TreeDataProvider<CompareNode>, vscode
     this.environments = r;
     this.revisions = undefined;
     this.appNames = new Map([...(right?.applications ?? []), ...(left?.applications ?? [])].map((a) => [a.id, a.name]));
-    this.groups = promotionGroups(r, left ?? { name: r.left, namespaces: [] }, right ?? { name: r.right, namespaces: [] });
+    // Grouped by the application's name: staging's and prod's copies of one application are one group.
+    this.groups = promotionGroups(r, left ?? { name: r.left, namespaces: [] }, right ?? { name: r.right, namespaces: [] }, (id) => this.appNames.get(id) ?? id.replace(/^[a-z]+:/, ''));
     this.index(r.resources);
   }
 

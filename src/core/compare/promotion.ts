@@ -79,14 +79,20 @@ function short(v: unknown): string {
  * The comparison grouped by application, each group's resources ordered promotion-relevant first,
  * then other differences, then those that only differ by the environments' own names (folded).
  */
-export function promotionGroups(c: EnvironmentsComparison, left: { name: string; namespaces: readonly string[] }, right: { name: string; namespaces: readonly string[] }): PromotionGroup[] {
+export function promotionGroups(
+  c: EnvironmentsComparison,
+  left: { name: string; namespaces: readonly string[] },
+  right: { name: string; namespaces: readonly string[] },
+  /** The name an application id is shown by: the two environments' copies of one application (two ids) are one group. */
+  nameOf: (application: string) => string = (a) => a,
+): PromotionGroup[] {
   const rewrite = environmentRewriter(left, right);
   const groups = new Map<string, PromotionGroup>();
   for (const change of c.resources) {
     const fields = change.fields.map((f) => ({ f, r: classifyField(f, rewrite) }));
     const relevance: Relevance =
       change.change !== 'changed' ? 'config' : fields.length === 0 || fields.every((x) => x.r === 'environment') ? 'environment' : fields.some((x) => x.r === 'promotion') ? 'promotion' : 'config';
-    const app = change.application ?? '(no application)';
+    const app = change.application ? nameOf(change.application) : '(no application)';
     const g = groups.get(app) ?? { application: app, resources: [] };
     g.resources.push({ change, relevance, summary: summarize(change, fields, relevance, c.left, c.right) });
     groups.set(app, g);

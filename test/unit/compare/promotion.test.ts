@@ -61,3 +61,16 @@ test('what an environment runs of an image: pinned tags and digests, never lates
   assert.deepEqual(imageVersions([deploy('registry.example.com/shop/web@sha256:0f')], 'registry.example.com/shop/web'), [{ digest: 'sha256:0f' }]);
   assert.deepEqual(imageVersions([deploy('busybox:1.36')], 'registry.example.com/shop/web'), []);
 });
+
+test("the two environments' copies of one application (two ids, one name) are one group", () => {
+  const c: EnvironmentsComparison = {
+    left: 'staging', right: 'prod', status: 'changed', counts: { added: 1, removed: 1, changed: 0 }, errors: [], warnings: [],
+    resources: [
+      change('Namespace', 'shop-prod', 'kustomize:apps/api/overlays/prod', [], 'added'),
+      change('Namespace', 'shop-staging', 'kustomize:apps/api/overlays/staging', [], 'removed'),
+    ],
+  };
+  const names: Record<string, string> = { 'kustomize:apps/api/overlays/prod': 'shop-api', 'kustomize:apps/api/overlays/staging': 'shop-api' };
+  const groups = promotionGroups(c, staging, prod, (id) => names[id]);
+  assert.deepEqual(groups.map((g) => [g.application, g.resources.length]), [['shop-api', 2]]);
+});
