@@ -2,7 +2,8 @@
 // digest staging's rendered objects use for the same image), as a promotion would. Offered on the line
 // that sets the tag: an overlay's `images:` entry (`newTag: latest`) or an `image: name:latest`.
 import * as vscode from 'vscode';
-import { imageVersions, splitImage } from '../core/compare';
+import { imageVersions } from '../core/compare';
+import { parseImage } from '../core/manifest/image';
 import type { WorkspaceRepo } from './workspaceRepo';
 
 const TAG_CODES = /image-tag|latest/;
@@ -64,7 +65,7 @@ function latestOn(document: vscode.TextDocument, line: number): { kind: 'newTag'
   if (!image) return undefined;
   const start = text.indexOf(image[3], image[1].length);
   const ref = `${image[3]}:latest`;
-  return { kind: 'image', image: splitImage(ref).name, value: new vscode.Range(line, start, line, start + ref.length), keyAndValue: new vscode.Range(line, start, line, start + ref.length) };
+  return { kind: 'image', image: parseImage(ref).name, value: new vscode.Range(line, start, line, start + ref.length), keyAndValue: new vscode.Range(line, start, line, start + ref.length) };
 }
 
 /** The environment after the finding's (or the file's first) in the folder's order: dev → staging → prod. */

@@ -4,7 +4,7 @@
 export type { ChangeCounts, CompareProgress, EnvironmentCompareStatus, EnvironmentComparison, EnvironmentsComparison, FieldChange, RenderProblem, ResourceChange, RevisionComparison, RevisionRef } from './types';
 export { compareRevisions, CompareError, WORKTREE, type CompareRevisionsOptions } from './revisions';
 export { compareEnvironments, type CompareEnvironmentsOptions } from './environments';
-export { promotionGroups, classifyField, environmentRewriter, imageVersions, splitImage, type PromotionGroup, type Relevance } from './promotion';
+export { promotionGroups, classifyField, environmentRewriter, imageVersions, type PromotionGroup, type Relevance } from './promotion';
 export { diffObjects, diffResourceSets, sideTexts, countChanges, type SideObject, type DiffSetOptions } from './resource-diff';
 export { compareReport, compareMarkdown, compareText, environmentsReport, compareExitCode, statusLabel, shortValue, MAX_MARKDOWN, type CompareFormat } from './format';
 export { GitError, repoInfo, defaultBranch, resolveCommit, mergeBase, changedFiles, git, gitOk, gitStream, gitEnv, type GitErrorCode, type RepoInfo, type GitRunOptions } from './git';

@@ -7,6 +7,7 @@
 //   (`shop-staging` ↔ `shop-prod`, `environment: staging` ↔ `environment: prod`, a hostname with the
 //   name in it). A resource whose only differences are these folds into one line.
 // Resources are grouped by application; within one, promotion-relevant first.
+import { parseImage } from '../manifest/image';
 import type { EnvironmentsComparison, FieldChange, ResourceChange } from './types';
 
 export type Relevance = 'promotion' | 'config' | 'environment';
@@ -104,16 +105,6 @@ export function promotionGroups(
   return out.sort((a, b) => best(a) - best(b) || a.application.localeCompare(b.application));
 }
 
-/** `registry:5000/org/app:1.2@sha256:…` → name `registry:5000/org/app`, tag `1.2`, digest `sha256:…`. */
-export function splitImage(ref: string): { name: string; tag?: string; digest?: string } {
-  const [noDigest, digest] = ref.split('@');
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  const name = colon > slash ? noDigest.slice(0, colon) : noDigest;
-  const tag = colon > slash ? noDigest.slice(colon + 1) : undefined;
-  return { name, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
-}
-
 /**
  * What an environment runs of an image: the tags and digests its rendered objects' containers use,
  * mutable tags (`latest`) left out. For "pin to what the next environment runs".
@@ -128,7 +119,7 @@ export function imageVersions(objects: Iterable<Record<string, unknown>>, image:
     }
     const o = v as Record<string, unknown>;
     if (typeof o.image === 'string' && typeof o.name === 'string') {
-      const s = splitImage(o.image);
+      const s = parseImage(o.image);
       if (s.name === image && (s.digest || (s.tag && s.tag !== 'latest'))) out.set(`${s.tag ?? ''}@${s.digest ?? ''}`, { ...(s.tag ? { tag: s.tag } : {}), ...(s.digest ? { digest: s.digest } : {}) });
     }
     for (const x of Object.values(o)) visit(x, depth + 1);

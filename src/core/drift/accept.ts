@@ -7,6 +7,7 @@
 // side (adding or removing structure is the user's call), and values whose line does not hold Git's
 // value as a plain scalar (a template expression, a value computed by a generator): those are listed
 // with why, and the user is taken to the line.
+import { parseImage } from '../manifest/image';
 import { RenderedLocator, SourceFiles, type RenderedObjectInfo } from '../policy/locate';
 import type { SourceLocation, SourceRange } from '../manifest/range';
 import type { DriftResult } from './types';
@@ -60,14 +61,6 @@ function scalarText(t: string): string {
   return s;
 }
 
-/** `registry/app:1.2@sha256:…` → its tag (`1.2`) or undefined. */
-function tagOf(image: string): string | undefined {
-  const noDigest = image.split('@')[0];
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(colon + 1) : undefined;
-}
-
 /**
  * The edits that make Git say what the cluster has for each drifted field of `result`. `info` is the
  * rendered object with its source map (source, patchedBy, application root); `readFile` reads the
@@ -109,8 +102,8 @@ export function planAcceptLive(result: DriftResult, info: RenderedObjectInfo, re
     }
     // An `images:` entry sets the tag (`newTag: 1.2`) of an image Git writes whole.
     const last = path[path.length - 1];
-    if (last === 'image' && typeof f.live === 'string' && here === tagOf(desired)) {
-      const tag = tagOf(f.live);
+    if (last === 'image' && typeof f.live === 'string' && here === parseImage(desired).tag) {
+      const tag = parseImage(f.live).tag;
       if (tag !== undefined && f.live.split(':')[0] === desired.split(':')[0]) {
         edit(yamlScalar(tag)!);
         continue;

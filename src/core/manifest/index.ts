@@ -3,3 +3,4 @@ export * from './identity';
 export * from './parse';
 export * from './quick';
 export * from './list';
+export * from './image';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { parseManifests, rangeOfPath, type ManifestDocument, type ManifestFile } from '../manifest/parse';
 import { FILE_START, type SourceLocation, type SourceRange } from '../manifest/range';
 import { KUSTOMIZATION_FILES } from '../repo/kustomize';
-import { parseImage } from './builtin/practice';
+import { parseImage } from '../manifest/image';
 import type { ApplicationInfo, Violation } from './types';
 import type { EditTarget } from './yaml-edit';
 import { get, isRecord, str, type Obj, type Path } from './workload';

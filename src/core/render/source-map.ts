@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resourceIdOf } from '../manifest/identity';
+import { parseImage } from '../manifest/image';
 import { expandList, isListDocument } from '../manifest/list';
 import { parseManifests, rangeOfPath } from '../manifest/parse';
 import { FILE_START, type SourceLocation, type SourceRange } from '../manifest/range';
@@ -179,7 +180,7 @@ function applyTransformers(node: KustomizationNode, out: Origin[]): void {
   const images = Array.isArray(k.images) ? k.images : [];
   images.forEach((im, i) => {
     if (!isRecord(im) || typeof im.name !== 'string') return;
-    for (const o of out) if (o.images.some((ref) => imageName(ref) === im.name)) o.patchedBy.push(at(['images', i]));
+    for (const o of out) if (o.images.some((ref) => parseImage(ref).name === im.name)) o.patchedBy.push(at(['images', i]));
   });
   const everything = (field: string) => {
     if (k[field] === undefined || k[field] === null) return;
@@ -192,14 +193,6 @@ function applyTransformers(node: KustomizationNode, out: Origin[]): void {
     const where = at(['labels', i]);
     for (const o of out) o.patchedBy.push(where);
   });
-}
-
-/** `registry:5000/org/app:1.2@sha256:…` → `registry:5000/org/app` (what an `images:` entry's `name` matches). */
-function imageName(ref: string): string {
-  const noDigest = ref.split('@')[0];
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
 /** The images of an object's containers, wherever its pod template is (workloads, CronJobs, Pods). */

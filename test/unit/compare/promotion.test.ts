@@ -53,9 +53,10 @@ test('grouped by application, promotion first, environment-only differences fold
 });
 
 test('what an environment runs of an image: pinned tags and digests, never latest', async () => {
-  const { imageVersions, splitImage } = await import('../../../src/core/compare');
-  assert.deepEqual(splitImage('registry:5000/shop/web:1.2@sha256:abc'), { name: 'registry:5000/shop/web', tag: '1.2', digest: 'sha256:abc' });
-  assert.deepEqual(splitImage('nginx'), { name: 'nginx' });
+  const { imageVersions } = await import('../../../src/core/compare');
+  const { parseImage } = await import('../../../src/core/manifest/image');
+  assert.deepEqual(parseImage('registry:5000/shop/web:1.2@sha256:abc'), { name: 'registry:5000/shop/web', tag: '1.2', digest: 'sha256:abc' });
+  assert.deepEqual(parseImage('nginx'), { name: 'nginx' });
   const deploy = (image: string) => ({ kind: 'Deployment', spec: { template: { spec: { containers: [{ name: 'web', image }], initContainers: [{ name: 'init', image: 'busybox:1.36' }] } } } });
   assert.deepEqual(imageVersions([deploy('registry.example.com/shop/web:1.4.2'), deploy('registry.example.com/shop/web:latest')], 'registry.example.com/shop/web'), [{ tag: '1.4.2' }]);
   assert.deepEqual(imageVersions([deploy('registry.example.com/shop/web@sha256:0f')], 'registry.example.com/shop/web'), [{ digest: 'sha256:0f' }]);

@@ -1,28 +1,10 @@
 // Practices: pinned images, resources, probes, replicas in protected environments, PDBs.
 import type { ObjectRef, RuleContext } from '../types';
+import { parseImage } from '../../manifest/image';
 import { setFields, type FieldValue } from '../yaml-edit';
 import {
   get, int, isLongRunning, isRecord, isReplicated, labelsOf, mapSelectorMatches, podSpecOf, selectorMatches, str, type ContainerRef, type Path,
 } from '../workload';
-
-/** `registry:5000/team/app:1.2` → tag `1.2`; digests are reported separately. */
-export function parseImage(image: string): { name: string; tag?: string; digest?: string } {
-  let rest = image;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  const slash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  let tag: string | undefined;
-  if (colon > slash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  return { name: rest, tag, digest };
-}
 
 export function checkImageTags(o: ObjectRef, ctx: RuleContext): void {
   const ps = podSpecOf(o.value);
