@@ -740,17 +740,7 @@ function helmReleaseDraft(ctx: DiscoveryContext, defs: Definition[], d: Definiti
   });
   // source-controller makes the chart's values from valuesFiles alone (its values.yaml only if listed):
   // the defaults the files do not set are removed (null deletes a default in helm).
-  let values: Record<string, unknown> = valueFiles.length ? droppedDefaults(ctx, chartDir, valueFiles) : {};
-  if (Array.isArray(spec.valuesFrom)) {
-    spec.valuesFrom.forEach((vf, i) => {
-      if (!isRecord(vf)) return;
-      const r = valuesFromSource(ctx, d, vf, () => locOf(d, ['spec', 'valuesFrom', i]), draft.errors);
-      if (!r) return;
-      extraFiles.push(r.file);
-      values = deepMerge(values, r.values);
-    });
-  }
-  if (isRecord(spec.values)) values = deepMerge(values, spec.values);
+  const values = releaseValues(ctx, d, spec, draft, extraFiles, valueFiles.length ? droppedDefaults(ctx, chartDir, valueFiles) : {});
   if (!ctx.hasChart(chartDir)) {
     draft.renderer = { kind: 'unsupported', reason: `${label}: chart path ${tree.rel(chartDir)} has no Chart.yaml` };
     draft.errors.push({ code: 'missing-path', message: `${label}: chart '${chart}' not found in this repository (${tree.rel(chartDir)} has no Chart.yaml)`, location: locOf(d, ['spec', 'chart', 'spec', 'chart']) });
@@ -810,17 +800,7 @@ function remoteHelmRelease(ctx: DiscoveryContext, d: Definition, draft: AppDraft
   const namespace = targetNamespace ?? d.id.namespace;
   const releaseName = str(spec.releaseName) ?? (targetNamespace ? `${targetNamespace}-${d.id.name}` : d.id.name);
   const extraFiles: string[] = [];
-  let values: Record<string, unknown> = {};
-  if (Array.isArray(spec.valuesFrom)) {
-    spec.valuesFrom.forEach((vf, i) => {
-      if (!isRecord(vf)) return;
-      const r = valuesFromSource(ctx, d, vf, () => locOf(d, ['spec', 'valuesFrom', i]), draft.errors);
-      if (!r) return;
-      extraFiles.push(r.file);
-      values = deepMerge(values, r.values);
-    });
-  }
-  if (isRecord(spec.values)) values = deepMerge(values, spec.values);
+  const values = releaseValues(ctx, d, spec, draft, extraFiles, {});
   const releaseOrigin =
     str(spec.releaseName) !== undefined ? originIn(d, ['spec', 'releaseName'])
     : targetNamespace !== undefined && /^[a-z0-9][-a-z0-9.]*$/.test(d.id.name) ? originIn(d, ['spec', 'targetNamespace'])
@@ -914,6 +894,25 @@ function originIn(d: Definition, p: Array<string | number>, written?: string): V
 }
 
 /** Values from a ConfigMap named in `valuesFrom`, found in the repository (or a configMapGenerator). */
+/**
+ * A HelmRelease's values as helm-controller merges them: `base` (the chart's values as its valuesFiles
+ * leave them), then each `valuesFrom` in order, then `spec.values`. The files read are added to `extraFiles`.
+ */
+function releaseValues(ctx: DiscoveryContext, d: Definition, spec: Record<string, unknown>, draft: AppDraft, extraFiles: string[], base: Record<string, unknown>): Record<string, unknown> {
+  let values = base;
+  if (Array.isArray(spec.valuesFrom)) {
+    spec.valuesFrom.forEach((vf, i) => {
+      if (!isRecord(vf)) return;
+      const r = valuesFromSource(ctx, d, vf, () => locOf(d, ['spec', 'valuesFrom', i]), draft.errors);
+      if (!r) return;
+      extraFiles.push(r.file);
+      values = deepMerge(values, r.values);
+    });
+  }
+  if (isRecord(spec.values)) values = deepMerge(values, spec.values);
+  return values;
+}
+
 function valuesFromSource(
   ctx: DiscoveryContext,
   owner: Definition,
