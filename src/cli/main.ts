@@ -120,9 +120,9 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   }
 }
 
-// Run as a CommonJS bundle of its own (test/unit/invocation); dist/cli.js runs src/cli/bin.ts instead.
-if (typeof module !== 'undefined' && require.main === module) {
-  main(process.argv.slice(2)).then(
+/** Runs main() as the process: its exit code becomes the process's, an unexpected error one line and exit 2. */
+export function runAsProcess(argv: string[]): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -131,4 +131,9 @@ if (typeof module !== 'undefined' && require.main === module) {
       process.exitCode = EXIT.error;
     },
   );
+}
+
+// Run as a CommonJS bundle of its own (test/unit/invocation); dist/cli.js runs src/cli/bin.ts instead.
+if (typeof module !== 'undefined' && require.main === module) {
+  runAsProcess(process.argv.slice(2));
 }
