@@ -115,11 +115,18 @@ export class WorkspaceRepo implements vscode.Disposable {
       vscode.window.tabGroups.onDidChangeTabs((e) => (e.opened.length || e.closed.length) && this.publishSoon()),
       // The language server's findings of an open file changed: environment copies of them may now show or hide.
       vscode.languages.onDidChangeDiagnostics((e) => {
-        if (!e.uris.some((u) => u.scheme === 'file')) return;
-        const print = [...this.serverFindingsByFile()].map(([f, set]) => `${f}\u0000${[...set].sort().join(',')}`).sort().join('\n');
-        if (print === this.serverFingerprint) return; // our own publish, or nothing that matters
-        this.serverFingerprint = print;
-        this.publishSoon();
+        // Only the files whose diagnostics changed are read again (our own publish changes none of these).
+        let changed = false;
+        for (const uri of e.uris) {
+          if (uri.scheme !== 'file') continue;
+          const now = serverFindingsOf(uri);
+          const before = this.serverFindings.get(uri.fsPath);
+          if (before?.size === now.size && [...now].every((k) => before.has(k))) continue;
+          if (now.size) this.serverFindings.set(uri.fsPath, now);
+          else this.serverFindings.delete(uri.fsPath);
+          changed = true;
+        }
+        if (changed) this.publishSoon();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('reconcile.problems')) this.publishDiagnostics();
@@ -464,25 +471,8 @@ export class WorkspaceRepo implements vscode.Disposable {
     }, DEBOUNCE_MS);
   }
 
-  /**
-   * The language server's own findings (not an environment's `[env] …`) on files open in a tab, as
-   * `code:line` per file; and a fingerprint of them, to publish again when they change.
-   */
-  private serverFindingsByFile(): Map<string, Set<string>> {
-    const out = new Map<string, Set<string>>();
-    for (const [uri, ds] of vscode.languages.getDiagnostics()) {
-      if (uri.scheme !== 'file') continue;
-      for (const d of ds) {
-        if (d.source !== 'reconcile' || d.message.startsWith('[')) continue;
-        const code = typeof d.code === 'object' ? String(d.code.value) : String(d.code ?? '');
-        const set = out.get(uri.fsPath) ?? new Set<string>();
-        set.add(`${code}:${d.range.start.line}`);
-        out.set(uri.fsPath, set);
-      }
-    }
-    return out;
-  }
-  private serverFingerprint = '';
+  /** The language server's own findings (not an environment's `[env] …`), as `code:line`, per file: kept as they change. */
+  private readonly serverFindings = new Map<string, Set<string>>();
 
   private publishTimer: NodeJS.Timeout | undefined;
   /** Opening and closing files comes in bursts (a session restore): one publish after them. */
@@ -533,7 +523,7 @@ export class WorkspaceRepo implements vscode.Disposable {
     for (const { model } of this.folders) for (const env of model.environments) for (const app of env.applications) findings.push(...(this.renderedFindings.get(this.appKey(app)) ?? []));
     // In an open file, the language server reports the file's own findings while it is edited: an
     // environment's copy of one (same rule, same line) is not shown twice.
-    const ownFindings = this.serverFindingsByFile();
+    const ownFindings = this.serverFindings;
     mergeEquivalentFindings(findings)
       .filter((f) => !(f.file && ownFindings.get(f.file)?.has(`${f.code}:${f.range.start.line}`)))
       .forEach(fromFinding);
@@ -564,6 +554,16 @@ export class WorkspaceRepo implements vscode.Disposable {
     for (const t of this.environmentTimers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** The language server's own findings on a file (its diagnostics, not an environment's `[env] …` ones), as `code:line`. */
+function serverFindingsOf(uri: vscode.Uri): Set<string> {
+  const out = new Set<string>();
+  for (const d of vscode.languages.getDiagnostics(uri)) {
+    if (d.source !== 'reconcile' || d.message.startsWith('[')) continue;
+    out.add(`${typeof d.code === 'object' ? String(d.code.value) : String(d.code ?? '')}:${d.range.start.line}`);
+  }
+  return out;
 }
 
 function fixKey(file: string, code: string, line: number, message: string): string {
